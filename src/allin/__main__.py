@@ -1,0 +1,3 @@
+from allin.cli import app
+
+app()

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket routers: parse, authorize, call a service, shape the response."""

@@ -1,0 +1,85 @@
+"""Chats and their history, read from Postgres (`chats`, `chat_turns`)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
+from pydantic import BaseModel, Field
+
+from allin.api.deps import ID_PATTERN, ChatId, ServicesDep, UserId
+from allin.errors import BadRequest
+from allin.storage.records import Chat, Turn
+
+router = APIRouter(prefix="/api/v1/chat", tags=["chats"])
+
+
+class ChatList(BaseModel):
+    chats: list[Chat]
+
+
+class NewChat(BaseModel):
+    chat_id: str | None = Field(None, pattern=ID_PATTERN, description="Generated when omitted.")
+    title: str | None = Field(None, min_length=1, max_length=200)
+
+
+class ChatRename(BaseModel):
+    title: str = Field(min_length=1, max_length=200)
+
+
+class History(BaseModel):
+    chat_id: str
+    turns: list[Turn] = Field(description="Oldest first.")
+    next_before: int | None = Field(
+        description="Pass as `before` to get the older page; null when there is none."
+    )
+
+
+@router.get("/chats/{user_id}", summary="The user's chats, newest activity first")
+async def list_chats(user_id: UserId, services: ServicesDep) -> ChatList:
+    return ChatList(chats=await services.chats.list_chats(user_id))
+
+
+@router.post("/chats/{user_id}", status_code=status.HTTP_201_CREATED, summary="Create a chat")
+async def create_chat(user_id: UserId, body: NewChat, services: ServicesDep) -> Chat:
+    chat_id = body.chat_id or uuid.uuid4().hex
+    return await services.chats.create_chat(user_id, chat_id, body.title)
+
+
+@router.patch("/chats/{user_id}/{chat_id}", summary="Rename a chat")
+async def rename_chat(
+    user_id: UserId, chat_id: ChatId, body: ChatRename, services: ServicesDep
+) -> Chat:
+    return await services.chats.rename_chat(user_id, chat_id, body.title)
+
+
+@router.delete(
+    "/chats/{user_id}/{chat_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a chat and all its turns",
+)
+async def delete_chat(user_id: UserId, chat_id: ChatId, services: ServicesDep) -> Response:
+    await services.chats.delete_chat(user_id, chat_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/history/{user_id}/{chat_id}", summary="A chat's turns, oldest first, by pages")
+async def history(
+    user_id: UserId,
+    chat_id: ChatId,
+    services: ServicesDep,
+    before: Annotated[
+        int | None, Query(ge=1, description="Return turns older than this id.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, description="Page size.")] = 50,
+) -> History:
+    page_max = services.settings.history_page_max
+    if limit > page_max:
+        raise BadRequest(f"limit must be at most {page_max}")
+    await services.chats.get_chat(user_id, chat_id)
+    # One extra row tells whether an older page exists without a second query.
+    turns = await services.chats.turns_before(user_id, chat_id, before, limit + 1)
+    has_more = len(turns) > limit
+    page = turns[1:] if has_more else turns
+    return History(chat_id=chat_id, turns=page, next_before=page[0].id if has_more else None)

@@ -1,0 +1,48 @@
+"""The app factory: builds the services once and wires the routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from allin import __version__
+from allin.api import chats, health, ws
+from allin.api.errors import install_error_handlers
+from allin.config import Settings, configure_logging
+from allin.services import Services
+from allin.web import mount_web
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await Services.start(settings)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            await services.stop()
+
+    app = FastAPI(
+        title="Allin",
+        summary="Allin, by Team 8: an assistant that helps new software engineers get productive.",
+        version=__version__,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(chats.router)
+    app.include_router(ws.router)
+    mount_web(app)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Entry point for `uvicorn --factory` (each worker builds its app from the environment)."""
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(settings)

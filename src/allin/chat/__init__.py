@@ -1,0 +1,1 @@
+"""The turn pipeline: frames in, prompt built, answer streamed and stored."""

@@ -1,0 +1,83 @@
+"""WebSocket frames (DESIGN "Wire protocol"), validated as one discriminated union per direction."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+from allin.errors import AllinError, BadRequest
+from allin.storage.records import Turn
+
+# Frames of the protocol that this server does not handle yet; they get a clear refusal rather than
+# the generic "unknown frame type".
+NOT_YET_SUPPORTED = frozenset({"resume", "cancel", "audio_start", "audio_end"})
+
+
+class MessageIn(BaseModel):
+    type: Literal["message"]
+    id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
+    content: str
+
+
+class PingIn(BaseModel):
+    type: Literal["ping"]
+
+
+ClientFrame = Annotated[MessageIn | PingIn, Field(discriminator="type")]
+_client_frame: TypeAdapter[MessageIn | PingIn] = TypeAdapter(ClientFrame)
+
+
+def parse_client_frame(raw: str) -> MessageIn | PingIn:
+    try:
+        return _client_frame.validate_json(raw)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        kind = error["type"]
+        if kind == "json_invalid":
+            raise BadRequest("frame is not valid JSON") from None
+        if kind == "union_tag_invalid":
+            tag = error.get("input", {}).get("type") if isinstance(error["input"], dict) else None
+            if tag in NOT_YET_SUPPORTED:
+                raise BadRequest(f"'{tag}' frames are not supported by this server yet") from None
+            raise BadRequest(f"unknown frame type {tag!r}") from None
+        if kind in ("union_tag_not_found", "dict_type"):
+            raise BadRequest("a frame is a JSON object with a 'type'") from None
+        where = ".".join(str(part) for part in error["loc"][1:])
+        raise BadRequest(f"invalid frame: {where}: {error['msg']}") from None
+
+
+class Ack(BaseModel):
+    type: Literal["ack"] = "ack"
+    turn: Turn
+
+
+class Token(BaseModel):
+    type: Literal["token"] = "token"
+    turn_id: int
+    reply_to: int
+    text: str
+
+
+class Done(BaseModel):
+    type: Literal["done"] = "done"
+    turn: Turn
+    citations: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Pong(BaseModel):
+    type: Literal["pong"] = "pong"
+
+
+class ErrorOut(BaseModel):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+    reply_to: str | None = None
+
+    @classmethod
+    def of(cls, error: AllinError, reply_to: str | None = None) -> ErrorOut:
+        return cls(code=error.code, message=error.message, reply_to=reply_to)
+
+
+ServerFrame = Ack | Token | Done | Pong | ErrorOut

@@ -1,0 +1,66 @@
+"""In-flight turns, owned by the chat rather than by the socket that asked.
+
+A turn keeps going when its socket drops, so the question and its answer are still stored; the turns
+of one chat are answered one at a time so each answer sees the conversation before it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class Runs:
+    def __init__(self) -> None:
+        # Strong references: the event loop only keeps weak ones to tasks.
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._answers: dict[int, asyncio.Task[Any]] = {}
+        self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    def detach(self, work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
+        """Run `work` to completion whatever happens to the caller."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def answering(self, question_id: int) -> asyncio.Task[Any] | None:
+        return self._answers.get(question_id)
+
+    def start_answer(self, question_id: int, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
+        task = self.detach(work, name=f"answer-{question_id}")
+        self._answers[question_id] = task
+        task.add_done_callback(lambda _: self._answers.pop(question_id, None))
+        return task
+
+    @asynccontextmanager
+    async def one_at_a_time(self, chat_id: str) -> AsyncIterator[None]:
+        """Serialize the turns of one chat; the lock is dropped once no turn of the chat waits."""
+        lock, users = self._chat_locks.get(chat_id, (asyncio.Lock(), 0))
+        self._chat_locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._chat_locks[chat_id]
+            if users == 1:
+                del self._chat_locks[chat_id]
+            else:
+                self._chat_locks[chat_id] = (lock, users - 1)
+
+    async def drain(self, timeout_s: float) -> None:
+        """Let in-flight turns finish (and be stored) before shutdown; cancel what remains."""
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=timeout_s)
+        for task in pending:
+            logger.warning("cancelling unfinished turn %s at shutdown", task.get_name())
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)

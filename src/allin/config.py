@@ -1,0 +1,94 @@
+"""All settings in one place, read from the environment and `.env`.
+
+Unprefixed names (`DATABASE_URL`, `GEMINI_API_KEY`, `HOST`, `PORT`) are the ones every deployment
+tool already uses; everything specific to Allin is prefixed `ALLIN_`.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class LLMProvider(StrEnum):
+    GEMINI = "gemini"
+    OPENAI = "openai"
+    OFFLINE = "offline"
+
+
+class ConfigError(ValueError):
+    """A setting combination that cannot work; raised at start-up, never mid-request."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_prefix="ALLIN_", extra="ignore", populate_by_name=True
+    )
+
+    data_dir: Path = Path(".allin")
+    host: str = Field("127.0.0.1", validation_alias=AliasChoices("HOST", "ALLIN_HOST"))
+    port: int = Field(8000, validation_alias=AliasChoices("PORT", "ALLIN_PORT"))
+    log_level: str = "INFO"
+
+    database_url: str | None = Field(
+        None, validation_alias=AliasChoices("DATABASE_URL", "ALLIN_DATABASE_URL")
+    )
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+    # How long a request waits for a database connection before failing as `unavailable`.
+    db_wait_s: float = Field(5.0, gt=0)
+
+    # None means "pick for me": Gemini when a key is set, otherwise the offline model.
+    llm: LLMProvider | None = None
+    llm_timeout_s: float = Field(60.0, gt=0)
+    # Longest silence tolerated between two streamed chunks before the turn fails as unavailable.
+    llm_stall_timeout_s: float = Field(30.0, gt=0)
+
+    gemini_api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("GEMINI_API_KEY", "GOOGLE_API_KEY", "ALLIN_GEMINI_API_KEY"),
+    )
+    gemini_model: str = "gemini-2.0-flash"
+    gemini_base_url: str | None = None
+
+    openai_base_url: str = "http://127.0.0.1:11434/v1"
+    openai_model: str = "llama3.2"
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("ALLIN_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+
+    # Pause between offline tokens so the UI visibly streams; 0 for tests and benchmarks.
+    offline_token_delay_ms: float = Field(12.0, ge=0)
+
+    max_message_bytes: int = Field(32 * 1024, gt=0)
+    history_turns: int = Field(20, ge=0)
+    history_page_max: int = Field(200, gt=0)
+
+    @model_validator(mode="after")
+    def _check_provider(self) -> Settings:
+        if self.llm is LLMProvider.GEMINI and self.gemini_api_key is None:
+            raise ConfigError("ALLIN_LLM=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
+        return self
+
+    @cached_property
+    def llm_provider(self) -> LLMProvider:
+        if self.llm is not None:
+            return self.llm
+        return LLMProvider.GEMINI if self.gemini_api_key else LLMProvider.OFFLINE
+
+    @property
+    def embedded_pg_dir(self) -> Path:
+        return self.data_dir.resolve() / "pg"
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    # pgserver logs every initdb/pg_ctl command line at INFO.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)

@@ -1,0 +1,26 @@
+"""The embedded Postgres 16 + pgvector used when no `DATABASE_URL` is set.
+
+`pgserver` runs a real server from its wheel under our data dir. Postgres refuses to run as root, so
+when we are root pgserver creates a `pgserver` system user, runs the server as that user and opens
+read/execute on the data dir's parents; we keep the data dir inside the project for that reason.
+The server listens on a Unix socket only, and stops when the last process using it exits.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+def start_embedded_postgres(pgdata: Path) -> Any:
+    """Start (or attach to) the embedded server in `pgdata`; returns pgserver's handle, whose
+    `get_uri()` is the connection URL. Keep the handle alive as long as the server is needed."""
+    import pgserver
+
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    logger.info("embedded postgres ready at %s", pgdata)
+    return server

@@ -1,0 +1,138 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from websockets.asyncio.client import connect
+
+from allin.app import create_app
+from allin.config import Settings
+from tests.conftest import ws_url
+from tests.support.servers import serve_in_thread
+from tests.support.wsclient import ask
+
+
+@pytest.fixture
+async def http(live_server: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live_server) as client:
+        yield client
+
+
+async def say(live_server: str, user: str, chat: str, *messages: str) -> None:
+    async with connect(ws_url(live_server, user, chat)) as socket:
+        for message in messages:
+            frames = await ask(socket, uuid.uuid4().hex, message)
+            assert frames[-1]["type"] == "done"
+
+
+async def test_chats_are_listed_newest_activity_first(
+    http: httpx.AsyncClient, live_server: str, user_id: str
+) -> None:
+    await say(live_server, user_id, "older", "Where is the deploy script?")
+    await say(live_server, user_id, "newer", "How do I get database access?")
+    await say(live_server, user_id, "older", "And the staging one?")
+    response = await http.get(f"/api/v1/chat/chats/{user_id}")
+    assert response.status_code == 200
+    chats = response.json()["chats"]
+    assert [c["chat_id"] for c in chats] == ["older", "newer"]
+    assert chats[0]["title"] == "Where is the deploy script?"
+    assert chats[0]["updated_at"] > chats[1]["updated_at"]
+    other = await http.get(f"/api/v1/chat/chats/{user_id}-nobody")
+    assert other.json() == {"chats": []}
+
+
+async def test_history_pages_backwards(
+    http: httpx.AsyncClient, live_server: str, user_id: str
+) -> None:
+    await say(live_server, user_id, "c1", "one", "two", "three")
+    url = f"/api/v1/chat/history/{user_id}/c1"
+    page = (await http.get(url, params={"limit": 4})).json()
+    assert [t["role"] for t in page["turns"]] == ["user", "assistant", "user", "assistant"]
+    assert [t["content"] for t in page["turns"] if t["role"] == "user"] == ["two", "three"]
+    older = (await http.get(url, params={"limit": 4, "before": page["next_before"]})).json()
+    assert [t["content"] for t in older["turns"] if t["role"] == "user"] == ["one"]
+    assert older["next_before"] is None
+    everything = (await http.get(url)).json()
+    assert len(everything["turns"]) == 6 and everything["next_before"] is None
+
+
+async def test_create_rename_delete(
+    http: httpx.AsyncClient, live_server: str, user_id: str
+) -> None:
+    created = await http.post(f"/api/v1/chat/chats/{user_id}", json={})
+    assert created.status_code == 201
+    chat_id = created.json()["chat_id"]
+    assert created.json()["title"] is None
+    named = await http.post(f"/api/v1/chat/chats/{user_id}", json={"chat_id": "x", "title": "T"})
+    assert named.status_code == 201 and named.json()["title"] == "T"
+    dup = await http.post(f"/api/v1/chat/chats/{user_id}", json={"chat_id": "x"})
+    assert dup.status_code == 409 and dup.json()["error"] == "conflict"
+
+    renamed = await http.patch(f"/api/v1/chat/chats/{user_id}/{chat_id}", json={"title": "Setup"})
+    assert renamed.status_code == 200 and renamed.json()["title"] == "Setup"
+
+    await say(live_server, user_id, chat_id, "hello")
+    assert (await http.get(f"/api/v1/chat/chats/{user_id}")).json()["chats"][0]["title"] == "Setup"
+    deleted = await http.delete(f"/api/v1/chat/chats/{user_id}/{chat_id}")
+    assert deleted.status_code == 204
+    gone = await http.get(f"/api/v1/chat/history/{user_id}/{chat_id}")
+    assert gone.status_code == 404 and gone.json()["error"] == "not_found"
+    assert [
+        c["chat_id"] for c in (await http.get(f"/api/v1/chat/chats/{user_id}")).json()["chats"]
+    ] == ["x"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "status", "error", "detail"),
+    [
+        ("get", "/api/v1/chat/history/{u}/missing", None, 404, "not_found", "does not exist"),
+        ("patch", "/api/v1/chat/chats/{u}/missing", {"title": "t"}, 404, "not_found", "missing"),
+        ("delete", "/api/v1/chat/chats/{u}/missing", None, 404, "not_found", "missing"),
+        ("get", "/api/v1/chat/history/{u}/c?limit=100000", None, 400, "bad_request", "at most 200"),
+        ("get", "/api/v1/chat/history/{u}/c?limit=0", None, 422, "bad_request", "limit"),
+        ("get", "/api/v1/chat/history/{u}/c?before=abc", None, 422, "bad_request", "before"),
+        ("get", "/api/v1/chat/chats/bad%20id", None, 422, "bad_request", "user_id"),
+        ("post", "/api/v1/chat/chats/{u}", {"chat_id": "no spaces"}, 422, "bad_request", "chat_id"),
+        ("post", "/api/v1/chat/chats/{u}", {"title": ""}, 422, "bad_request", "title"),
+        ("patch", "/api/v1/chat/chats/{u}/c", {}, 422, "bad_request", "title"),
+        ("patch", "/api/v1/chat/chats/{u}/c", {"title": "x" * 201}, 422, "bad_request", "title"),
+    ],
+)
+async def test_bad_requests_get_a_clear_4xx(
+    http: httpx.AsyncClient,
+    user_id: str,
+    method: str,
+    path: str,
+    body: object,
+    status: int,
+    error: str,
+    detail: str,
+) -> None:
+    response = await http.request(method, path.format(u=user_id), json=body)
+    assert response.status_code == status, response.text
+    assert response.json()["error"] == error and detail in response.json()["detail"]
+
+
+async def test_health_and_docs(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/healthz")).json() == {"status": "ok"}
+    assert (await http.get("/readyz")).json() == {"status": "ready"}
+    assert (await http.get("/docs")).status_code == 200
+    paths = (await http.get("/openapi.json")).json()["paths"]
+    assert "/api/v1/chat/history/{user_id}/{chat_id}" in paths
+
+
+def test_history_survives_a_restart(settings: Settings) -> None:
+    """The done-when check: talk to a server, stop it, start another, read the history."""
+    import asyncio
+
+    fresh = settings.model_copy()
+    with serve_in_thread(create_app(fresh)) as url:
+        asyncio.run(say(url, "alice-restart", "c1", "Who are you?"))
+    with serve_in_thread(create_app(fresh)) as url:
+        turns = httpx.get(f"{url}/api/v1/chat/history/alice-restart/c1").json()["turns"]
+        chats = httpx.get(f"{url}/api/v1/chat/chats/alice-restart").json()["chats"]
+    assert [t["role"] for t in turns] == ["user", "assistant"]
+    assert "Team 8" in turns[1]["content"]
+    assert [c["chat_id"] for c in chats] == ["c1"]

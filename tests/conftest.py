@@ -1,0 +1,86 @@
+"""Shared fixtures: one real Postgres (embedded pgserver with pgvector) per test run, a fresh
+database in it, and the real app served on a loopback port."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from allin.app import create_app
+from allin.config import Settings
+from allin.services import Services
+from allin.storage.embedded import start_embedded_postgres
+from tests.support.servers import serve_in_thread
+
+# The suite must not depend on the developer's environment or `.env`: no keys, no external database.
+for name in list(os.environ):
+    if name.startswith("ALLIN_") or name in {"DATABASE_URL", "GEMINI_API_KEY", "GOOGLE_API_KEY"}:
+        del os.environ[name]
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings for tests: no `.env`, the offline model streaming with no delay."""
+    values: dict[str, Any] = {"llm": "offline", "offline_token_delay_ms": 0}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture(scope="session")
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    server = start_embedded_postgres(tmp_path_factory.mktemp("pg") / "data")
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres: Any) -> str:
+    """A fresh database for this run, migrated by the app on its first start."""
+    return new_database(postgres)
+
+
+def new_database(postgres: Any) -> str:
+    name = f"allin_test_{uuid.uuid4().hex[:8]}"
+    admin_url = str(postgres.get_uri())
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    return admin_url.replace("/postgres?", f"/{name}?", 1)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings) -> Iterator[str]:
+    """Base URL of the real app on a loopback port, sharing the test database."""
+    with serve_in_thread(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def services(settings: Settings) -> AsyncIterator[Services]:
+    """The app's services in the test's own event loop, for tests below the HTTP layer."""
+    started = await Services.start(settings)
+    yield started
+    await started.stop()
+
+
+@pytest.fixture
+def user_id() -> str:
+    """A user of one's own, so tests sharing the database never see each other's chats."""
+    return f"u-{uuid.uuid4().hex[:10]}"
+
+
+def ws_url(http_url: str, user: str, chat: str) -> str:
+    return f"{http_url.replace('http://', 'ws://', 1)}/ws/{user}/{chat}"
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from allin.config import LLMProvider, Settings
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def test_defaults_run_offline_with_embedded_postgres() -> None:
+    defaults = settings()
+    assert defaults.llm_provider is LLMProvider.OFFLINE
+    assert defaults.database_url is None
+    assert defaults.data_dir == Path(".allin")
+    assert (defaults.host, defaults.port) == ("127.0.0.1", 8000)
+    assert defaults.max_message_bytes == 32 * 1024
+
+
+def test_a_gemini_key_selects_gemini(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOOGLE_API_KEY", "k")
+    chosen = settings()
+    assert chosen.llm_provider is LLMProvider.GEMINI
+    assert chosen.gemini_model == "gemini-2.0-flash"
+
+
+def test_gemini_without_a_key_fails_at_start_up() -> None:
+    with pytest.raises(ValidationError, match="needs GEMINI_API_KEY"):
+        settings(llm="gemini")
+
+
+def test_environment_and_dotenv_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("ALLIN_LLM=openai\nALLIN_OPENAI_MODEL=qwen2.5\nPORT=9001\n")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://db.example/allin")
+    chosen = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    assert chosen.llm_provider is LLMProvider.OPENAI
+    assert (chosen.openai_model, chosen.port) == ("qwen2.5", 9001)
+    assert chosen.database_url == "postgresql://db.example/allin"
+
+
+def test_unknown_provider_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        settings(llm="gpt-7")
