@@ -46,3 +46,22 @@ def test_environment_and_dotenv_are_read(tmp_path: Path, monkeypatch: pytest.Mon
 def test_unknown_provider_is_refused() -> None:
     with pytest.raises(ValidationError):
         settings(llm="gpt-7")
+
+
+def test_env_example_names_only_real_settings() -> None:
+    """`.env.example` documents the settings; a renamed or removed one must not linger there."""
+    import re
+
+    from pydantic import AliasChoices
+
+    from tests.conftest import project_root
+
+    known: set[str] = set()
+    for name, field in Settings.model_fields.items():
+        known.add(f"ALLIN_{name.upper()}")
+        if isinstance(field.validation_alias, AliasChoices):
+            known.update(str(choice) for choice in field.validation_alias.choices)
+    text = (project_root() / ".env.example").read_text()
+    documented = set(re.findall(r"^# ([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
+    assert documented, "no settings found in .env.example"
+    assert documented <= known, documented - known

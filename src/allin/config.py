@@ -21,6 +21,11 @@ class LLMProvider(StrEnum):
     OFFLINE = "offline"
 
 
+class AuthMode(StrEnum):
+    LOCAL = "local"
+    SUPABASE = "supabase"
+
+
 class ConfigError(ValueError):
     """A setting combination that cannot work; raised at start-up, never mid-request."""
 
@@ -65,14 +70,37 @@ class Settings(BaseSettings):
     # Pause between offline tokens so the UI visibly streams; 0 for tests and benchmarks.
     offline_token_delay_ms: float = Field(12.0, ge=0)
 
+    auth_mode: AuthMode = AuthMode.LOCAL
+    # Local mode signs its tokens with this; generated on first start into the data dir if unset.
+    jwt_secret: SecretStr | None = None
+    token_ttl_s: int = Field(12 * 3600, gt=0)
+
+    supabase_url: str | None = Field(
+        None, validation_alias=AliasChoices("SUPABASE_URL", "ALLIN_SUPABASE_URL")
+    )
+    supabase_anon_key: str | None = Field(
+        None, validation_alias=AliasChoices("SUPABASE_ANON_KEY", "ALLIN_SUPABASE_ANON_KEY")
+    )
+    # Legacy HS256 secret; projects on asymmetric signing keys are verified from their JWKS.
+    supabase_jwt_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SUPABASE_JWT_SECRET", "ALLIN_SUPABASE_JWT_SECRET")
+    )
+
     max_message_bytes: int = Field(32 * 1024, gt=0)
     history_turns: int = Field(20, ge=0)
     history_page_max: int = Field(200, gt=0)
 
     @model_validator(mode="after")
-    def _check_provider(self) -> Settings:
+    def _check_combinations(self) -> Settings:
         if self.llm is LLMProvider.GEMINI and self.gemini_api_key is None:
             raise ConfigError("ALLIN_LLM=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
+        if self.auth_mode is AuthMode.SUPABASE and not (
+            self.supabase_url or self.supabase_jwt_secret
+        ):
+            raise ConfigError(
+                "ALLIN_AUTH_MODE=supabase needs SUPABASE_URL (for its signing keys)"
+                " or SUPABASE_JWT_SECRET (legacy)"
+            )
         return self
 
     @cached_property

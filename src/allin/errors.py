@@ -19,6 +19,20 @@ class BadRequest(AllinError):
     status = 400
 
 
+class Unauthorized(AllinError):
+    """No valid credentials: the client should (re)authenticate."""
+
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(AllinError):
+    """Valid credentials for someone else's data."""
+
+    code = "forbidden"
+    status = 403
+
+
 class NotFound(AllinError):
     code = "not_found"
     status = 404

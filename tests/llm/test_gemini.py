@@ -15,7 +15,8 @@ from allin.llm.gemini import GeminiChatModel
 from allin.llm.offline import OfflineChatModel
 from allin.llm.registry import build_chat_model
 from tests.conftest import make_settings
-from tests.support.fake_gemini import Failure, FakeGemini, Refusal, Reply, Stall, introduce
+from tests.support.fake_gemini import FakeGemini
+from tests.support.llm_scripts import Failure, Refusal, Reply, Stall, introduce
 from tests.support.servers import free_port, serve_in_thread
 
 KEY = "test-gemini-key"

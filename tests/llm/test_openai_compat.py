@@ -14,8 +14,8 @@ from allin.llm.base import ContextBlock, Message, ModelUnavailable, Prompt
 from allin.llm.openai_compat import OpenAICompatChatModel
 from allin.llm.registry import build_chat_model
 from tests.conftest import make_settings
-from tests.support.fake_gemini import Failure, Refusal, Reply, Stall, introduce
 from tests.support.fake_openai import FakeOpenAI
+from tests.support.llm_scripts import Failure, Refusal, Reply, Stall, introduce
 from tests.support.servers import free_port, serve_in_thread
 
 KEY = "test-openai-key"

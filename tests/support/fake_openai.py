@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.support.fake_gemini import (
+from tests.support.llm_scripts import (
     Behaviour,
     Failure,
     Refusal,

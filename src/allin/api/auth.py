@@ -1,0 +1,88 @@
+"""Local accounts (`ALLIN_AUTH_MODE=local`) and the client configuration the UI starts from."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel, Field
+
+from allin.api.deps import CurrentUser, ServicesDep
+from allin.config import AuthMode
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+class Credentials(BaseModel):
+    email: str = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenResponse(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    user_id: str
+    expires_at: datetime
+    is_admin: bool
+
+
+class Me(BaseModel):
+    user_id: str
+    email: str | None
+    is_admin: bool
+
+
+class ClientConfig(BaseModel):
+    """What the browser needs before anyone logs in: how to log in."""
+
+    auth_mode: AuthMode
+    supabase_url: str | None = None
+    supabase_anon_key: str | None = None
+
+
+@router.post(
+    "/auth/signup",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a local account (the first one is admin) and log in",
+)
+async def signup(body: Credentials, services: ServicesDep) -> TokenResponse:
+    user, token, expires = await services.auth.signup(body.email, body.password)
+    return TokenResponse(
+        access_token=token, user_id=user.id, expires_at=expires, is_admin=user.is_admin
+    )
+
+
+@router.post("/auth/login", summary="Log in to a local account")
+async def login(body: Credentials, services: ServicesDep) -> TokenResponse:
+    user, token, expires = await services.auth.login(body.email, body.password)
+    return TokenResponse(
+        access_token=token, user_id=user.id, expires_at=expires, is_admin=user.is_admin
+    )
+
+
+@router.post(
+    "/auth/logout",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="End this session: its token stops working",
+)
+async def logout(principal: CurrentUser, services: ServicesDep) -> Response:
+    await services.auth.logout(principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/auth/me", summary="Who the token belongs to")
+async def me(principal: CurrentUser) -> Me:
+    return Me(user_id=principal.user_id, email=principal.email, is_admin=principal.is_admin)
+
+
+@router.get("/config", summary="How clients log in to this deployment")
+async def client_config(services: ServicesDep) -> ClientConfig:
+    settings = services.settings
+    if settings.auth_mode is AuthMode.SUPABASE:
+        return ClientConfig(
+            auth_mode=settings.auth_mode,
+            supabase_url=settings.supabase_url,
+            supabase_anon_key=settings.supabase_anon_key,
+        )
+    return ClientConfig(auth_mode=settings.auth_mode)

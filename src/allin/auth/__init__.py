@@ -1,0 +1,1 @@
+"""Who is calling: local accounts (argon2 passwords, our own JWTs) or Supabase Auth tokens."""
