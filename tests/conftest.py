@@ -16,6 +16,7 @@ from allin.app import create_app
 from allin.config import Settings
 from allin.services import Services
 from allin.storage.embedded import start_embedded_postgres
+from tests.support.accounts import Account, sign_up
 from tests.support.servers import serve_in_thread
 
 # The suite must not depend on the developer's environment or `.env`: no keys, no external database.
@@ -24,9 +25,17 @@ for name in list(os.environ):
         del os.environ[name]
 
 
+# Every app a test starts shares this secret, so an account made on one is valid on all of them.
+TEST_JWT_SECRET = "test-secret-" + "x" * 40
+
+
 def make_settings(**overrides: Any) -> Settings:
     """Settings for tests: no `.env`, the offline model streaming with no delay."""
-    values: dict[str, Any] = {"llm": "offline", "offline_token_delay_ms": 0}
+    values: dict[str, Any] = {
+        "llm": "offline",
+        "offline_token_delay_ms": 0,
+        "jwt_secret": TEST_JWT_SECRET,
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
@@ -78,8 +87,16 @@ def user_id() -> str:
     return f"u-{uuid.uuid4().hex[:10]}"
 
 
-def ws_url(http_url: str, user: str, chat: str) -> str:
-    return f"{http_url.replace('http://', 'ws://', 1)}/ws/{user}/{chat}"
+@pytest.fixture
+async def account(live_server: str) -> Account:
+    """A real account on the live server, for tests over HTTP and WebSocket."""
+    return await sign_up(live_server)
+
+
+def ws_url(http_url: str, account: Account, chat: str, *, user: str | None = None) -> str:
+    """The chat socket of `account` (or, to test refusals, of `user` with `account`'s token)."""
+    base = http_url.replace("http://", "ws://", 1)
+    return f"{base}/ws/{user or account.user_id}/{chat}?token={account.token}"
 
 
 def project_root() -> Path:

@@ -8,6 +8,7 @@ import sys
 
 from allin.config import Settings
 from tests.conftest import project_root
+from tests.support.accounts import Account
 
 
 def run_cli(settings: Settings, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -44,18 +45,27 @@ def test_chat_in_process(settings: Settings, user_id: str) -> None:
     assert "Allin" in result.stdout and "Team 8" in result.stdout
 
 
-def test_chat_against_a_running_server(settings: Settings, live_server: str, user_id: str) -> None:
+def test_chat_against_a_running_server(
+    settings: Settings, live_server: str, account: Account
+) -> None:
     url = live_server.replace("http://", "ws://")
     result = run_cli(
         settings,
         "chat",
         "--url",
         url,
+        "--token",
+        account.token,
         "--user",
-        user_id,
+        account.user_id,
         "--chat",
         "t2",
         stdin="How do I run the tests?\nwhat did I ask?\n/quit\n",
     )
     assert result.returncode == 0, result.stderr
     assert "1. How do I run the tests?" in result.stdout
+
+
+def test_chat_against_a_server_needs_a_token(settings: Settings) -> None:
+    result = run_cli(settings, "chat", "--url", "ws://127.0.0.1:9")
+    assert result.returncode == 2 and "--url needs --token" in result.stderr

@@ -65,11 +65,25 @@ def chat(
         str | None,
         typer.Option(help="A running server, e.g. ws://127.0.0.1:8000; in-process if omitted."),
     ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="ALLIN_TOKEN", help="Access token for --url (from /api/v1/auth/login)."
+        ),
+    ] = None,
 ) -> None:
-    """Chat with Allin in the terminal. Type /quit to leave."""
+    """Chat with Allin in the terminal. Type /quit to leave.
+
+    In-process, you act directly on this machine's database as --user; against a server (--url),
+    you need that user's access token.
+    """
     chat_id = chat_id or uuid.uuid4().hex[:12]
+    if url and not token:
+        raise typer.BadParameter("--url needs --token (or ALLIN_TOKEN)", param_hint="--token")
     console.print(f"[dim]chat {chat_id} as {user}; /quit to leave[/dim]")
-    runner = _chat_remote(url, user, chat_id) if url else _chat_in_process(user, chat_id)
+    runner = (
+        _chat_remote(url, user, chat_id, str(token)) if url else _chat_in_process(user, chat_id)
+    )
     asyncio.run(runner)
 
 
@@ -115,10 +129,11 @@ async def _chat_in_process(user: str, chat_id: str) -> None:
         await services.stop()
 
 
-async def _chat_remote(url: str, user: str, chat_id: str) -> None:
+async def _chat_remote(url: str, user: str, chat_id: str, token: str) -> None:
     import websockets
 
-    async with websockets.connect(f"{url.rstrip('/')}/ws/{user}/{chat_id}") as socket:
+    address = f"{url.rstrip('/')}/ws/{user}/{chat_id}"
+    async with websockets.connect(address, subprotocols=["bearer", token]) as socket:  # type: ignore[list-item]
         try:
             async for line in _lines():
                 await socket.send(

@@ -5,13 +5,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import httpx
+
+from allin.auth.principal import TokenVerifier
+from allin.auth.service import AuthService
+from allin.auth.tokens import LocalTokens, SupabaseTokens, load_or_create_secret
 from allin.chat.interaction import InteractionManager
 from allin.chat.runs import Runs
-from allin.config import Settings
+from allin.config import AuthMode, Settings
 from allin.llm.base import ChatModel
 from allin.llm.registry import build_chat_model
 from allin.storage.chats import ChatRepository
 from allin.storage.db import Database
+from allin.storage.users import UserRepository
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +29,10 @@ _DRAIN_TIMEOUT_S = 20.0
 class Services:
     settings: Settings
     db: Database
+    http: httpx.AsyncClient
     chats: ChatRepository
+    tokens: TokenVerifier
+    auth: AuthService
     model: ChatModel
     runs: Runs
     interaction: InteractionManager
@@ -32,14 +41,20 @@ class Services:
     async def start(cls, settings: Settings) -> Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = await Database.open(settings)
+        http = httpx.AsyncClient()
         chats = ChatRepository(db)
+        users = UserRepository(db)
+        tokens, local = _token_verifier(settings, users, http)
         model = build_chat_model(settings)
         runs = Runs()
-        logger.info("chat model: %s", model.name)
+        logger.info("chat model: %s; auth: %s", model.name, settings.auth_mode.value)
         return cls(
             settings=settings,
             db=db,
+            http=http,
             chats=chats,
+            tokens=tokens,
+            auth=AuthService(users, local),
             model=model,
             runs=runs,
             interaction=InteractionManager(settings, chats, model, runs),
@@ -48,4 +63,24 @@ class Services:
     async def stop(self) -> None:
         await self.runs.drain(_DRAIN_TIMEOUT_S)
         await self.model.aclose()
+        await self.http.aclose()
         await self.db.close()
+
+
+def _token_verifier(
+    settings: Settings, users: UserRepository, http: httpx.AsyncClient
+) -> tuple[TokenVerifier, LocalTokens | None]:
+    """The verifier for this deployment, and the local issuer when accounts are ours."""
+    if settings.auth_mode is AuthMode.SUPABASE:
+        secret = settings.supabase_jwt_secret
+        verifier = SupabaseTokens(
+            settings.supabase_url, secret.get_secret_value() if secret else None, http
+        )
+        return verifier, None
+    secret_value = (
+        settings.jwt_secret.get_secret_value()
+        if settings.jwt_secret
+        else load_or_create_secret(settings.data_dir / "jwt_secret")
+    )
+    local = LocalTokens(secret_value, settings.token_ttl_s, users)
+    return local, local

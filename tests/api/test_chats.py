@@ -10,44 +10,46 @@ from websockets.asyncio.client import connect
 from allin.app import create_app
 from allin.config import Settings
 from tests.conftest import ws_url
+from tests.support.accounts import Account, sign_up
 from tests.support.servers import serve_in_thread
 from tests.support.wsclient import ask
 
 
 @pytest.fixture
-async def http(live_server: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live_server) as client:
+async def http(live_server: str, account: Account) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=live_server, headers=account.headers) as client:
         yield client
 
 
-async def say(live_server: str, user: str, chat: str, *messages: str) -> None:
-    async with connect(ws_url(live_server, user, chat)) as socket:
+async def say(live_server: str, account: Account, chat: str, *messages: str) -> None:
+    async with connect(ws_url(live_server, account, chat)) as socket:
         for message in messages:
             frames = await ask(socket, uuid.uuid4().hex, message)
             assert frames[-1]["type"] == "done"
 
 
 async def test_chats_are_listed_newest_activity_first(
-    http: httpx.AsyncClient, live_server: str, user_id: str
+    http: httpx.AsyncClient, live_server: str, account: Account
 ) -> None:
-    await say(live_server, user_id, "older", "Where is the deploy script?")
-    await say(live_server, user_id, "newer", "How do I get database access?")
-    await say(live_server, user_id, "older", "And the staging one?")
-    response = await http.get(f"/api/v1/chat/chats/{user_id}")
+    await say(live_server, account, "older", "Where is the deploy script?")
+    await say(live_server, account, "newer", "How do I get database access?")
+    await say(live_server, account, "older", "And the staging one?")
+    response = await http.get(f"/api/v1/chat/chats/{account.user_id}")
     assert response.status_code == 200
     chats = response.json()["chats"]
     assert [c["chat_id"] for c in chats] == ["older", "newer"]
     assert chats[0]["title"] == "Where is the deploy script?"
     assert chats[0]["updated_at"] > chats[1]["updated_at"]
-    other = await http.get(f"/api/v1/chat/chats/{user_id}-nobody")
+    stranger = await sign_up(live_server)
+    other = await http.get(f"/api/v1/chat/chats/{stranger.user_id}", headers=stranger.headers)
     assert other.json() == {"chats": []}
 
 
 async def test_history_pages_backwards(
-    http: httpx.AsyncClient, live_server: str, user_id: str
+    http: httpx.AsyncClient, live_server: str, account: Account
 ) -> None:
-    await say(live_server, user_id, "c1", "one", "two", "three")
-    url = f"/api/v1/chat/history/{user_id}/c1"
+    await say(live_server, account, "c1", "one", "two", "three")
+    url = f"/api/v1/chat/history/{account.user_id}/c1"
     page = (await http.get(url, params={"limit": 4})).json()
     assert [t["role"] for t in page["turns"]] == ["user", "assistant", "user", "assistant"]
     assert [t["content"] for t in page["turns"] if t["role"] == "user"] == ["two", "three"]
@@ -59,28 +61,35 @@ async def test_history_pages_backwards(
 
 
 async def test_create_rename_delete(
-    http: httpx.AsyncClient, live_server: str, user_id: str
+    http: httpx.AsyncClient, live_server: str, account: Account
 ) -> None:
-    created = await http.post(f"/api/v1/chat/chats/{user_id}", json={})
+    created = await http.post(f"/api/v1/chat/chats/{account.user_id}", json={})
     assert created.status_code == 201
     chat_id = created.json()["chat_id"]
     assert created.json()["title"] is None
-    named = await http.post(f"/api/v1/chat/chats/{user_id}", json={"chat_id": "x", "title": "T"})
+    named = await http.post(
+        f"/api/v1/chat/chats/{account.user_id}", json={"chat_id": "x", "title": "T"}
+    )
     assert named.status_code == 201 and named.json()["title"] == "T"
-    dup = await http.post(f"/api/v1/chat/chats/{user_id}", json={"chat_id": "x"})
+    dup = await http.post(f"/api/v1/chat/chats/{account.user_id}", json={"chat_id": "x"})
     assert dup.status_code == 409 and dup.json()["error"] == "conflict"
 
-    renamed = await http.patch(f"/api/v1/chat/chats/{user_id}/{chat_id}", json={"title": "Setup"})
+    renamed = await http.patch(
+        f"/api/v1/chat/chats/{account.user_id}/{chat_id}", json={"title": "Setup"}
+    )
     assert renamed.status_code == 200 and renamed.json()["title"] == "Setup"
 
-    await say(live_server, user_id, chat_id, "hello")
-    assert (await http.get(f"/api/v1/chat/chats/{user_id}")).json()["chats"][0]["title"] == "Setup"
-    deleted = await http.delete(f"/api/v1/chat/chats/{user_id}/{chat_id}")
+    await say(live_server, account, chat_id, "hello")
+    assert (await http.get(f"/api/v1/chat/chats/{account.user_id}")).json()["chats"][0][
+        "title"
+    ] == "Setup"
+    deleted = await http.delete(f"/api/v1/chat/chats/{account.user_id}/{chat_id}")
     assert deleted.status_code == 204
-    gone = await http.get(f"/api/v1/chat/history/{user_id}/{chat_id}")
+    gone = await http.get(f"/api/v1/chat/history/{account.user_id}/{chat_id}")
     assert gone.status_code == 404 and gone.json()["error"] == "not_found"
     assert [
-        c["chat_id"] for c in (await http.get(f"/api/v1/chat/chats/{user_id}")).json()["chats"]
+        c["chat_id"]
+        for c in (await http.get(f"/api/v1/chat/chats/{account.user_id}")).json()["chats"]
     ] == ["x"]
 
 
@@ -94,6 +103,7 @@ async def test_create_rename_delete(
         ("get", "/api/v1/chat/history/{u}/c?limit=0", None, 422, "bad_request", "limit"),
         ("get", "/api/v1/chat/history/{u}/c?before=abc", None, 422, "bad_request", "before"),
         ("get", "/api/v1/chat/chats/bad%20id", None, 422, "bad_request", "user_id"),
+        ("get", "/api/v1/chat/chats/someone-else", None, 403, "forbidden", "another user"),
         ("post", "/api/v1/chat/chats/{u}", {"chat_id": "no spaces"}, 422, "bad_request", "chat_id"),
         ("post", "/api/v1/chat/chats/{u}", {"title": ""}, 422, "bad_request", "title"),
         ("patch", "/api/v1/chat/chats/{u}/c", {}, 422, "bad_request", "title"),
@@ -102,7 +112,7 @@ async def test_create_rename_delete(
 )
 async def test_bad_requests_get_a_clear_4xx(
     http: httpx.AsyncClient,
-    user_id: str,
+    account: Account,
     method: str,
     path: str,
     body: object,
@@ -110,7 +120,7 @@ async def test_bad_requests_get_a_clear_4xx(
     error: str,
     detail: str,
 ) -> None:
-    response = await http.request(method, path.format(u=user_id), json=body)
+    response = await http.request(method, path.format(u=account.user_id), json=body)
     assert response.status_code == status, response.text
     assert response.json()["error"] == error and detail in response.json()["detail"]
 
@@ -127,12 +137,13 @@ def test_history_survives_a_restart(settings: Settings) -> None:
     """The done-when check: talk to a server, stop it, start another, read the history."""
     import asyncio
 
-    fresh = settings.model_copy()
-    with serve_in_thread(create_app(fresh)) as url:
-        asyncio.run(say(url, "alice-restart", "c1", "Who are you?"))
-    with serve_in_thread(create_app(fresh)) as url:
-        turns = httpx.get(f"{url}/api/v1/chat/history/alice-restart/c1").json()["turns"]
-        chats = httpx.get(f"{url}/api/v1/chat/chats/alice-restart").json()["chats"]
+    with serve_in_thread(create_app(settings)) as url:
+        alice = asyncio.run(sign_up(url))
+        asyncio.run(say(url, alice, "c1", "Who are you?"))
+    with serve_in_thread(create_app(settings)) as url:
+        history = f"{url}/api/v1/chat/history/{alice.user_id}/c1"
+        turns = httpx.get(history, headers=alice.headers).json()["turns"]
+        chats = httpx.get(f"{url}/api/v1/chat/chats/{alice.user_id}", headers=alice.headers)
     assert [t["role"] for t in turns] == ["user", "assistant"]
     assert "Team 8" in turns[1]["content"]
-    assert [c["chat_id"] for c in chats] == ["c1"]
+    assert [c["chat_id"] for c in chats.json()["chats"]] == ["c1"]

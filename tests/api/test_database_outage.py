@@ -12,6 +12,7 @@ from websockets.asyncio.client import connect
 from allin.app import create_app
 from allin.storage.embedded import start_embedded_postgres
 from tests.conftest import make_settings, ws_url
+from tests.support.accounts import sign_up
 from tests.support.servers import serve_in_thread
 from tests.support.wsclient import ask
 
@@ -22,14 +23,15 @@ async def test_database_outage_and_recovery(tmp_path: Path) -> None:
     postgres = start_embedded_postgres(pgdata)
     settings = make_settings(database_url=str(postgres.get_uri()), data_dir=tmp_path, db_wait_s=1)
     with serve_in_thread(create_app(settings)) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=15) as http:
-            async with connect(ws_url(url, "ann", "c1")) as socket:
+        ann = await sign_up(url)
+        async with httpx.AsyncClient(base_url=url, timeout=15, headers=ann.headers) as http:
+            async with connect(ws_url(url, ann, "c1")) as socket:
                 assert (await ask(socket, "m1", "before the outage"))[-1]["type"] == "done"
 
                 postgres.cleanup()  # stops the server
                 ready = await http.get("/readyz")
                 assert ready.status_code == 503 and ready.json()["error"] == "unavailable"
-                history = await http.get("/api/v1/chat/history/ann/c1")
+                history = await http.get(f"/api/v1/chat/history/{ann.user_id}/c1")
                 assert history.status_code == 503
                 frames = await ask(socket, "m2", "during the outage")
                 assert frames[-1]["type"] == "error" and frames[-1]["code"] == "unavailable"
@@ -39,7 +41,7 @@ async def test_database_outage_and_recovery(tmp_path: Path) -> None:
                 assert (await http.get("/readyz")).status_code == 200
                 # The same socket works again, and the message can be retried with its id.
                 assert (await ask(socket, "m2", "during the outage"))[-1]["type"] == "done"
-            turns = (await http.get("/api/v1/chat/history/ann/c1")).json()["turns"]
+            turns = (await http.get(f"/api/v1/chat/history/{ann.user_id}/c1")).json()["turns"]
     postgres.cleanup()
     assert [t["content"] for t in turns if t["role"] == "user"] == [
         "before the outage",

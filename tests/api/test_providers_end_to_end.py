@@ -14,6 +14,7 @@ from websockets.asyncio.client import connect
 from allin.app import create_app
 from allin.config import Settings
 from tests.conftest import make_settings, ws_url
+from tests.support.accounts import Account
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.llm_scripts import Failure, introduce
@@ -55,9 +56,9 @@ def provider(
 
 
 async def test_asked_who_it_is_every_provider_answers_as_allin(
-    provider: Provider, user_id: str
+    provider: Provider, account: Account
 ) -> None:
-    async with connect(ws_url(provider.app_url, user_id, "c1")) as socket:
+    async with connect(ws_url(provider.app_url, account, "c1")) as socket:
         frames = await ask(socket, "m1", "Who are you?")
     done = frames[-1]
     assert done["type"] == "done", done
@@ -69,17 +70,17 @@ async def test_asked_who_it_is_every_provider_answers_as_allin(
 
 
 async def test_provider_failure_is_an_unavailable_frame_and_the_question_is_kept(
-    provider: Provider, user_id: str
+    provider: Provider, account: Account
 ) -> None:
     provider.fake.behaviour = Failure(503, "The model is overloaded. Please try again later.")
     try:
-        async with connect(ws_url(provider.app_url, user_id, "c1")) as socket:
+        async with connect(ws_url(provider.app_url, account, "c1")) as socket:
             frames = await ask(socket, "m1", "How do I deploy?")
     finally:
         provider.fake.behaviour = introduce
     error = frames[-1]
     assert error["type"] == "error" and error["code"] == "unavailable"
     assert "overloaded" in error["message"] and error["reply_to"] == "m1"
-    async with httpx.AsyncClient(base_url=provider.app_url) as http:
-        turns = (await http.get(f"/api/v1/chat/history/{user_id}/c1")).json()["turns"]
+    async with httpx.AsyncClient(base_url=provider.app_url, headers=account.headers) as http:
+        turns = (await http.get(f"/api/v1/chat/history/{account.user_id}/c1")).json()["turns"]
     assert [(t["role"], t["content"]) for t in turns] == [("user", "How do I deploy?")]

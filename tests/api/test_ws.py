@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -8,18 +9,19 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import ws_url
+from tests.support.accounts import Account, sign_up
 from tests.support.wsclient import ask, next_frame, send
 
 
-async def history(live_server: str, user: str, chat: str) -> list[dict[str, object]]:
-    async with httpx.AsyncClient(base_url=live_server) as http:
-        response = await http.get(f"/api/v1/chat/history/{user}/{chat}")
+async def history(live_server: str, account: Account, chat: str) -> list[dict[str, object]]:
+    async with httpx.AsyncClient(base_url=live_server, headers=account.headers) as http:
+        response = await http.get(f"/api/v1/chat/history/{account.user_id}/{chat}")
     assert response.status_code == 200, response.text
     return list(response.json()["turns"])
 
 
-async def test_message_is_acked_streamed_and_stored(live_server: str, user_id: str) -> None:
-    async with connect(ws_url(live_server, user_id, "c1")) as socket:
+async def test_message_is_acked_streamed_and_stored(live_server: str, account: Account) -> None:
+    async with connect(ws_url(live_server, account, "c1")) as socket:
         frames = await ask(socket, "m1", "Who are you?")
     kinds = [f["type"] for f in frames]
     assert kinds[0] == "ack" and kinds[-1] == "done"
@@ -29,26 +31,28 @@ async def test_message_is_acked_streamed_and_stored(live_server: str, user_id: s
     assert "Allin" in done["content"] and "Team 8" in done["content"]
     assert {f["turn_id"] for f in frames if f["type"] == "token"} == {done["id"]}
     assert done["reply_to"] == frames[0]["turn"]["id"] and done["metadata"]["model"] == "offline"
-    turns = await history(live_server, user_id, "c1")
+    turns = await history(live_server, account, "c1")
     assert [(t["role"], t["content"]) for t in turns] == [
         ("user", "Who are you?"),
         ("assistant", done["content"]),
     ]
 
 
-async def test_retried_message_id_is_answered_once(live_server: str, user_id: str) -> None:
-    async with connect(ws_url(live_server, user_id, "c1")) as socket:
+async def test_retried_message_id_is_answered_once(live_server: str, account: Account) -> None:
+    async with connect(ws_url(live_server, account, "c1")) as socket:
         first = await ask(socket, "m1", "hello")
         again = await ask(socket, "m1", "hello")
     assert [f["type"] for f in again] == ["ack", "done"]
     assert again[-1]["turn"] == first[-1]["turn"]
-    assert len(await history(live_server, user_id, "c1")) == 2
+    assert len(await history(live_server, account, "c1")) == 2
 
 
-async def test_conversation_continues_across_connections(live_server: str, user_id: str) -> None:
-    async with connect(ws_url(live_server, user_id, "c1")) as socket:
+async def test_conversation_continues_across_connections(
+    live_server: str, account: Account
+) -> None:
+    async with connect(ws_url(live_server, account, "c1")) as socket:
         await ask(socket, "m1", "How do I run the tests?")
-    async with connect(ws_url(live_server, user_id, "c1")) as socket:
+    async with connect(ws_url(live_server, account, "c1")) as socket:
         frames = await ask(socket, "m2", "What did I ask?")
     assert "How do I run the tests?" in frames[-1]["turn"]["content"]
 
@@ -95,9 +99,9 @@ async def test_conversation_continues_across_connections(live_server: str, user_
     ],
 )
 async def test_bad_frames_get_a_clear_error_and_store_nothing(
-    live_server: str, user_id: str, raw: str, code: str, message: str
+    live_server: str, account: Account, raw: str, code: str, message: str
 ) -> None:
-    async with connect(ws_url(live_server, user_id, "c1"), max_size=None) as socket:
+    async with connect(ws_url(live_server, account, "c1"), max_size=None) as socket:
         await socket.send(raw)
         error = await next_frame(socket)
         assert error["type"] == "error" and error["code"] == code, error
@@ -105,13 +109,13 @@ async def test_bad_frames_get_a_clear_error_and_store_nothing(
         # The socket stays usable.
         await send(socket, type="ping")
         assert await next_frame(socket) == {"type": "pong"}
-    async with httpx.AsyncClient(base_url=live_server) as http:
-        response = await http.get(f"/api/v1/chat/history/{user_id}/c1")
+    async with httpx.AsyncClient(base_url=live_server, headers=account.headers) as http:
+        response = await http.get(f"/api/v1/chat/history/{account.user_id}/c1")
     assert response.status_code == 404  # the chat was never created
 
 
-async def test_binary_frame_is_refused(live_server: str, user_id: str) -> None:
-    async with connect(ws_url(live_server, user_id, "c1")) as socket:
+async def test_binary_frame_is_refused(live_server: str, account: Account) -> None:
+    async with connect(ws_url(live_server, account, "c1")) as socket:
         await socket.send(b"\x00\xffgarbage")
         error = await next_frame(socket)
         assert error["code"] == "bad_request" and "binary" in error["message"]
@@ -119,8 +123,10 @@ async def test_binary_frame_is_refused(live_server: str, user_id: str) -> None:
         assert frames[-1]["type"] == "done"
 
 
-async def test_message_id_reused_for_other_text_is_refused(live_server: str, user_id: str) -> None:
-    async with connect(ws_url(live_server, user_id, "c1")) as socket:
+async def test_message_id_reused_for_other_text_is_refused(
+    live_server: str, account: Account
+) -> None:
+    async with connect(ws_url(live_server, account, "c1")) as socket:
         await ask(socket, "m1", "first")
         frames = await ask(socket, "m1", "different")
     assert frames[-1] == {
@@ -129,32 +135,72 @@ async def test_message_id_reused_for_other_text_is_refused(live_server: str, use
         "message": "message id 'm1' was already used for a different message",
         "reply_to": "m1",
     }
-    assert (await history(live_server, user_id, "c1"))[0]["content"] == "first"
+    assert (await history(live_server, account, "c1"))[0]["content"] == "first"
 
 
-async def test_chat_ids_are_per_user(live_server: str, user_id: str) -> None:
-    async with connect(ws_url(live_server, user_id, "c1")) as socket:
+async def test_chat_ids_are_per_user(live_server: str, account: Account) -> None:
+    other = await sign_up(live_server)
+    async with connect(ws_url(live_server, account, "c1")) as socket:
         await ask(socket, "m1", "mine")
-    async with connect(ws_url(live_server, f"{user_id}-2", "c1")) as socket:
+    async with connect(ws_url(live_server, other, "c1")) as socket:
         frames = await ask(socket, "m1", "theirs")
     assert frames[-1]["type"] == "done"
-    assert (await history(live_server, user_id, "c1"))[0]["content"] == "mine"
-    assert (await history(live_server, f"{user_id}-2", "c1"))[0]["content"] == "theirs"
+    assert (await history(live_server, account, "c1"))[0]["content"] == "mine"
+    assert (await history(live_server, other, "c1"))[0]["content"] == "theirs"
 
 
-async def test_invalid_ids_close_the_socket(live_server: str) -> None:
-    async with connect(ws_url(live_server, "bad%20user", "c1")) as socket:
-        error = await next_frame(socket)
-        assert error["code"] == "bad_request"
+async def closed_with(url: str, code: int, error: str, **options: Any) -> None:
+    """The socket at `url` answers with an `error` frame then closes with `code`."""
+    async with connect(url, **options) as socket:
+        frame = await next_frame(socket)
+        assert frame["type"] == "error" and frame["code"] == error, frame
         with pytest.raises(ConnectionClosed) as closed:
             await socket.recv()
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == code
+
+
+async def test_invalid_ids_close_the_socket(live_server: str, account: Account) -> None:
+    await closed_with(ws_url(live_server, account, "c1", user="bad%20user"), 4400, "bad_request")
+
+
+async def test_no_token_or_a_bad_one_closes_with_4401(live_server: str, account: Account) -> None:
+    base = f"{live_server.replace('http', 'ws', 1)}/ws/{account.user_id}/c1"
+    await closed_with(base, 4401, "unauthorized")
+    await closed_with(f"{base}?token=garbage", 4401, "unauthorized")
+    await closed_with(f"{base}?token={account.token[:-3]}abc", 4401, "unauthorized")
+
+
+async def test_another_users_socket_closes_with_4403_and_nothing_is_stored(
+    live_server: str, account: Account
+) -> None:
+    victim = await sign_up(live_server)
+    async with connect(ws_url(live_server, victim, "private")) as socket:
+        await ask(socket, "m1", "my secret question")
+    url = ws_url(live_server, account, "private", user=victim.user_id)
+    await closed_with(url, 4403, "forbidden")
+    turns = await history(live_server, victim, "private")
+    assert [t["content"] for t in turns if t["role"] == "user"] == ["my secret question"]
+    assert len(turns) == 2
+
+
+async def test_token_as_subprotocol(live_server: str, account: Account) -> None:
+    url = f"{live_server.replace('http', 'ws', 1)}/ws/{account.user_id}/c1"
+    async with connect(url, subprotocols=["bearer", account.token]) as socket:  # type: ignore[list-item]
+        assert socket.subprotocol == "bearer"
+        assert (await ask(socket, "m1", "hello"))[-1]["type"] == "done"
+
+
+async def test_a_logged_out_token_no_longer_opens_sockets(live_server: str) -> None:
+    leaving = await sign_up(live_server)
+    async with httpx.AsyncClient(base_url=live_server, headers=leaving.headers) as http:
+        assert (await http.post("/api/v1/auth/logout")).status_code == 204
+    await closed_with(ws_url(live_server, leaving, "c1"), 4401, "unauthorized")
 
 
 async def test_several_messages_in_a_row_are_each_answered_once(
-    live_server: str, user_id: str
+    live_server: str, account: Account
 ) -> None:
-    async with connect(ws_url(live_server, user_id, "c1")) as socket:
+    async with connect(ws_url(live_server, account, "c1")) as socket:
         for n in range(3):
             await send(socket, type="message", id=f"m{n}", content=f"question {n}")
         dones = []
@@ -163,7 +209,7 @@ async def test_several_messages_in_a_row_are_each_answered_once(
             assert frame["type"] != "error", frame
             if frame["type"] == "done":
                 dones.append(frame["turn"])
-    turns = await history(live_server, user_id, "c1")
+    turns = await history(live_server, account, "c1")
     questions = {t["id"] for t in turns if t["role"] == "user"}
     answered = [t["reply_to"] for t in turns if t["role"] == "assistant"]
     assert len(questions) == 3 and sorted(answered) == sorted(questions)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from allin.api.deps import ID_PATTERN, ChatId, ServicesDep, UserId
+from allin.api.deps import ID_PATTERN, ChatId, OwnUserId, ServicesDep
 from allin.errors import BadRequest
 from allin.storage.records import Chat, Turn
 
@@ -37,19 +37,19 @@ class History(BaseModel):
 
 
 @router.get("/chats/{user_id}", summary="The user's chats, newest activity first")
-async def list_chats(user_id: UserId, services: ServicesDep) -> ChatList:
+async def list_chats(user_id: OwnUserId, services: ServicesDep) -> ChatList:
     return ChatList(chats=await services.chats.list_chats(user_id))
 
 
 @router.post("/chats/{user_id}", status_code=status.HTTP_201_CREATED, summary="Create a chat")
-async def create_chat(user_id: UserId, body: NewChat, services: ServicesDep) -> Chat:
+async def create_chat(user_id: OwnUserId, body: NewChat, services: ServicesDep) -> Chat:
     chat_id = body.chat_id or uuid.uuid4().hex
     return await services.chats.create_chat(user_id, chat_id, body.title)
 
 
 @router.patch("/chats/{user_id}/{chat_id}", summary="Rename a chat")
 async def rename_chat(
-    user_id: UserId, chat_id: ChatId, body: ChatRename, services: ServicesDep
+    user_id: OwnUserId, chat_id: ChatId, body: ChatRename, services: ServicesDep
 ) -> Chat:
     return await services.chats.rename_chat(user_id, chat_id, body.title)
 
@@ -59,14 +59,14 @@ async def rename_chat(
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a chat and all its turns",
 )
-async def delete_chat(user_id: UserId, chat_id: ChatId, services: ServicesDep) -> Response:
+async def delete_chat(user_id: OwnUserId, chat_id: ChatId, services: ServicesDep) -> Response:
     await services.chats.delete_chat(user_id, chat_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/history/{user_id}/{chat_id}", summary="A chat's turns, oldest first, by pages")
 async def history(
-    user_id: UserId,
+    user_id: OwnUserId,
     chat_id: ChatId,
     services: ServicesDep,
     before: Annotated[

@@ -8,17 +8,19 @@ import re
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from allin.api.deps import ID_PATTERN
+from allin.api.deps import ID_PATTERN, check_owner
+from allin.auth.principal import Principal
 from allin.chat.frames import ErrorOut, MessageIn, Pong, ServerFrame, parse_client_frame
-from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
+from allin.errors import AllinError, BadRequest, TooLarge, Unauthorized, as_allin_error
 from allin.services import Services
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
 _VALID_ID = re.compile(ID_PATTERN)
-# Close codes in the 4000 range mirror HTTP statuses.
-_CLOSE_BAD_REQUEST = 4400
+# Browsers cannot set headers on a WebSocket, so a token comes as `?token=` or as the second of
+# two subprotocols: `new WebSocket(url, ["bearer", token])`.
+_BEARER_SUBPROTOCOL = "bearer"
 # JSON escaping can make a frame up to six times longer than the text it carries.
 _FRAME_OVERHEAD_FACTOR = 6
 
@@ -44,11 +46,18 @@ class SocketSink:
 @router.websocket("/ws/{user_id}/{chat_id}")
 async def chat_socket(websocket: WebSocket, user_id: str, chat_id: str) -> None:
     services: Services = websocket.app.state.services
-    await websocket.accept()
+    token, subprotocol = _token(websocket)
+    await websocket.accept(subprotocol=subprotocol)
     sink = SocketSink(websocket)
-    if not (_VALID_ID.match(user_id) and _VALID_ID.match(chat_id)):
-        await sink.send(ErrorOut.of(BadRequest("user and chat ids must match " + ID_PATTERN)))
-        await websocket.close(_CLOSE_BAD_REQUEST)
+    try:
+        if not (_VALID_ID.match(user_id) and _VALID_ID.match(chat_id)):
+            raise BadRequest("user and chat ids must match " + ID_PATTERN)
+        principal = await _authenticate(services, token)
+        check_owner(principal, user_id)
+    except AllinError as error:
+        await sink.send(ErrorOut.of(error))
+        # Close codes in the 4000 range mirror HTTP statuses (4400, 4401, 4403…).
+        await websocket.close(4000 + error.status)
         return
     frame_limit = services.settings.max_message_bytes * _FRAME_OVERHEAD_FACTOR + 1024
     turns: set[asyncio.Task[None]] = set()
@@ -97,3 +106,17 @@ async def _answer(
         if not isinstance(exc, AllinError):
             logger.exception("message %s in chat %s failed", frame.id, chat_id)
         await sink.send(ErrorOut.of(error, reply_to=frame.id))
+
+
+def _token(websocket: WebSocket) -> tuple[str | None, str | None]:
+    """The access token, and the subprotocol to accept if it came as one."""
+    offered = [p.strip() for p in websocket.headers.get("sec-websocket-protocol", "").split(",")]
+    if len(offered) == 2 and offered[0] == _BEARER_SUBPROTOCOL:
+        return offered[1], _BEARER_SUBPROTOCOL
+    return websocket.query_params.get("token"), None
+
+
+async def _authenticate(services: Services, token: str | None) -> Principal:
+    if not token:
+        raise Unauthorized("log in first: pass the access token as ?token= or a subprotocol")
+    return await services.tokens.verify(token)
