@@ -15,7 +15,8 @@ from allin.chat.runs import Runs
 from allin.config import AuthMode, Settings
 from allin.llm.base import ChatModel
 from allin.llm.registry import build_chat_model
-from allin.storage.chats import ChatRepository
+from allin.storage.chat_store import ChatStore
+from allin.storage.chats import PostgresChatStore
 from allin.storage.db import Database
 from allin.storage.users import UserRepository
 
@@ -30,7 +31,7 @@ class Services:
     settings: Settings
     db: Database
     http: httpx.AsyncClient
-    chats: ChatRepository
+    chats: ChatStore
     tokens: TokenVerifier
     auth: AuthService
     model: ChatModel
@@ -42,7 +43,7 @@ class Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = await Database.open(settings)
         http = httpx.AsyncClient()
-        chats = ChatRepository(db)
+        chats = PostgresChatStore(db)
         users = UserRepository(db)
         tokens, local = _token_verifier(settings, users, http)
         model = build_chat_model(settings)

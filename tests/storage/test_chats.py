@@ -4,7 +4,7 @@ import pytest
 
 from allin.errors import BadRequest, Conflict, NotFound
 from allin.services import Services
-from allin.storage.chats import title_from
+from allin.storage.chat_store import title_from
 
 
 async def test_first_message_creates_the_chat_with_a_title(

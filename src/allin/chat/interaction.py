@@ -21,7 +21,7 @@ from allin.chat.runs import Runs
 from allin.config import Settings
 from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
 from allin.llm.base import ChatModel, ModelUnavailable
-from allin.storage.chats import ChatRepository
+from allin.storage.chat_store import ChatStore
 from allin.storage.records import Turn
 
 logger = logging.getLogger(__name__)
@@ -35,9 +35,7 @@ class FrameSink(Protocol):
 
 
 class InteractionManager:
-    def __init__(
-        self, settings: Settings, chats: ChatRepository, model: ChatModel, runs: Runs
-    ) -> None:
+    def __init__(self, settings: Settings, chats: ChatStore, model: ChatModel, runs: Runs) -> None:
         self._settings = settings
         self._chats = chats
         self._model = model

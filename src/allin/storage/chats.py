@@ -1,4 +1,4 @@
-"""All SQL about chats and their turns. Every query is scoped by the user's id."""
+"""The chat store on Postgres: all SQL about chats and their turns, scoped by the user's id."""
 
 from __future__ import annotations
 
@@ -8,24 +8,18 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from allin.errors import BadRequest, Conflict, NotFound
+from allin.storage.chat_store import title_from
 from allin.storage.db import Database
 from allin.storage.records import Chat, Turn
 
-_TITLE_CHARS = 60
 _TURN_COLUMNS = "id, user_id, chat_id, role, content, created_at, client_msg_id, reply_to, metadata"
-
-
-def title_from(message: str) -> str:
-    """A chat's title: the start of its first message, on one line."""
-    flat = " ".join(message.split())
-    return flat if len(flat) <= _TITLE_CHARS else flat[: _TITLE_CHARS - 1].rstrip() + "…"
 
 
 def _no_chat(chat_id: str) -> NotFound:
     return NotFound(f"chat {chat_id!r} does not exist")
 
 
-class ChatRepository:
+class PostgresChatStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
@@ -72,7 +66,6 @@ class ChatRepository:
         return Chat(**row)
 
     async def delete_chat(self, user_id: str, chat_id: str) -> None:
-        """Delete the chat and, by cascade, all its turns."""
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
                 "delete from chats where user_id = %s and chat_id = %s", (user_id, chat_id)
@@ -83,11 +76,6 @@ class ChatRepository:
     async def append_user_turn(
         self, user_id: str, chat_id: str, client_msg_id: str, content: str
     ) -> tuple[Turn, bool]:
-        """Store a user message, creating its chat on the first message, in one transaction.
-
-        Returns the stored turn and whether it is new: a retry with the same `client_msg_id` gets
-        the turn stored the first time.
-        """
         async with self._db.pool.connection() as conn, conn.transaction():
             await conn.execute(
                 "insert into chats (user_id, chat_id, title) values (%s, %s, %s)"
@@ -122,7 +110,6 @@ class ChatRepository:
             return Turn(**row), True
 
     async def reserve_turn_id(self) -> int:
-        """An id for an answer not yet written, so streamed tokens can name the turn they build."""
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
                 "select nextval(pg_get_serial_sequence('chat_turns', 'id')) as id"
@@ -134,7 +121,6 @@ class ChatRepository:
     async def append_assistant_turn(
         self, turn_id: int, question: Turn, content: str, metadata: dict[str, Any]
     ) -> Turn:
-        """Store the answer to `question`; if one is stored already, keep and return that one."""
         async with self._db.pool.connection() as conn, conn.transaction():
             cursor = await conn.execute(
                 "insert into chat_turns (id, user_id, chat_id, role, content, reply_to, metadata)"
@@ -171,7 +157,6 @@ class ChatRepository:
     async def turns_before(
         self, user_id: str, chat_id: str, before: int | None, limit: int
     ) -> list[Turn]:
-        """Up to `limit` turns older than turn id `before` (newest when None), oldest first."""
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
                 f"select {_TURN_COLUMNS} from chat_turns"
