@@ -1,0 +1,546 @@
+// Allin's browser client: log in, list chats, stream answers over the chat WebSocket.
+// Plain ES modules, no build step; the vendored libraries live in ./vendor.
+import { marked } from "/static/vendor/marked.esm.js";
+import DOMPurify from "/static/vendor/purify.es.mjs";
+
+const $ = (id) => document.getElementById(id);
+const SESSION_KEY = "allin.session";
+const MAX_RECONNECT_DELAY_MS = 30_000;
+const HISTORY_PAGE = 50;
+
+const state = {
+  config: null,
+  session: null, // {token, userId, email}
+  chats: [],
+  chatId: null,
+  socket: null,
+  reconnectTimer: null,
+  retries: 0,
+  nextBefore: null,
+  outbox: new Map(), // client message id -> content, until the server acknowledges it
+  bubbles: new Map(), // client message id -> the user's message element
+  streams: new Map(), // assistant turn id -> {element, text}
+};
+
+class ApiError extends Error {
+  constructor(status, code, detail) {
+    super(detail || code || `HTTP ${status}`);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+// ---------------------------------------------------------------- HTTP
+
+async function api(path, { method = "GET", body } = {}) {
+  const headers = { Accept: "application/json" };
+  if (state.session) headers.Authorization = `Bearer ${state.session.token}`;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401 && state.session) {
+    endSession("Your session has ended. Please log in again.");
+  }
+  if (!response.ok) {
+    const error = await response.json().catch(() => ({}));
+    throw new ApiError(response.status, error.error, error.detail);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+// ---------------------------------------------------------------- accounts
+
+let authMode = "login";
+
+function showAuth(message = "") {
+  closeSocket();
+  $("app").hidden = true;
+  $("auth").hidden = false;
+  $("auth-error").textContent = message;
+  $("auth-email").focus();
+}
+
+function setAuthMode(mode) {
+  authMode = mode;
+  for (const tab of document.querySelectorAll(".tabs button")) {
+    tab.setAttribute("aria-selected", String(tab.dataset.mode === mode));
+  }
+  $("auth-submit").textContent = mode === "login" ? "Log in" : "Create account";
+  $("auth-password").autocomplete = mode === "login" ? "current-password" : "new-password";
+  $("auth-error").textContent = "";
+}
+
+async function supabaseAuth(mode, email, password) {
+  // Supabase mode: the browser logs in with Supabase Auth directly (anon key), as supabase-js does.
+  const { supabase_url: url, supabase_anon_key: key } = state.config;
+  const endpoint = mode === "login" ? "/auth/v1/token?grant_type=password" : "/auth/v1/signup";
+  const response = await fetch(`${url}${endpoint}`, {
+    method: "POST",
+    headers: { apikey: key, "Content-Type": "application/json" },
+    body: JSON.stringify({ email, password }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, body.error, body.msg || body.error_description);
+  if (!body.access_token) throw new ApiError(200, "confirm", "Check your email to confirm your account, then log in.");
+  return { token: body.access_token, userId: body.user.id, email: body.user.email };
+}
+
+async function submitAuth(event) {
+  event.preventDefault();
+  const email = $("auth-email").value.trim();
+  const password = $("auth-password").value;
+  if (!email || !password) {
+    $("auth-error").textContent = "Enter your email and password.";
+    return;
+  }
+  $("auth-submit").disabled = true;
+  try {
+    let session;
+    if (state.config.auth_mode === "supabase") {
+      session = await supabaseAuth(authMode, email, password);
+    } else {
+      const body = await api(`/api/v1/auth/${authMode}`, { method: "POST", body: { email, password } });
+      session = { token: body.access_token, userId: body.user_id, email };
+    }
+    localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    $("auth-password").value = "";
+    await startSession(session);
+  } catch (error) {
+    $("auth-error").textContent = error.message;
+  } finally {
+    $("auth-submit").disabled = false;
+  }
+}
+
+async function startSession(session) {
+  state.session = session;
+  const me = await api("/api/v1/auth/me");
+  state.session.email = me.email || session.email;
+  $("account-email").textContent = state.session.email || me.user_id;
+  $("auth").hidden = true;
+  $("app").hidden = false;
+  await refreshChats();
+  route();
+}
+
+function endSession(message) {
+  localStorage.removeItem(SESSION_KEY);
+  state.session = null;
+  state.chatId = null;
+  setAuthMode("login");
+  showAuth(message);
+}
+
+async function logout() {
+  if (state.config.auth_mode === "local") {
+    await api("/api/v1/auth/logout", { method: "POST" }).catch(() => {});
+  }
+  endSession("");
+}
+
+// ---------------------------------------------------------------- chats
+
+async function refreshChats() {
+  const { chats } = await api(`/api/v1/chat/chats/${state.session.userId}`);
+  state.chats = chats;
+  const list = $("chat-list");
+  list.replaceChildren(
+    ...chats.map((chat) => {
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = `#/c/${encodeURIComponent(chat.chat_id)}`;
+      link.textContent = chat.title || "New chat";
+      link.title = chat.title || "New chat";
+      link.dataset.testid = "chat-item";
+      item.append(link);
+      return item;
+    }),
+  );
+  markCurrentChat();
+  showTitle();
+}
+
+function markCurrentChat() {
+  const target = `#/c/${encodeURIComponent(state.chatId)}`;
+  for (const link of document.querySelectorAll(".chat-list a")) {
+    if (link.getAttribute("href") === target) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+}
+
+function currentChat() {
+  return state.chats.find((chat) => chat.chat_id === state.chatId);
+}
+
+function showTitle() {
+  const chat = currentChat();
+  $("chat-title").textContent = chat?.title || "New chat";
+  $("rename-chat").hidden = !chat;
+  $("delete-chat").hidden = !chat;
+}
+
+function newChatId() {
+  return crypto.randomUUID().replaceAll("-", "");
+}
+
+function route() {
+  const match = location.hash.match(/^#\/c\/([A-Za-z0-9._@-]{1,128})$/);
+  if (!match) {
+    location.replace(`#/c/${newChatId()}`);
+    return; // the hashchange event opens it
+  }
+  openChat(decodeURIComponent(match[1]));
+}
+
+async function openChat(chatId) {
+  if (!state.session) return;
+  state.chatId = chatId;
+  state.nextBefore = null;
+  state.streams.clear();
+  state.bubbles.clear();
+  state.outbox.clear();
+  markCurrentChat();
+  showTitle();
+  $("messages").querySelectorAll(".msg").forEach((element) => element.remove());
+  $("empty").hidden = false;
+  $("load-earlier").hidden = true;
+  document.querySelector(".sidebar").classList.remove("open");
+  await loadHistory();
+  connect();
+  $("composer-input").focus();
+}
+
+async function loadHistory(before = null) {
+  const chatId = state.chatId;
+  const query = new URLSearchParams({ limit: String(HISTORY_PAGE) });
+  if (before) query.set("before", String(before));
+  let page;
+  try {
+    page = await api(`/api/v1/chat/history/${state.session.userId}/${encodeURIComponent(chatId)}?${query}`);
+  } catch (error) {
+    if (error.status === 404) return; // a new chat: it is created with its first message
+    throw error;
+  }
+  if (chatId !== state.chatId) return;
+  const container = $("messages");
+  const anchor = before ? container.querySelector(".msg") : null;
+  const previousHeight = container.scrollHeight;
+  for (const turn of page.turns) {
+    const element = renderTurn(turn);
+    if (anchor) container.insertBefore(element, anchor);
+    else container.append(element);
+  }
+  state.nextBefore = page.next_before;
+  $("load-earlier").hidden = !page.next_before;
+  $("empty").hidden = container.querySelector(".msg") !== null;
+  if (before) container.scrollTop += container.scrollHeight - previousHeight;
+  else scrollToEnd(true);
+}
+
+async function renameChat() {
+  const chat = currentChat();
+  const title = prompt("Rename this chat", chat?.title || "");
+  if (!title || !title.trim()) return;
+  await api(`/api/v1/chat/chats/${state.session.userId}/${encodeURIComponent(state.chatId)}`, {
+    method: "PATCH",
+    body: { title: title.trim().slice(0, 200) },
+  });
+  await refreshChats();
+}
+
+async function deleteChat() {
+  if (!confirm("Delete this chat and all its messages? This cannot be undone.")) return;
+  await api(`/api/v1/chat/chats/${state.session.userId}/${encodeURIComponent(state.chatId)}`, { method: "DELETE" });
+  await refreshChats();
+  location.hash = `#/c/${newChatId()}`;
+}
+
+// ---------------------------------------------------------------- messages
+
+function messageElement(role) {
+  const element = document.createElement("article");
+  element.className = `msg ${role}`;
+  element.dataset.testid = `message-${role}`;
+  const bubble = document.createElement("div");
+  bubble.className = "bubble";
+  const meta = document.createElement("div");
+  meta.className = "meta";
+  element.append(bubble, meta);
+  return element;
+}
+
+function renderTurn(turn) {
+  const element = messageElement(turn.role);
+  element.dataset.turnId = String(turn.id);
+  fill(element, turn.role, turn.content);
+  element.querySelector(".meta").textContent = timeOf(turn.created_at);
+  return element;
+}
+
+function fill(element, role, text) {
+  const bubble = element.querySelector(".bubble");
+  if (role === "user") {
+    bubble.textContent = text;
+    return;
+  }
+  bubble.innerHTML = DOMPurify.sanitize(marked.parse(text));
+  for (const code of bubble.querySelectorAll("pre code")) {
+    window.hljs?.highlightElement(code);
+    const copy = document.createElement("button");
+    copy.type = "button";
+    copy.className = "copy";
+    copy.textContent = "Copy";
+    copy.addEventListener("click", async () => {
+      await navigator.clipboard?.writeText(code.textContent);
+      copy.textContent = "Copied";
+      setTimeout(() => (copy.textContent = "Copy"), 1500);
+    });
+    code.parentElement.append(copy);
+  }
+}
+
+function timeOf(iso) {
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+function appendMessage(element) {
+  $("empty").hidden = true;
+  $("messages").append(element);
+  scrollToEnd(true);
+}
+
+function scrollToEnd(force = false) {
+  const container = $("messages");
+  const nearBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 120;
+  if (force || nearBottom) container.scrollTop = container.scrollHeight;
+}
+
+function showError(message, replyTo, retryable) {
+  const owner = replyTo ? state.bubbles.get(replyTo) : null;
+  const note = document.createElement("p");
+  note.className = "error-text";
+  note.dataset.testid = "message-error";
+  note.setAttribute("role", "alert");
+  note.textContent = message;
+  if (owner) {
+    owner.querySelector(".error-text")?.remove();
+    owner.append(note);
+    if (retryable) {
+      const retry = document.createElement("button");
+      retry.type = "button";
+      retry.className = "ghost small";
+      retry.textContent = "Retry";
+      retry.addEventListener("click", () => {
+        note.remove();
+        state.outbox.set(replyTo, owner.dataset.content);
+        flushOutbox();
+      });
+      note.append(" ", retry);
+    }
+  } else {
+    const element = messageElement("assistant");
+    element.querySelector(".bubble").replaceChildren(note);
+    appendMessage(element);
+  }
+}
+
+function send(content) {
+  const id = crypto.randomUUID();
+  const element = messageElement("user");
+  element.dataset.content = content;
+  fill(element, "user", content);
+  element.querySelector(".meta").textContent = "sending…";
+  appendMessage(element);
+  state.bubbles.set(id, element);
+  state.outbox.set(id, content);
+  flushOutbox();
+}
+
+function flushOutbox() {
+  const socket = state.socket;
+  if (!socket || socket.readyState !== WebSocket.OPEN) return;
+  // Ids make resending safe: the server stores and answers each message once.
+  for (const [id, content] of state.outbox) {
+    socket.send(JSON.stringify({ type: "message", id, content }));
+  }
+}
+
+function streamFor(frame) {
+  let stream = state.streams.get(frame.turn_id);
+  if (!stream) {
+    const element = messageElement("assistant");
+    element.classList.add("streaming");
+    element.dataset.turnId = String(frame.turn_id);
+    appendMessage(element);
+    stream = { element, text: "", scheduled: false };
+    state.streams.set(frame.turn_id, stream);
+  }
+  return stream;
+}
+
+function handleFrame(frame) {
+  switch (frame.type) {
+    case "ack": {
+      const element = state.bubbles.get(frame.turn.client_msg_id);
+      state.outbox.delete(frame.turn.client_msg_id);
+      if (element) {
+        element.dataset.turnId = String(frame.turn.id);
+        element.querySelector(".meta").textContent = timeOf(frame.turn.created_at);
+      }
+      break;
+    }
+    case "token": {
+      const stream = streamFor(frame);
+      stream.text += frame.text;
+      if (!stream.scheduled) {
+        stream.scheduled = true;
+        requestAnimationFrame(() => {
+          stream.scheduled = false;
+          fill(stream.element, "assistant", stream.text);
+          scrollToEnd();
+        });
+      }
+      break;
+    }
+    case "done": {
+      const turn = frame.turn;
+      const existing = state.streams.get(turn.id)?.element
+        || $("messages").querySelector(`.msg.assistant[data-turn-id="${turn.id}"]`);
+      const element = existing || messageElement("assistant");
+      element.classList.remove("streaming");
+      element.dataset.turnId = String(turn.id);
+      // The stored answer is authoritative: it replaces whatever was streamed.
+      fill(element, "assistant", turn.content);
+      element.querySelector(".meta").textContent = timeOf(turn.created_at);
+      if (!existing) appendMessage(element);
+      state.streams.delete(turn.id);
+      scrollToEnd();
+      refreshChats().catch(() => {});
+      break;
+    }
+    case "error":
+      if (frame.reply_to) state.outbox.delete(frame.reply_to);
+      showError(frame.message, frame.reply_to, frame.code === "unavailable");
+      break;
+    default:
+      break;
+  }
+}
+
+// ---------------------------------------------------------------- connection
+
+function setConnection(status) {
+  const element = $("conn-state");
+  element.dataset.state = status;
+  element.textContent = status === "reconnecting" ? "reconnecting…" : status;
+}
+
+function closeSocket() {
+  clearTimeout(state.reconnectTimer);
+  const socket = state.socket;
+  state.socket = null;
+  if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000);
+}
+
+function connect() {
+  closeSocket();
+  if (!state.session || !state.chatId) return;
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const url = `${scheme}://${location.host}/ws/${state.session.userId}/${encodeURIComponent(state.chatId)}`;
+  // Browsers cannot set headers on a WebSocket: the token travels as the second subprotocol.
+  const socket = new WebSocket(url, ["bearer", state.session.token]);
+  state.socket = socket;
+  setConnection(state.retries ? "reconnecting" : "connecting");
+  socket.addEventListener("open", () => {
+    state.retries = 0;
+    setConnection("connected");
+    flushOutbox();
+  });
+  socket.addEventListener("message", (event) => {
+    if (socket === state.socket) handleFrame(JSON.parse(event.data));
+  });
+  socket.addEventListener("close", (event) => {
+    if (socket !== state.socket) return; // replaced on purpose
+    if (event.code === 4401) {
+      endSession("Your session has ended. Please log in again.");
+      return;
+    }
+    if (event.code === 4400 || event.code === 4403) {
+      setConnection("offline");
+      return;
+    }
+    scheduleReconnect();
+  });
+}
+
+function scheduleReconnect() {
+  setConnection("reconnecting");
+  // Exponential backoff with jitter, so that many clients do not all come back at once.
+  const delay = Math.min(MAX_RECONNECT_DELAY_MS, 500 * 2 ** state.retries) * (0.5 + Math.random() / 2);
+  state.retries += 1;
+  clearTimeout(state.reconnectTimer);
+  state.reconnectTimer = setTimeout(connect, delay);
+}
+
+// ---------------------------------------------------------------- wiring
+
+function wire() {
+  $("auth-form").addEventListener("submit", submitAuth);
+  for (const tab of document.querySelectorAll(".tabs button")) {
+    tab.addEventListener("click", () => setAuthMode(tab.dataset.mode));
+  }
+  $("logout").addEventListener("click", logout);
+  $("new-chat").addEventListener("click", () => (location.hash = `#/c/${newChatId()}`));
+  $("rename-chat").addEventListener("click", () => renameChat().catch((error) => showError(error.message)));
+  $("delete-chat").addEventListener("click", () => deleteChat().catch((error) => showError(error.message)));
+  $("load-earlier").addEventListener("click", () => loadHistory(state.nextBefore));
+  $("toggle-sidebar").addEventListener("click", () => document.querySelector(".sidebar").classList.toggle("open"));
+  window.addEventListener("hashchange", route);
+  window.addEventListener("online", () => {
+    if (state.session && state.socket?.readyState !== WebSocket.OPEN) connect();
+  });
+
+  const input = $("composer-input");
+  const submit = () => {
+    const content = input.value.trim();
+    if (!content) return;
+    input.value = "";
+    input.style.height = "";
+    send(content);
+  };
+  $("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    submit();
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  });
+  input.addEventListener("input", () => {
+    input.style.height = "auto";
+    input.style.height = `${input.scrollHeight}px`;
+  });
+}
+
+async function boot() {
+  wire();
+  marked.setOptions({ gfm: true, breaks: false });
+  state.config = await (await fetch("/api/v1/config")).json();
+  const saved = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
+  if (!saved) {
+    showAuth();
+    return;
+  }
+  try {
+    await startSession(saved);
+  } catch {
+    endSession("Please log in again.");
+  }
+}
+
+boot();
