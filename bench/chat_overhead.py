@@ -1,0 +1,717 @@
+"""What a chat turn costs in Allin beyond the WebSocket itself.
+
+Measured: with a zero-latency model (the offline model, no delay between tokens), the time from
+sending a `message` frame to receiving the first `token` frame (TTFT) and to receiving the `done`
+frame, at p50/p95/p99, plus messages/s and errors, at 1 and at 100 concurrent clients.
+
+Why a baseline: those times include the WebSocket stack (uvicorn, framing, the client itself, and
+the loopback) which no change to Allin can remove. So the same run also measures a bare Starlette
+WebSocket endpoint that answers each `message` with the same frame sequence (one `ack`, the same
+token texts as a real Allin answer, one `done`) and nothing else: no database, no prompt, no model.
+The ratio Allin/baseline (and the difference in ms) is Allin's own overhead: storing both turns,
+loading the history, building the prompt and the turn pipeline.
+
+Both servers run in their own process (uvicorn, same flags) on 127.0.0.1, apart from this load
+generator; each client owns one socket, one user and one chat, and sends its messages one after the
+other. Phases alternate baseline/Allin per concurrency level so background noise hits both alike.
+
+    .venv/bin/python bench/chat_overhead.py [--quick] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil  # type: ignore[import-untyped]  # (installed with pgserver)
+from rich.console import Console
+from rich.table import Table
+from starlette.applications import Starlette
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import WebSocketException
+
+BENCH_DIR = Path(__file__).resolve().parent
+# Variables the parent hands to the server processes.
+ENV_DATA_DIR = "ALLIN_BENCH_DATA_DIR"
+ENV_TOKENS = "ALLIN_BENCH_TOKENS"
+ENV_PARENT_PID = "ALLIN_BENCH_PARENT_PID"
+
+CONCURRENCY_LEVELS = (1, 100)
+# One turn of the offline model takes milliseconds; anything near these limits is a hang.
+MESSAGE_TIMEOUT_S = 30.0
+SERVER_START_TIMEOUT_S = 90.0
+SERVER_STOP_TIMEOUT_S = 30.0
+ERROR_SAMPLES_KEPT = 5
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How many messages each phase sends: `messages[c]` per client at concurrency `c`."""
+
+    warmup: int
+    messages: dict[int, int]
+    # A phase stops sending new messages after this long, whatever is left.
+    budget_s: float
+
+
+FULL = Plan(warmup=5, messages={1: 200, 100: 10}, budget_s=40.0)
+QUICK = Plan(warmup=2, messages={1: 40, 100: 3}, budget_s=15.0)
+
+
+# --- the two servers (these factories run in the server processes, via `uvicorn --factory`) -----
+
+
+def allin_app() -> Any:
+    """The real app with the zero-latency offline model and an embedded Postgres in the bench's
+    temporary data dir. Other settings come from `ALLIN_*` variables (e.g. `ALLIN_DB_POOL_MAX`)."""
+    from allin.app import create_app
+    from allin.config import Settings, configure_logging
+
+    settings = Settings(
+        _env_file=None,
+        llm="offline",
+        offline_token_delay_ms=0,
+        data_dir=Path(os.environ[ENV_DATA_DIR]),
+        database_url=None,
+    )
+    configure_logging(settings)
+    _exit_with_parent()
+    return create_app(settings)
+
+
+def echo_app() -> Starlette:
+    """The baseline: answers every `message` frame with Allin's frame sequence and sizes (the
+    token texts are taken from a real Allin answer), with no storage and no model."""
+    tokens: list[str] = json.loads(os.environ[ENV_TOKENS])
+    _exit_with_parent()
+
+    async def endpoint(websocket: WebSocket) -> None:
+        await _echo_socket(websocket, tokens)
+
+    return Starlette(routes=[WebSocketRoute("/ws/{user_id}/{chat_id}", endpoint)])
+
+
+async def _echo_socket(websocket: WebSocket, tokens: list[str]) -> None:
+    user_id = websocket.path_params["user_id"]
+    chat_id = websocket.path_params["chat_id"]
+    await websocket.accept()
+    turn_id = 0
+    try:
+        while True:
+            frame = json.loads(await websocket.receive_text())
+            if frame.get("type") != "message":
+                await websocket.send_text('{"type":"pong"}')
+                continue
+            turn_id += 2
+            question = _fake_turn(turn_id - 1, user_id, chat_id, "user", frame["content"])
+            question["client_msg_id"] = frame["id"]
+            await websocket.send_text(json.dumps({"type": "ack", "turn": question}))
+            for text in tokens:
+                token = {"type": "token", "turn_id": turn_id, "reply_to": turn_id - 1, "text": text}
+                await websocket.send_text(json.dumps(token))
+                # The offline model yields to the event loop after every token; so does this.
+                await asyncio.sleep(0)
+            answer = _fake_turn(turn_id, user_id, chat_id, "assistant", "".join(tokens))
+            answer["reply_to"] = turn_id - 1
+            await websocket.send_text(json.dumps({"type": "done", "turn": answer, "citations": []}))
+    except WebSocketDisconnect:
+        pass
+
+
+def _fake_turn(turn_id: int, user_id: str, chat_id: str, role: str, content: str) -> dict[str, Any]:
+    """A dict shaped like Allin's serialized `Turn`, so frames are the same size."""
+    return {
+        "id": turn_id,
+        "user_id": user_id,
+        "chat_id": chat_id,
+        "role": role,
+        "content": content,
+        "created_at": "2025-01-01T00:00:00.000000Z",
+        "client_msg_id": None,
+        "reply_to": None,
+        "metadata": {"model": "offline", "timings": {"first_token_ms": 0.1, "total_ms": 1.0}},
+    }
+
+
+def _exit_with_parent() -> None:
+    """Stop this server if the benchmark that started it dies. SIGINT, not SIGTERM: uvicorn
+    re-raises the signal after its graceful shutdown, and only SIGINT then still lets `atexit`
+    handlers run, among them pgserver's, which stops the embedded Postgres."""
+    parent = int(os.environ[ENV_PARENT_PID])
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+# --- server processes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BenchAccount:
+    user_id: str
+    token: str
+
+
+@dataclass
+class ServerProcess:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    # The embedded Postgres' data dir, for Allin: its processes' CPU counts as the server's too.
+    pgdata: Path | None = None
+
+    # Allin refuses sockets without a token; the baseline ignores it.
+    needs_account: bool = False
+
+    def ws_url(self, account: BenchAccount, chat_id: str) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/{account.user_id}/{chat_id}?token={account.token}"
+
+    async def account(self, tag: str) -> BenchAccount:
+        """A real account made through Allin's sign-up endpoint (outside the timed phase)."""
+        if not self.needs_account:
+            return BenchAccount(f"bench-u-{tag}", "unused")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}") as http:
+            response = await http.post(
+                "/api/v1/auth/signup",
+                json={"email": f"{tag}@bench.example.com", "password": "bench password 1234"},
+                timeout=MESSAGE_TIMEOUT_S,
+            )
+        response.raise_for_status()
+        body = response.json()
+        return BenchAccount(body["user_id"], body["access_token"])
+
+    def log_lines(self) -> list[str]:
+        try:
+            return self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+
+    def cpu_s(self) -> CpuSeconds:
+        """CPU used so far by the server process and, for Allin, by Postgres."""
+        db = _postmaster_pid(self.pgdata) if self.pgdata else None
+        return CpuSeconds(
+            server=_process_tree_cpu_s(self.process.pid),
+            db=_process_tree_cpu_s(db) if db else None,
+            client=time.process_time(),
+        )
+
+
+@dataclass(frozen=True)
+class CpuSeconds:
+    """User+system CPU seconds of the server, its database and this load generator (None when
+    unknown); differences over a phase tell which side the time went to."""
+
+    server: float | None
+    db: float | None
+    client: float | None
+
+    def __sub__(self, before: CpuSeconds) -> CpuSeconds:
+        def minus(a: float | None, b: float | None) -> float | None:
+            return a - b if a is not None and b is not None else None
+
+        return CpuSeconds(
+            minus(self.server, before.server),
+            minus(self.db, before.db),
+            minus(self.client, before.client),
+        )
+
+
+def _process_tree_cpu_s(pid: int) -> float | None:
+    """CPU seconds of a process and its live children (Postgres backends are the postmaster's)."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return None
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            times = process.cpu_times()
+            total += times.user + times.system
+    return total
+
+
+def _postmaster_pid(pgdata: Path) -> int | None:
+    try:
+        return int((pgdata / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def running_server(
+    name: str,
+    factory: str,
+    workdir: Path,
+    extra_env: dict[str, str],
+    pgdata: Path | None = None,
+    needs_account: bool = False,
+) -> Iterator[ServerProcess]:
+    """Run `uvicorn --factory chat_overhead:<factory>` in its own process (and session, so a
+    Ctrl-C reaches only this script, which then stops the server in order) until the block exits."""
+    port = _free_port()
+    log_path = workdir / f"{name}.log"
+    env = {**os.environ, **extra_env, ENV_PARENT_PID: str(os.getpid())}
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        f"chat_overhead:{factory}",
+        "--app-dir",
+        str(BENCH_DIR),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            cwd=workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    server = ServerProcess(name, port, process, log_path, pgdata, needs_account)
+    try:
+        _wait_until_listening(server)
+        yield server
+    finally:
+        _stop_process(process)
+
+
+def _wait_until_listening(server: ServerProcess) -> None:
+    """uvicorn listens only once the app's start-up (Postgres, migrations) is done."""
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            tail = "\n".join(server.log_lines()[-20:])
+            raise RuntimeError(f"{server.name} server exited at start-up:\n{tail}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", server.port), 1):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"{server.name} server did not listen within {SERVER_START_TIMEOUT_S:g} s")
+
+
+def _stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGINT (graceful: Allin drains its turns and stops Postgres), then SIGKILL if it hangs."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(SERVER_STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+def _stop_stray_postgres(pgdata: Path) -> None:
+    """pg_ctl starts Postgres in its own session; if the app could not stop it, stop it here."""
+    pid = _postmaster_pid(pgdata)
+    if pid is None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGINT)  # Postgres' "fast" shutdown
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        os.kill(pid, signal.SIGKILL)
+
+
+# --- load generation ------------------------------------------------------------------------------
+
+
+class TurnFailed(Exception):
+    """The server answered a message with an `error` frame; the socket is still usable."""
+
+
+@dataclass
+class PhaseResult:
+    server: str
+    clients: int
+    ttft_s: list[float] = field(default_factory=list)
+    done_s: list[float] = field(default_factory=list)
+    tokens: list[int] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    planned: int = 0
+    elapsed_s: float = 0.0
+    cpu: CpuSeconds = CpuSeconds(None, None, None)
+
+
+async def ask(socket: ClientConnection, message_id: str, content: str) -> tuple[float, float, int]:
+    """Send one message; returns (time to first token, time to done, token frames)."""
+    frame = json.dumps({"type": "message", "id": message_id, "content": content})
+    first_token: float | None = None
+    tokens = 0
+    async with asyncio.timeout(MESSAGE_TIMEOUT_S):
+        sent = time.perf_counter()
+        await socket.send(frame)
+        while True:
+            reply = json.loads(await socket.recv())
+            kind = reply.get("type")
+            if kind == "token":
+                tokens += 1
+                if first_token is None:
+                    first_token = time.perf_counter()
+            elif kind == "done":
+                done = time.perf_counter()
+                return (first_token or done) - sent, done - sent, tokens
+            elif kind == "error":
+                raise TurnFailed(f"{reply.get('code')}: {reply.get('message')}")
+
+
+def _content(n: int) -> str:
+    return f"How do I run the integration tests of service {n} on my laptop before pushing?"
+
+
+@dataclass
+class Client:
+    socket: ClientConnection
+    tag: str
+    sent: int = 0
+
+    async def ask_next(self) -> tuple[float, float, int]:
+        self.sent += 1
+        return await ask(self.socket, f"{self.tag}-{self.sent}", _content(self.sent))
+
+
+async def open_client(
+    server: ServerProcess, stack: contextlib.AsyncExitStack, warmup: int
+) -> Client:
+    """A socket of its own (own user, own chat), warmed up with `warmup` uncounted messages."""
+    tag = uuid.uuid4().hex[:12]
+    account = await server.account(tag)
+    socket = await stack.enter_async_context(
+        connect(server.ws_url(account, f"bench-c-{tag}"), open_timeout=MESSAGE_TIMEOUT_S)
+    )
+    client = Client(socket, tag)
+    for _ in range(warmup):
+        await client.ask_next()
+    return client
+
+
+async def drive(client: Client, count: int, deadline: float, result: PhaseResult) -> None:
+    """Send `count` messages one after the other, recording each; stops early on a broken socket
+    (timeout, closed) since later frames could no longer be told apart, or when time is up."""
+    for _ in range(count):
+        if time.monotonic() > deadline:
+            result.errors.append("phase budget exhausted before all messages were sent")
+            return
+        try:
+            ttft, done, tokens = await client.ask_next()
+        except TurnFailed as error:
+            result.errors.append(f"error frame: {error}")
+            continue
+        except (TimeoutError, WebSocketException, OSError) as error:
+            result.errors.append(f"{type(error).__name__}: {error}".rstrip(": "))
+            return
+        result.ttft_s.append(ttft)
+        result.done_s.append(done)
+        result.tokens.append(tokens)
+
+
+async def run_phase(server: ServerProcess, clients: int, plan: Plan) -> PhaseResult:
+    """Open and warm up all clients, then time them sending concurrently."""
+    result = PhaseResult(server.name, clients, planned=clients * plan.messages[clients])
+    async with contextlib.AsyncExitStack() as stack:
+        opened = await asyncio.gather(
+            *(open_client(server, stack, plan.warmup) for _ in range(clients)),
+            return_exceptions=True,
+        )
+        ready = [client for client in opened if isinstance(client, Client)]
+        result.errors += [f"warm-up: {error!r}" for error in opened if isinstance(error, Exception)]
+        deadline = time.monotonic() + plan.budget_s
+        cpu_before = server.cpu_s()
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(drive(client, plan.messages[clients], deadline, result) for client in ready)
+        )
+        result.elapsed_s = time.perf_counter() - started
+        result.cpu = server.cpu_s() - cpu_before
+    return result
+
+
+async def sample_tokens(server: ServerProcess) -> list[str]:
+    """The token texts of one real Allin answer, for the baseline to send back."""
+    tag = uuid.uuid4().hex[:12]
+    url = server.ws_url(await server.account(tag), f"bench-probe-{tag}")
+    texts: list[str] = []
+    async with connect(url, open_timeout=MESSAGE_TIMEOUT_S) as socket, asyncio.timeout(30):
+        await socket.send(json.dumps({"type": "message", "id": "probe", "content": _content(0)}))
+        while True:
+            reply = json.loads(await socket.recv())
+            if reply["type"] == "token":
+                texts.append(reply["text"])
+            elif reply["type"] in ("done", "error"):
+                break
+    if not texts:
+        raise RuntimeError(f"Allin sent no tokens to the probe message: {reply}")
+    return texts
+
+
+# --- statistics and report ------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Linear-interpolated percentile (q in 0..100); None without samples."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def summarize(result: PhaseResult) -> dict[str, Any]:
+    def ms(values: list[float], q: float) -> float | None:
+        value = percentile(values, q)
+        return None if value is None else round(value * 1000, 3)
+
+    completed = len(result.done_s)
+    return {
+        "server": result.server,
+        "clients": result.clients,
+        "messages_planned": result.planned,
+        "messages_completed": completed,
+        "errors": len(result.errors),
+        "error_samples": sorted(set(result.errors))[:ERROR_SAMPLES_KEPT],
+        "elapsed_s": round(result.elapsed_s, 3),
+        "messages_per_s": round(completed / result.elapsed_s, 1) if result.elapsed_s else None,
+        "tokens_per_answer": round(sum(result.tokens) / completed, 1) if completed else None,
+        "server_busy_pct": round(100 * result.cpu.server / result.elapsed_s, 1)
+        if result.cpu.server is not None and result.elapsed_s
+        else None,
+        **{
+            f"{side}_cpu_ms_per_msg": round(seconds * 1000 / completed, 3)
+            if seconds is not None and completed
+            else None
+            for side, seconds in asdict(result.cpu).items()
+        },
+        **{f"ttft_p{q}_ms": ms(result.ttft_s, q) for q in (50, 95, 99)},
+        **{f"done_p{q}_ms": ms(result.done_s, q) for q in (50, 95, 99)},
+    }
+
+
+RATIO_KEYS = (
+    *(f"{metric}_p{q}_ms" for metric in ("ttft", "done") for q in (50, 95, 99)),
+    "messages_per_s",
+    "server_cpu_ms_per_msg",
+)
+
+
+def ratios(allin: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float | None]:
+    """Allin/baseline for every latency percentile and for messages/s."""
+    out: dict[str, float | None] = {}
+    for key in RATIO_KEYS:
+        a, b = allin.get(key), baseline.get(key)
+        out[key] = round(a / b, 2) if a is not None and b else None
+    return out
+
+
+_ROWS = (
+    ("TTFT p50", "ttft_p50_ms"),
+    ("TTFT p95", "ttft_p95_ms"),
+    ("TTFT p99", "ttft_p99_ms"),
+    ("done p50", "done_p50_ms"),
+    ("done p95", "done_p95_ms"),
+    ("done p99", "done_p99_ms"),
+    ("msgs/s", "messages_per_s"),
+    ("server busy %", "server_busy_pct"),
+    ("server CPU/msg", "server_cpu_ms_per_msg"),
+    ("pg CPU/msg", "db_cpu_ms_per_msg"),
+    ("client CPU/msg", "client_cpu_ms_per_msg"),
+    ("tokens/answer", "tokens_per_answer"),
+    ("completed", "messages_completed"),
+    ("errors", "errors"),
+)
+
+
+def _is_ms(key: str) -> bool:
+    return key.endswith(("_ms", "_ms_per_msg"))
+
+
+def _cell(value: Any, key: str) -> str:
+    if value is None:
+        return "–"
+    if _is_ms(key):
+        return f"{value:.2f}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def render(comparisons: list[dict[str, Any]], console: Console) -> None:
+    table = Table(
+        title="Chat turn: Allin vs a bare WebSocket echo",
+        caption="ms; ratio = allin/baseline; Δ = allin − baseline; busy = % of one core",
+    )
+    for name in ("clients", "metric", "baseline", "allin", "ratio", "Δ ms"):
+        table.add_column(name, justify="left" if name == "metric" else "right")
+    for comparison in comparisons:
+        baseline, allin, ratio = comparison["baseline"], comparison["allin"], comparison["ratio"]
+        for label, key in _ROWS:
+            a, b = allin[key], baseline[key]
+            table.add_row(
+                str(comparison["clients"]) if key == _ROWS[0][1] else "",
+                label,
+                _cell(b, key),
+                _cell(a, key),
+                f"[bold]{ratio[key]:g}×[/bold]" if ratio.get(key) is not None else "",
+                f"{a - b:+.2f}" if _is_ms(key) and a is not None and b is not None else "",
+            )
+        table.add_section()
+    console.print(table)
+    for comparison in comparisons:
+        for side in ("baseline", "allin"):
+            for sample in comparison[side]["error_samples"]:
+                console.print(f"[red]{side} @ {comparison['clients']} clients:[/red] {sample}")
+
+
+# --- orchestration --------------------------------------------------------------------------------
+
+
+async def measure(
+    allin: ServerProcess, baseline: ServerProcess, plan: Plan
+) -> list[dict[str, Any]]:
+    comparisons = []
+    for clients in CONCURRENCY_LEVELS:
+        baseline_result = summarize(await run_phase(baseline, clients, plan))
+        allin_result = summarize(await run_phase(allin, clients, plan))
+        comparisons.append(
+            {
+                "clients": clients,
+                "baseline": baseline_result,
+                "allin": allin_result,
+                "ratio": ratios(allin_result, baseline_result),
+            }
+        )
+    return comparisons
+
+
+def log_problems(server: ServerProcess) -> list[str]:
+    """Warnings and errors the server logged (uvicorn's and Allin's)."""
+    markers = (" WARNING ", " ERROR ", " CRITICAL ", "WARNING:", "ERROR:", "Traceback")
+    return [line for line in server.log_lines() if any(m in line for m in markers)]
+
+
+def run(plan: Plan, console: Console) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="allin-bench-"))
+    data_dir = workdir / "data"
+    started = time.monotonic()
+    try:
+        with running_server(
+            "allin",
+            "allin_app",
+            workdir,
+            {ENV_DATA_DIR: str(data_dir)},
+            data_dir / "pg",
+            needs_account=True,
+        ) as allin:
+            console.print(f"allin up on port {allin.port} ({time.monotonic() - started:.1f} s)")
+            tokens = asyncio.run(sample_tokens(allin))
+            with running_server(
+                "baseline", "echo_app", workdir, {ENV_TOKENS: json.dumps(tokens)}
+            ) as baseline:
+                console.print(f"baseline up on port {baseline.port}; {len(tokens)} tokens/answer")
+                comparisons = asyncio.run(measure(allin, baseline, plan))
+            problems = {"allin": log_problems(allin), "baseline": log_problems(baseline)}
+    finally:
+        _stop_stray_postgres(data_dir / "pg")
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {
+        "meta": _meta(plan, time.monotonic() - started),
+        "comparisons": comparisons,
+        "server_log_problems": {name: lines[:20] for name, lines in problems.items()},
+    }
+
+
+def _meta(plan: Plan, elapsed_s: float) -> dict[str, Any]:
+    from allin.config import Settings
+
+    settings = Settings(_env_file=None, llm="offline")
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "warmup_per_client": plan.warmup,
+        "messages_per_client": {str(c): n for c, n in plan.messages.items()},
+        "db_pool_max": settings.db_pool_max,
+        "history_turns": settings.history_turns,
+        "elapsed_s": round(elapsed_s, 1),
+    }
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="fewer messages (a smoke run)")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+    console = Console()
+    # Turn SIGTERM into an exception too, so the `finally` blocks stop the servers.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    plan = QUICK if args.quick else FULL
+    try:
+        results = run(plan, console)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted; servers stopped[/yellow]")
+        return 130
+    render(results["comparisons"], console)
+    meta = results["meta"]
+    console.print(
+        f"{meta['cpus']} CPUs, Python {meta['python']}, db_pool_max={meta['db_pool_max']}, "
+        f"warm-up {meta['warmup_per_client']}/client, total {meta['elapsed_s']} s"
+    )
+    for name, lines in results["server_log_problems"].items():
+        if lines:
+            console.print(f"[yellow]{name} server logged {len(lines)} warning/error line(s):")
+            for line in lines[:5]:
+                console.print(f"  {line}", markup=False)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+        console.print(f"results written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
