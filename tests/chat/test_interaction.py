@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from allin.chat.context import Context, ContextSource, TurnListener
 from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame, Token
 from allin.chat.interaction import InteractionManager
 from allin.chat.runs import Runs
-from allin.llm.base import ModelUnavailable, Prompt
+from allin.llm.base import ContextBlock, ModelUnavailable, Prompt
 from allin.services import Services
+from allin.storage.records import Turn
 
 
 @dataclass
@@ -48,9 +50,38 @@ class Collected:
         return [f for f in self.frames if isinstance(f, kind)]
 
 
-def pipeline(services: Services, model: ScriptedModel, **overrides: float) -> InteractionManager:
+def pipeline(
+    services: Services,
+    model: ScriptedModel,
+    sources: tuple[ContextSource, ...] = (),
+    listeners: tuple[TurnListener, ...] = (),
+    **overrides: float,
+) -> InteractionManager:
     settings = services.settings.model_copy(update=overrides)
-    return InteractionManager(settings, services.chats, model, Runs())
+    return InteractionManager(settings, services.chats, model, Runs(), sources, listeners)
+
+
+@dataclass
+class Source:
+    name: str
+    context: Context | None  # None: fail
+
+    async def context_for(self, question: Turn) -> Context:
+        if self.context is None:
+            raise RuntimeError(f"{self.name} is down")
+        return self.context
+
+
+@dataclass
+class Listener:
+    name: str
+    fail: bool = False
+    heard: asyncio.Queue[tuple[Turn, Turn]] = field(default_factory=asyncio.Queue)
+
+    async def turn_completed(self, question: Turn, answer: Turn) -> None:
+        await self.heard.put((question, answer))
+        if self.fail:
+            raise RuntimeError(f"{self.name} is down")
 
 
 async def test_answer_is_streamed_then_stored_with_metadata(
@@ -81,6 +112,38 @@ async def test_prompt_carries_system_prompt_and_history(services: Services, user
     assert "You are Allin" in prompt.system and "Team 8" in prompt.system
     assert [(m.role, m.content) for m in prompt.history] == [("user", "first"), ("assistant", "ok")]
     assert prompt.user == "second"
+
+
+async def test_context_sources_reach_the_prompt_and_citations_the_done_frame(
+    services: Services, user_id: str
+) -> None:
+    citation = {"n": 1, "document": "handbook.md", "heading": "Leave", "snippet": "25 days"}
+    docs = Source("docs", Context(ContextBlock("Sources", ("[1] 25 days",)), (citation,)))
+    memory = Source("memory", Context(ContextBlock("What you know about this user", ("Ann",))))
+    broken = Source("broken", None)
+    model = ScriptedModel(["25 days [1]"])
+    sink = Collected()
+    manager = pipeline(services, model, sources=(docs, broken, memory))
+    await manager.handle(user_id, f"{user_id}-c", "m1", "How much leave?", sink)
+    titles = [block.title for block in model.prompts[0].context]
+    assert titles == ["Sources", "What you know about this user"]
+    done = sink.of(Done)[0]
+    assert isinstance(done, Done) and done.citations == [citation]
+    stored = await services.chats.turns_before(user_id, f"{user_id}-c", None, 10)
+    assert stored[-1].metadata["citations"] == [citation]
+
+
+async def test_listeners_hear_the_stored_turn_and_their_failure_is_contained(
+    services: Services, user_id: str
+) -> None:
+    failing, listening = Listener("failing", fail=True), Listener("memory")
+    manager = pipeline(services, ScriptedModel(["ok"]), listeners=(failing, listening))
+    sink = Collected()
+    await manager.handle(user_id, f"{user_id}-c", "m1", "I use Flask", sink)
+    question, answer = await asyncio.wait_for(listening.heard.get(), 5)
+    assert (question.content, answer.content) == ("I use Flask", "ok")
+    await asyncio.wait_for(failing.heard.get(), 5)
+    assert [type(f) for f in sink.frames] == [Ack, Token, Done]
 
 
 async def test_retry_is_answered_once(services: Services, user_id: str) -> None:

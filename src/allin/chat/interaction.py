@@ -1,10 +1,11 @@
 """The turn pipeline (DESIGN "A text turn"), one path for every model provider.
 
 1. store the user turn (idempotent on the client's message id)
-2. load the recent conversation
+2. in parallel: load the recent conversation, ask every context source (memory, documents)
 3. build the prompt
 4. stream the model's answer as token frames
-5. store the answer with its metadata (model, timings)
+5. store the answer with its metadata (model, timings, citations)
+6. in the background: tell every turn listener (memory) about the finished turn
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
+from allin.chat.context import Context, ContextSource, TurnListener
 from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame, Token
 from allin.chat.prompt import build_prompt
 from allin.chat.runs import Runs
@@ -35,11 +37,21 @@ class FrameSink(Protocol):
 
 
 class InteractionManager:
-    def __init__(self, settings: Settings, chats: ChatStore, model: ChatModel, runs: Runs) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        chats: ChatStore,
+        model: ChatModel,
+        runs: Runs,
+        sources: Sequence[ContextSource] = (),
+        listeners: Sequence[TurnListener] = (),
+    ) -> None:
         self._settings = settings
         self._chats = chats
         self._model = model
         self._runs = runs
+        self._sources = tuple(sources)
+        self._listeners = tuple(listeners)
 
     def check_message(self, content: str) -> None:
         if not content.strip():
@@ -100,10 +112,15 @@ class InteractionManager:
                 return None
 
     async def _generate(self, question: Turn, sink: FrameSink) -> Turn:
-        history = await self._chats.turns_before(
-            question.user_id, question.chat_id, question.id, self._settings.history_turns
+        history, found = await asyncio.gather(
+            self._chats.turns_before(
+                question.user_id, question.chat_id, question.id, self._settings.history_turns
+            ),
+            asyncio.gather(*(self._ask(source, question) for source in self._sources)),
         )
-        prompt = build_prompt(question.content, history)
+        blocks = tuple(context.block for context in found if context.block is not None)
+        citations = [citation for context in found for citation in context.citations]
+        prompt = build_prompt(question.content, history, blocks)
         turn_id = await self._chats.reserve_turn_id()
         started = time.monotonic()
         first_token_at: float | None = None
@@ -123,12 +140,34 @@ class InteractionManager:
                 "total_ms": _ms(finished - started),
             },
             "history_turns": len(history),
+            "citations": citations,
         }
         answer = await self._chats.append_assistant_turn(
             turn_id, question, "".join(parts), metadata
         )
-        await sink.send(Done(turn=answer))
+        await sink.send(Done(turn=answer, citations=answer.metadata.get("citations", [])))
+        for listener in self._listeners:
+            self._runs.detach(
+                self._notify(listener, question, answer), name=f"{listener.name}-{answer.id}"
+            )
         return answer
+
+    @staticmethod
+    async def _ask(source: ContextSource, question: Turn) -> Context:
+        try:
+            return await source.context_for(question)
+        except Exception:
+            logger.exception(
+                "%s failed for turn %s; answering without it", source.name, question.id
+            )
+            return Context()
+
+    @staticmethod
+    async def _notify(listener: TurnListener, question: Turn, answer: Turn) -> None:
+        try:
+            await listener.turn_completed(question, answer)
+        except Exception:
+            logger.exception("%s failed after turn %s", listener.name, answer.id)
 
 
 async def _stall_guard(stream: AsyncIterator[str], seconds: float) -> AsyncIterator[str]:

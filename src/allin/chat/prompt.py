@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-from allin.llm.base import Message, Prompt
+from allin.llm.base import ContextBlock, Message, Prompt
 from allin.storage.records import Turn
 
 
@@ -14,9 +14,12 @@ def system_prompt() -> str:
     return (resources.files("allin.chat") / "prompts" / "system.md").read_text(encoding="utf-8")
 
 
-def build_prompt(message: str, history: list[Turn]) -> Prompt:
+def build_prompt(
+    message: str, history: list[Turn], context: tuple[ContextBlock, ...] = ()
+) -> Prompt:
     return Prompt(
         system=system_prompt(),
         user=message,
         history=tuple(Message(turn.role, turn.content) for turn in history),
+        context=context,
     )
