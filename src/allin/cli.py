@@ -1,18 +1,25 @@
-"""`allin serve | migrate | chat`."""
+"""`allin serve | migrate | chat | ingest | eval`."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import uuid
-from typing import Annotated, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from allin.chat.frames import ServerFrame
 from allin.config import Settings, configure_logging
+
+if TYPE_CHECKING:
+    from allin.rag.ingest import IngestOutcome
+    from allin.services import Services
 
 app = typer.Typer(help="Allin, by Team 8: an assistant for new software engineers.")
 console = Console()
@@ -147,3 +154,157 @@ async def _chat_remote(url: str, user: str, chat_id: str, token: str) -> None:
                         break
         except (EOFError, KeyboardInterrupt):
             pass
+
+
+# The owner of team knowledge ingested from the command line (shared with every user).
+TEAM_OWNER = "team"
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders (walked) or quoted globs.")],
+    owner: Annotated[
+        str | None,
+        typer.Option(help="A user id: their private documents. Default: shared team knowledge."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Re-index files even if unchanged.")] = False,
+) -> None:
+    """Add documents to the knowledge base. Unchanged files are skipped; changed ones re-indexed.
+
+    A folder's files are named by their path inside it, so ingesting the folder again updates
+    them in place.
+    """
+    from allin.rag.files import discover
+
+    found = discover(paths)
+    for argument in found.missing:
+        console.print(f"[red]{argument}: no such file or folder[/red]")
+    if not found.files:
+        raise typer.Exit(1)
+    outcomes = asyncio.run(_ingest(found.files, owner, force))
+    _ingest_summary(outcomes, len(found.skipped))
+    if found.missing or any(outcome.status == "failed" for outcome in outcomes):
+        raise typer.Exit(1)
+
+
+async def _ingest(files: list[Any], owner: str | None, force: bool) -> list[IngestOutcome]:
+    from allin.services import Services
+
+    services = await Services.start(_settings())
+    outcomes = []
+    try:
+        with _progress() as progress:
+            task = progress.add_task("ingesting", total=len(files))
+            for file in files:
+                progress.update(task, description=file.name)
+
+                def chunks_done(done: int, total: int, name: str = file.name) -> None:
+                    progress.update(task, description=f"{name} ({done}/{total} chunks)")
+
+                outcome = await services.ingestor.ingest(
+                    owner_id=owner or TEAM_OWNER,
+                    name=file.name,
+                    data=await asyncio.to_thread(file.path.read_bytes),
+                    shared=owner is None,
+                    force=force,
+                    progress=chunks_done,
+                )
+                outcomes.append(outcome)
+                progress.advance(task)
+            progress.update(task, description="done")
+    finally:
+        await services.stop()
+    return outcomes
+
+
+def _ingest_summary(outcomes: list[IngestOutcome], skipped: int) -> None:
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            console.print(f"[red]✗ {outcome.name}: {outcome.error}[/red]", highlight=False)
+    counts = {status: 0 for status in ("indexed", "unchanged", "failed")}
+    for outcome in outcomes:
+        counts[outcome.status] += 1
+    chunks = sum(o.document.chunk_count for o in outcomes if o.document and o.status == "indexed")
+    console.print(
+        f"[green]{counts['indexed']} indexed[/green] ({chunks} chunks), "
+        f"{counts['unchanged']} unchanged, "
+        f"[{'red' if counts['failed'] else 'green'}]{counts['failed']} failed[/], "
+        f"{skipped} skipped (unsupported type)"
+    )
+
+
+@app.command("eval")
+def evaluate_retrieval(
+    corpus: Annotated[Path, typer.Option(exists=True, file_okay=False, help="The corpus folder.")],
+    questions: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="JSON Lines of questions.")
+    ],
+    k: Annotated[int, typer.Option(min=1, max=50, help="Score hit@K.")] = 5,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the figures here.")
+    ] = None,
+    show_misses: Annotated[bool, typer.Option(help="List the questions missed.")] = False,
+) -> None:
+    """Score retrieval: hit@K, MRR@10 and time per query, on a corpus ingested into a fresh
+    scope (removed afterwards)."""
+    from allin.rag.evaluation import load_questions, write_json
+
+    asked = load_questions(questions)
+    report = asyncio.run(_evaluate(corpus, asked, k))
+    table = Table(title=f"Retrieval on {corpus} ({len(asked)} questions, {report.chunks} chunks)")
+    for column in (f"hit@{k}", "MRR@10", "query p50", "query p95"):
+        table.add_column(column, justify="right")
+    table.add_row(
+        f"{report.hit_at_k:.3f}",
+        f"{report.mrr:.3f}",
+        f"{report.query_ms(50):.1f} ms",
+        f"{report.query_ms(95):.1f} ms",
+    )
+    console.print(table)
+    for failure in report.ingest_failures:
+        console.print(f"[yellow]not ingested: {failure.name}: {failure.error}[/yellow]")
+    if show_misses:
+        for answered in report.answered:
+            if answered.rank is None or answered.rank > k:
+                rank = answered.rank or f">{10}"
+                console.print(
+                    f"miss {answered.question.id} (rank {rank}): {answered.question.question}"
+                )
+    if json_out:
+        write_json(report, json_out)
+
+
+async def _evaluate(corpus: Path, questions: list[Any], k: int) -> Any:
+    from allin.rag.evaluation import evaluate
+    from allin.services import Services
+
+    services: Services = await Services.start(_settings())
+    try:
+        with _progress() as progress:
+            task = progress.add_task("ingesting the corpus", total=None)
+
+            def ingested(name: str) -> None:
+                progress.update(task, description=name)
+                progress.advance(task)
+
+            return await evaluate(
+                ingestor=services.ingestor,
+                retriever=services.retriever,
+                store=services.documents,
+                corpus=corpus,
+                questions=questions,
+                k=k,
+                on_file=ingested,
+            )
+    finally:
+        await services.stop()

@@ -96,6 +96,17 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("SUPABASE_JWT_SECRET", "ALLIN_SUPABASE_JWT_SECRET")
     )
 
+    # The knowledge base. Chunk sizes are in the local embedding model's tokens (it reads 256).
+    rag_chunk_tokens: int = Field(256, ge=32, le=4096)
+    rag_chunk_overlap: int = Field(48, ge=0)
+    rag_top_k: int = Field(5, ge=1, le=50)
+    # Nearest chunks and full-text matches each fetched before fusion; HNSW's ef_search.
+    rag_candidates: int = Field(40, ge=1, le=1000)
+    rag_ef_search: int = Field(100, ge=1, le=1000)
+    # Passages less similar to the question than this (cosine) are not shown to the model.
+    rag_min_similarity: float = Field(0.3, ge=-1, le=1)
+    max_document_bytes: int = Field(20 * 1024 * 1024, gt=0)
+
     max_message_bytes: int = Field(32 * 1024, gt=0)
     history_turns: int = Field(20, ge=0)
     history_page_max: int = Field(200, gt=0)
@@ -106,6 +117,8 @@ class Settings(BaseSettings):
             raise ConfigError("ALLIN_LLM=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
         if self.embedder is EmbedderProvider.GEMINI and self.gemini_api_key is None:
             raise ConfigError("ALLIN_EMBEDDER=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
+        if self.rag_chunk_overlap >= self.rag_chunk_tokens:
+            raise ConfigError("ALLIN_RAG_CHUNK_OVERLAP must be smaller than ALLIN_RAG_CHUNK_TOKENS")
         if self.auth_mode is AuthMode.SUPABASE and not (
             self.supabase_url or self.supabase_jwt_secret
         ):
@@ -138,3 +151,5 @@ def configure_logging(settings: Settings) -> None:
     )
     # pgserver logs every initdb/pg_ctl command line at INFO.
     logging.getLogger("pgserver").setLevel(logging.WARNING)
+    # It logs every model load at INFO.
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)

@@ -13,8 +13,14 @@ from allin.auth.tokens import LocalTokens, SupabaseTokens, load_or_create_secret
 from allin.chat.interaction import InteractionManager
 from allin.chat.runs import Runs
 from allin.config import AuthMode, Settings
+from allin.embeddings.base import Embedder
+from allin.embeddings.registry import build_embedder
 from allin.llm.base import ChatModel
 from allin.llm.registry import build_chat_model
+from allin.rag.ingest import ChunkingPolicy, Ingestor
+from allin.rag.retrieval import KnowledgeSource, RetrievalPolicy, Retriever
+from allin.rag.store import DocumentStore
+from allin.storage.blobs import BlobStore, LocalBlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.chats import PostgresChatStore
 from allin.storage.db import Database
@@ -37,6 +43,11 @@ class Services:
     model: ChatModel
     runs: Runs
     interaction: InteractionManager
+    embedder: Embedder
+    blobs: BlobStore
+    documents: DocumentStore
+    ingestor: Ingestor
+    retriever: Retriever
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -48,7 +59,21 @@ class Services:
         tokens, local = _token_verifier(settings, users, http)
         model = build_chat_model(settings)
         runs = Runs()
-        logger.info("chat model: %s; auth: %s", model.name, settings.auth_mode.value)
+        embedder = build_embedder(settings)
+        documents = DocumentStore(db)
+        await documents.ensure_vector_index(embedder.name, embedder.dimension)
+        blobs = _blob_store(settings)
+        ingestor = Ingestor(documents, blobs, embedder, _chunking(settings))
+        retriever = Retriever(documents, embedder, _retrieval(settings))
+        # Loading the local model takes seconds: do it now, not on the first question.
+        runs.detach(embedder.warm_up(), name="embedder-warm-up")
+        runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
+        logger.info(
+            "chat model: %s; embedder: %s; auth: %s",
+            model.name,
+            embedder.name,
+            settings.auth_mode.value,
+        )
         return cls(
             settings=settings,
             db=db,
@@ -58,12 +83,20 @@ class Services:
             auth=AuthService(users, local),
             model=model,
             runs=runs,
-            interaction=InteractionManager(settings, chats, model, runs),
+            interaction=InteractionManager(
+                settings, chats, model, runs, sources=[KnowledgeSource(retriever)]
+            ),
+            embedder=embedder,
+            blobs=blobs,
+            documents=documents,
+            ingestor=ingestor,
+            retriever=retriever,
         )
 
     async def stop(self) -> None:
         await self.runs.drain(_DRAIN_TIMEOUT_S)
         await self.model.aclose()
+        await self.embedder.aclose()
         await self.http.aclose()
         await self.db.close()
 
@@ -85,3 +118,25 @@ def _token_verifier(
     )
     local = LocalTokens(secret_value, settings.token_ttl_s, users)
     return local, local
+
+
+def _blob_store(settings: Settings) -> BlobStore:
+    secret = load_or_create_secret(settings.data_dir / "blob_secret")
+    return LocalBlobStore(settings.data_dir / "blobs", secret)
+
+
+def _chunking(settings: Settings) -> ChunkingPolicy:
+    return ChunkingPolicy(
+        max_tokens=settings.rag_chunk_tokens,
+        overlap_tokens=settings.rag_chunk_overlap,
+        max_bytes=settings.max_document_bytes,
+    )
+
+
+def _retrieval(settings: Settings) -> RetrievalPolicy:
+    return RetrievalPolicy(
+        top_k=settings.rag_top_k,
+        candidates=settings.rag_candidates,
+        ef_search=settings.rag_ef_search,
+        min_similarity=settings.rag_min_similarity,
+    )

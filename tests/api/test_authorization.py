@@ -27,6 +27,8 @@ PUBLIC = {
     "/api/v1/auth/signup",
     "/api/v1/auth/login",
     "/api/v1/config",
+    # A signed link: its HMAC signature is the credential (a browser tab cannot send a token).
+    "/api/v1/blobs/{bucket}/{path:path}",
     "/",
     "/static",
     "/docs",

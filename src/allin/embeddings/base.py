@@ -21,6 +21,10 @@ class Embedder(Protocol):
     @property
     def dimension(self) -> int: ...
 
+    async def warm_up(self) -> None:
+        """Get ready (load weights) so the first request is not the slow one."""
+        ...
+
     async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         """Vectors for passages to be stored, in the order given."""
         ...

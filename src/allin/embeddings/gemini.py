@@ -54,6 +54,9 @@ class GeminiEmbedder:
     def dimension(self) -> int:
         return self._dimension
 
+    async def warm_up(self) -> None:
+        return None
+
     async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         vectors: list[list[float]] = []
         for start in range(0, len(texts), _BATCH):

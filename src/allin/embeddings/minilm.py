@@ -16,8 +16,8 @@ if TYPE_CHECKING:
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
-# Texts per forward pass: larger batches gain little on CPU and hold the thread longer.
-BATCH_SIZE = 32
+# Texts per forward pass: on CPU, 16 chunk-sized texts per batch measured fastest here.
+BATCH_SIZE = 16
 
 _load_lock = threading.Lock()
 
@@ -79,7 +79,11 @@ class MiniLMEmbedder:
 
 def _encode(texts: list[str]) -> list[list[float]]:
     vectors = load_model().encode(
-        texts, batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True
+        texts,
+        batch_size=BATCH_SIZE,
+        normalize_embeddings=True,
+        convert_to_numpy=True,
+        show_progress_bar=False,
     )
     rows: list[list[float]] = vectors.tolist()
     return rows

@@ -29,9 +29,16 @@ class ContextBlock:
 
     title: str
     items: tuple[str, ...]
+    # Said instead of the items when there are none, so the model knows the lookup came back
+    # empty (and says so) rather than guessing; None leaves an empty block out entirely.
+    when_empty: str | None = None
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.items) or self.when_empty is not None
 
     def render(self) -> str:
-        lines = "\n".join(f"- {item}" for item in self.items)
+        lines = "\n".join(f"- {item}" for item in self.items) or str(self.when_empty)
         return f"## {self.title}\n{lines}"
 
 
@@ -45,7 +52,7 @@ class Prompt:
     def system_text(self) -> str:
         """The system prompt with the turn's context appended: what every network provider sends as
         its system instruction."""
-        blocks = [block.render() for block in self.context if block.items]
+        blocks = [block.render() for block in self.context if block.shown]
         return "\n\n".join([self.system.strip(), *blocks])
 
     def as_messages(self) -> list[Message]:

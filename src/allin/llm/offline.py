@@ -50,6 +50,14 @@ def _quote(text: str, limit: int = 160) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
 
 
+def _quote_item(item: str) -> str:
+    """A context item as a quote; a passage's first line (`[n] where`) stays its label."""
+    label, _, body = item.partition("\n")
+    if not body:
+        return f"> {_quote(item, 400)}"
+    return f"{label}\n> {_quote(body, 700)}"
+
+
 def _recap(prompt: Prompt) -> str:
     said = [m.content for m in prompt.history if m.role == "user"]
     if not said:
@@ -74,10 +82,12 @@ def compose_reply(prompt: Prompt) -> str:
         parts.append(f"Hello! I'm {name}, from {maker}. What are you working on?")
     elif _THANKS.search(question) and len(question) < 60:
         parts.append("You're welcome!")
-    found = [block for block in prompt.context if block.items]
-    for block in found:
-        items = "\n".join(f"> {_quote(item, 400)}" for item in block.items)
-        parts.append(f"**{block.title}**\n\n{items}")
+    small_talk = bool(parts)
+    for block in prompt.context:
+        if block.items:
+            parts.append(f"**{block.title}**\n\n" + "\n\n".join(map(_quote_item, block.items)))
+        elif block.when_empty and not small_talk:
+            parts.append(block.when_empty)
     if not parts:
         parts.append(
             f"You asked: “{_quote(question)}”. I can't compose an answer to that without a "

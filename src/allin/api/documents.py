@@ -1,0 +1,217 @@
+"""The knowledge base over REST: upload, list, delete, re-index documents; open a cited passage
+or the raw file. A user sees their own documents and shared ones; only admins share."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile, status
+from pydantic import BaseModel
+
+from allin.api.deps import CurrentUser, ServicesDep
+from allin.auth.principal import Principal
+from allin.errors import BadRequest, Forbidden, NotFound, TooLarge
+from allin.rag.ingest import IngestOutcome
+from allin.rag.records import Document
+from allin.rag.store import Scope
+from allin.services import Services
+from allin.storage.blobs import DOCUMENTS, LocalBlobStore
+
+router = APIRouter(prefix="/api/v1", tags=["documents"])
+
+DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f-]{1,64}$", description="The document's id.")]
+# Signed links to raw files stay valid this long.
+_LINK_TTL_S = 600
+
+
+class DocumentList(BaseModel):
+    documents: list[Document]
+
+
+class FileResult(BaseModel):
+    name: str
+    status: str
+    document: Document | None = None
+    error: str | None = None
+    detail: str | None = None
+
+    @classmethod
+    def of(cls, outcome: IngestOutcome) -> FileResult:
+        return cls(
+            name=outcome.name,
+            status=outcome.status,
+            document=outcome.document,
+            error=outcome.error_code,
+            detail=outcome.error,
+        )
+
+
+class UploadResult(BaseModel):
+    files: list[FileResult]
+
+
+class Passage(BaseModel):
+    chunk_id: int
+    document_id: str
+    document: str
+    heading: str | None
+    page: int | None
+    content: str
+
+
+class Link(BaseModel):
+    url: str
+
+
+async def _visible(services: Services, principal: Principal, document_id: str) -> Document:
+    """The document if the caller may see it; someone else's private document does not exist."""
+    try:
+        document = await services.documents.get(document_id)
+    except NotFound:
+        document = None
+    if document is None or not (document.shared or document.owner_id == principal.user_id):
+        raise NotFound(f"document {document_id!r} does not exist")
+    return document
+
+
+async def _changeable(services: Services, principal: Principal, document_id: str) -> Document:
+    document = await _visible(services, principal, document_id)
+    if document.owner_id != principal.user_id and not (document.shared and principal.is_admin):
+        raise Forbidden("only its owner (or an admin, for a shared document) can change it")
+    return document
+
+
+@router.get("/documents", summary="Your documents and the shared ones")
+async def list_documents(principal: CurrentUser, services: ServicesDep) -> DocumentList:
+    return DocumentList(documents=await services.documents.visible(Scope(principal.user_id)))
+
+
+@router.post(
+    "/documents",
+    summary="Upload documents (multipart, field `files`); each gets its own result",
+    responses={207: {"description": "Some files failed; see each file's `error`."}},
+)
+async def upload_documents(
+    principal: CurrentUser,
+    services: ServicesDep,
+    response: Response,
+    files: Annotated[list[UploadFile], File(description="One or more files.")],
+    shared: Annotated[bool, Form(description="Team knowledge, visible to all (admins only).")] = (
+        False
+    ),
+) -> UploadResult:
+    if shared and not principal.is_admin:
+        raise Forbidden("only admins share documents with the whole team")
+    limit = services.settings.max_document_bytes
+    results = []
+    for upload in files:
+        data = await upload.read(limit + 1)
+        name = upload.filename or "upload"
+        if len(data) > limit:
+            error = TooLarge(f"{name}: larger than the {limit}-byte limit")
+            results.append(
+                FileResult(name=name, status="failed", error=error.code, detail=error.message)
+            )
+            continue
+        outcome = await services.ingestor.ingest(
+            owner_id=principal.user_id, name=name, data=data, shared=shared
+        )
+        results.append(FileResult.of(outcome))
+    if not results:
+        raise BadRequest("no files in the upload")
+    if any(result.status == "failed" for result in results):
+        response.status_code = status.HTTP_207_MULTI_STATUS
+    return UploadResult(files=results)
+
+
+@router.get("/documents/{document_id}", summary="One document's metadata")
+async def get_document(
+    document_id: DocumentId, principal: CurrentUser, services: ServicesDep
+) -> Document:
+    return await _visible(services, principal, document_id)
+
+
+@router.delete(
+    "/documents/{document_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a document, its chunks and its raw file",
+)
+async def delete_document(
+    document_id: DocumentId, principal: CurrentUser, services: ServicesDep
+) -> Response:
+    document = await _changeable(services, principal, document_id)
+    await services.ingestor.delete(document)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/documents/{document_id}/reindex", summary="Parse, chunk and embed it again")
+async def reindex_document(
+    document_id: DocumentId, principal: CurrentUser, services: ServicesDep
+) -> FileResult:
+    document = await _changeable(services, principal, document_id)
+    data = await services.blobs.get(DOCUMENTS, document.storage_path)
+    outcome = await services.ingestor.ingest(
+        owner_id=document.owner_id,
+        name=document.name,
+        data=data,
+        shared=document.shared,
+        force=True,
+    )
+    return FileResult.of(outcome)
+
+
+@router.get("/documents/{document_id}/link", summary="A short-lived link to the raw file")
+async def document_link(
+    document_id: DocumentId, principal: CurrentUser, services: ServicesDep
+) -> Link:
+    document = await _visible(services, principal, document_id)
+    url = await services.blobs.signed_url(DOCUMENTS, document.storage_path, _LINK_TTL_S)
+    return Link(url=url)
+
+
+@router.get("/passages/{chunk_id}", summary="A cited passage, in full")
+async def get_passage(
+    chunk_id: Annotated[int, Path(ge=1)], principal: CurrentUser, services: ServicesDep
+) -> Passage:
+    chunk = await services.documents.chunk(chunk_id)
+    document = await _visible(services, principal, chunk["document_id"])
+    return Passage(
+        chunk_id=chunk["id"],
+        document_id=document.id,
+        document=document.name,
+        heading=chunk["heading"],
+        page=chunk["page"],
+        content=chunk["content"],
+    )
+
+
+@router.get(
+    "/blobs/{bucket}/{path:path}",
+    summary="A raw file through a signed link (the signature is the credential)",
+    response_class=Response,
+)
+async def signed_blob(
+    bucket: str,
+    path: str,
+    services: ServicesDep,
+    expires: Annotated[int, Query()],
+    sig: Annotated[str, Query(max_length=128)],
+) -> Response:
+    blobs = services.blobs
+    if not isinstance(blobs, LocalBlobStore) or not blobs.verify_signature(
+        bucket, path, expires, sig
+    ):
+        raise Forbidden("this link is invalid or has expired")
+    data = await blobs.get(bucket, path)
+    media_type = _MEDIA_TYPES.get(path.rsplit(".", 1)[-1].lower(), "text/plain; charset=utf-8")
+    headers = {"Cache-Control": "private, max-age=60", "X-Content-Type-Options": "nosniff"}
+    return Response(data, media_type=media_type, headers=headers)
+
+
+# Text formats are served as plain text so the browser shows them rather than rendering HTML from
+# an uploaded file on our origin.
+_MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "wav": "audio/wav",
+}

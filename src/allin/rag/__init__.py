@@ -1,0 +1,1 @@
+"""The team knowledge base: ingest documents, chunk, embed, retrieve with citations."""

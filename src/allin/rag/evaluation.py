@@ -1,0 +1,141 @@
+"""Retrieval evaluation: ingest a corpus into a scope of its own, ask each question, and score
+where the first passage that answers it ranks.
+
+A question file is JSON Lines: `{"id", "question", "source", "answer_contains"}`, `source` being
+the answering file's path relative to the corpus folder. A retrieved chunk is a hit when it comes
+from `source` and contains `answer_contains` (case-insensitive, whitespace collapsed).
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError
+
+from allin.errors import BadRequest
+from allin.rag.files import discover
+from allin.rag.ingest import Ingestor, IngestOutcome
+from allin.rag.records import Passage
+from allin.rag.retrieval import Retriever
+from allin.rag.store import DocumentStore, Scope
+
+MRR_DEPTH = 10
+
+
+class Question(BaseModel):
+    id: str
+    question: str
+    source: str
+    answer_contains: str
+
+
+def load_questions(path: Path) -> list[Question]:
+    questions = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            questions.append(Question.model_validate_json(line))
+        except ValidationError as exc:
+            raise BadRequest(f"{path}:{number}: {exc.errors()[0]['msg']}") from None
+    if not questions:
+        raise BadRequest(f"{path}: no questions")
+    return questions
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def is_hit(passage: Passage, question: Question) -> bool:
+    return passage.document_name == question.source and _flat(question.answer_contains) in _flat(
+        passage.content
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    question: Question
+    rank: int | None  # 1-based rank of the first hit within MRR_DEPTH, None if none
+    seconds: float
+
+
+@dataclass
+class Report:
+    k: int
+    answered: list[Answered] = field(default_factory=list)
+    ingest_failures: list[IngestOutcome] = field(default_factory=list)
+    chunks: int = 0
+
+    @property
+    def hit_at_k(self) -> float:
+        hits = [a for a in self.answered if a.rank is not None and a.rank <= self.k]
+        return len(hits) / len(self.answered)
+
+    @property
+    def mrr(self) -> float:
+        return statistics.fmean(1 / a.rank if a.rank else 0.0 for a in self.answered)
+
+    def query_ms(self, q: int) -> float:
+        seconds = sorted(a.seconds for a in self.answered)
+        return 1000 * seconds[min(len(seconds) - 1, round((len(seconds) - 1) * q / 100))]
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "questions": len(self.answered),
+            "k": self.k,
+            f"hit@{self.k}": round(self.hit_at_k, 4),
+            f"mrr@{MRR_DEPTH}": round(self.mrr, 4),
+            "query_ms_p50": round(self.query_ms(50), 2),
+            "query_ms_p95": round(self.query_ms(95), 2),
+            "chunks": self.chunks,
+            "misses": [a.question.id for a in self.answered if a.rank is None or a.rank > self.k],
+        }
+
+
+async def evaluate(
+    *,
+    ingestor: Ingestor,
+    retriever: Retriever,
+    store: DocumentStore,
+    corpus: Path,
+    questions: list[Question],
+    k: int,
+    on_file: Callable[[str], None] | None = None,
+) -> Report:
+    """Ingest `corpus` under a fresh owner (no shared documents in scope), score `questions`,
+    then delete what was ingested."""
+    scope = Scope(owner_id=f"eval-{uuid.uuid4().hex[:12]}", include_shared=False)
+    report = Report(k=k)
+    found = discover([str(corpus)])
+    try:
+        for file in found.files:
+            outcome = await ingestor.ingest(
+                owner_id=scope.owner_id, name=file.name, data=file.path.read_bytes()
+            )
+            if outcome.status == "failed":
+                report.ingest_failures.append(outcome)
+            elif outcome.document is not None:
+                report.chunks += outcome.document.chunk_count
+            if on_file is not None:
+                on_file(file.name)
+        for question in questions:
+            started = time.perf_counter()
+            passages = await retriever.search(scope, question.question, k=max(k, MRR_DEPTH))
+            elapsed = time.perf_counter() - started
+            rank = next((n for n, p in enumerate(passages, 1) if is_hit(p, question)), None)
+            report.answered.append(Answered(question, rank, elapsed))
+    finally:
+        for document in await store.delete_owned(scope.owner_id):
+            await ingestor.delete_blob(document)
+    return report
+
+
+def write_json(report: Report, path: Path) -> None:
+    path.write_text(json.dumps(report.as_dict(), indent=2) + "\n")

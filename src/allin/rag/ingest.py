@@ -1,0 +1,184 @@
+"""Ingestion: a file becomes a stored document (raw bytes in the blob store) with embedded chunks.
+
+Parsing and chunking run in a worker thread and embedding in the embedder's own, so the event
+loop stays free. Nothing is written to the database until a file is fully parsed and embedded;
+then the document and all its chunks are stored in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Literal
+
+from allin.embeddings.base import Embedder
+from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
+from allin.rag.chunking import Chunk, chunk_document
+from allin.rag.clean import embedding_text
+from allin.rag.formats import Format, parse
+from allin.rag.records import Document
+from allin.rag.store import DocumentStore, NewDocument
+from allin.storage.blobs import DOCUMENTS, BlobStore
+
+logger = logging.getLogger(__name__)
+
+# Chunks embedded per call: small enough to report progress often, large enough to batch well.
+_EMBED_BATCH = 64
+
+Progress = Callable[[int, int], None]
+"""Called with (chunks embedded so far, chunks in the file)."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    name: str
+    status: Literal["indexed", "unchanged", "failed"]
+    document: Document | None = None
+    error_code: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkingPolicy:
+    max_tokens: int
+    overlap_tokens: int
+    max_bytes: int
+
+
+def clean_name(name: str) -> str:
+    """A document name: a relative POSIX path with no `..`, as given by the uploader or the CLI."""
+    path = PurePosixPath(name.replace("\\", "/").strip())
+    parts = [part for part in path.parts if part not in ("", ".", "/")]
+    if not parts or ".." in parts or len("/".join(parts)) > 512:
+        raise BadRequest(f"invalid document name {name!r}")
+    return "/".join(parts)
+
+
+class Ingestor:
+    def __init__(
+        self,
+        store: DocumentStore,
+        blobs: BlobStore,
+        embedder: Embedder,
+        policy: ChunkingPolicy,
+    ) -> None:
+        self._store = store
+        self._blobs = blobs
+        self._embedder = embedder
+        self._policy = policy
+
+    async def ingest(
+        self,
+        *,
+        owner_id: str,
+        name: str,
+        data: bytes,
+        shared: bool = False,
+        force: bool = False,
+        progress: Progress | None = None,
+    ) -> IngestOutcome:
+        """Index one file; a bad file gives a `failed` outcome with the reason, never an exception
+        (so one bad file never stops a batch). An unchanged file (same owner, name and content)
+        is skipped unless `force`."""
+        try:
+            name = clean_name(name)
+            return await self._ingest(owner_id, name, data, shared, force, progress)
+        except AllinError as error:
+            logger.info("not ingested: %s: %s", name, error.message)
+            return IngestOutcome(name, "failed", error_code=error.code, error=error.message)
+        except Exception as exc:
+            logger.exception("ingesting %s failed", name)
+            internal = as_allin_error(exc)
+            return IngestOutcome(name, "failed", error_code=internal.code, error=internal.message)
+
+    async def _ingest(
+        self,
+        owner_id: str,
+        name: str,
+        data: bytes,
+        shared: bool,
+        force: bool,
+        progress: Progress | None,
+    ) -> IngestOutcome:
+        if not data.strip():
+            raise BadRequest(f"{name}: the file is empty")
+        if len(data) > self._policy.max_bytes:
+            raise TooLarge(
+                f"{name}: {len(data)} bytes; the limit is {self._policy.max_bytes} bytes"
+            )
+        sha256 = hashlib.sha256(data).hexdigest()
+        existing = await self._store.find(owner_id, name)
+        if not force and existing and existing.sha256 == sha256 and existing.status == "ready":
+            return IngestOutcome(name, "unchanged", existing)
+        document_format, title, chunks = await asyncio.to_thread(self._prepare, name, data)
+        vectors = await self._embed(name, chunks, progress)
+        storage_path = f"{owner_id}/{sha256}/{name}"
+        await self._blobs.put(DOCUMENTS, storage_path, data, document_format.mime)
+        document, replaced = await self._store.save(
+            NewDocument(
+                owner_id=owner_id,
+                name=name,
+                shared=shared,
+                title=title,
+                mime=document_format.mime,
+                format=document_format.name,
+                storage_path=storage_path,
+                sha256=sha256,
+                size_bytes=len(data),
+            ),
+            self._embedder.name,
+            chunks,
+            vectors,
+        )
+        if replaced:
+            await self._blobs.delete(DOCUMENTS, replaced)
+        return IngestOutcome(name, "indexed", document)
+
+    def _prepare(self, name: str, data: bytes) -> tuple[Format, str | None, list[Chunk]]:
+        document_format, parsed = parse(name, data)
+        chunks = chunk_document(parsed, self._policy.max_tokens, self._policy.overlap_tokens)
+        if not chunks:
+            raise BadRequest(f"{name}: no text found (a scanned PDF without a text layer?)")
+        return document_format, parsed.title, chunks
+
+    async def _embed(
+        self, name: str, chunks: list[Chunk], progress: Progress | None
+    ) -> list[list[float]]:
+        texts = [embedding_text(name, chunk.heading, chunk.content) for chunk in chunks]
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), _EMBED_BATCH):
+            vectors += await self._embedder.embed_documents(texts[start : start + _EMBED_BATCH])
+            if progress is not None:
+                progress(len(vectors), len(texts))
+        return vectors
+
+    async def reembed_stale(self) -> int:
+        """Re-embed the chunks another embedder made (after a change of embedder); returns the
+        number of documents re-embedded. Until then those chunks are found by full text only."""
+        done = 0
+        for document_id in await self._store.stale(self._embedder.name):
+            try:
+                document = await self._store.get(document_id)
+                chunks = await self._store.chunks_of(document_id)
+                texts = [embedding_text(document.name, c["heading"], c["content"]) for c in chunks]
+                vectors = await self._embedder.embed_documents(texts)
+                await self._store.reembed(
+                    document_id,
+                    self._embedder.name,
+                    {c["id"]: v for c, v in zip(chunks, vectors, strict=True)},
+                )
+                done += 1
+            except AllinError as error:
+                logger.warning("re-embedding document %s failed: %s", document_id, error.message)
+        return done
+
+    async def delete(self, document: Document) -> None:
+        await self._store.delete(document.id)
+        await self.delete_blob(document)
+
+    async def delete_blob(self, document: Document) -> None:
+        await self._blobs.delete(DOCUMENTS, document.storage_path)

@@ -1,0 +1,82 @@
+"""Hybrid retrieval over the knowledge base, and the context source that puts the best passages,
+numbered, into the prompt and their citations into the answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from allin.chat.context import Context
+from allin.embeddings.base import Embedder
+from allin.llm.base import ContextBlock
+from allin.rag.records import Passage
+from allin.rag.store import DocumentStore, Scope
+from allin.storage.records import Turn
+
+SOURCES_TITLE = "Sources"
+NOTHING_FOUND = "No passage of the team's documents matches this question."
+
+
+@dataclass(frozen=True, slots=True)
+class RetrievalPolicy:
+    top_k: int
+    candidates: int
+    ef_search: int
+    min_similarity: float
+
+
+class Retriever:
+    def __init__(self, store: DocumentStore, embedder: Embedder, policy: RetrievalPolicy) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._policy = policy
+
+    async def search(self, scope: Scope, question: str, k: int | None = None) -> list[Passage]:
+        """The best `k` passages for `question` in `scope`, best first, before any relevance
+        cut-off (evaluation sees the raw ranking)."""
+        vector = await self._embedder.embed_query(question)
+        return await self._store.search(
+            scope,
+            question,
+            vector,
+            embedder=self._embedder.name,
+            dimension=self._embedder.dimension,
+            k=k or self._policy.top_k,
+            candidates=max(self._policy.candidates, k or 0),
+            ef_search=self._policy.ef_search,
+        )
+
+    async def relevant(self, scope: Scope, question: str) -> list[Passage] | None:
+        """The passages worth showing the model (those close enough to the question), or None
+        when the scope holds no documents at all."""
+        passages = await self.search(scope, question)
+        relevant = [p for p in passages if p.similarity >= self._policy.min_similarity]
+        if not relevant and not await self._store.any_ready(scope):
+            return None
+        return relevant
+
+
+def source_label(passage: Passage) -> str:
+    where = [passage.document_name]
+    if passage.heading:
+        where.append(passage.heading)
+    label = " › ".join(where)
+    return f"{label} (page {passage.page})" if passage.page else label
+
+
+class KnowledgeSource:
+    """The `ContextSource` of the team's documents."""
+
+    name = "documents"
+
+    def __init__(self, retriever: Retriever) -> None:
+        self._retriever = retriever
+
+    async def context_for(self, question: Turn) -> Context:
+        passages = await self._retriever.relevant(Scope(question.user_id), question.content)
+        if passages is None:
+            return Context()
+        items = tuple(
+            f"[{n}] {source_label(p)}\n{p.content.strip()}" for n, p in enumerate(passages, 1)
+        )
+        citations = tuple(p.citation(n) for n, p in enumerate(passages, 1))
+        return Context(ContextBlock(SOURCES_TITLE, items, when_empty=NOTHING_FOUND), citations)

@@ -1,0 +1,300 @@
+"""All SQL about documents and their chunks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from allin.errors import NotFound
+from allin.rag.chunking import Chunk
+from allin.rag.records import Document, Passage
+from allin.storage.db import Database
+
+# Reciprocal-rank fusion constant: 60 is the value from the original RRF paper and the common
+# default; it keeps one list's top hit from drowning the other list.
+RRF_K = 60
+_SAFE_WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)*", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class NewDocument:
+    owner_id: str
+    name: str
+    shared: bool
+    title: str | None
+    mime: str
+    format: str
+    storage_path: str
+    sha256: str
+    size_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Whose documents a search sees: the user's own, plus shared ones unless excluded."""
+
+    owner_id: str
+    include_shared: bool = True
+
+
+def text_query(question: str) -> str:
+    """An OR query over the question's words for `to_tsquery`: a question rarely shares all of
+    its words with the passage that answers it; ranking rewards passages sharing more of them."""
+    words = dict.fromkeys(word.lower() for word in _SAFE_WORD.findall(question) if len(word) > 1)
+    return " | ".join(words)
+
+
+class DocumentStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def ensure_vector_index(self, embedder: str, dimension: int) -> None:
+        """The HNSW index for one embedder's vectors (cosine), created once."""
+        name = "document_chunks_hnsw_" + re.sub(r"[^a-z0-9]+", "_", embedder.lower())[:40]
+        statement = sql.SQL(
+            "create index if not exists {name} on document_chunks using hnsw "
+            "((embedding::vector({dim})) vector_cosine_ops) where embedder = {embedder}"
+        ).format(name=sql.Identifier(name), dim=dimension, embedder=sql.Literal(embedder))
+        async with self._db.pool.connection() as conn, conn.transaction():
+            # Two workers starting together would otherwise race on the catalog.
+            await conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (name,))
+            await conn.execute(statement)
+
+    async def any_ready(self, scope: Scope) -> bool:
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "select exists (select 1 from documents where status = 'ready'"
+                " and (owner_id = %s or (%s and shared))) as found",
+                (scope.owner_id, scope.include_shared),
+            )
+            row = await cursor.fetchone()
+        return bool(row and row["found"])
+
+    async def find(self, owner_id: str, name: str) -> Document | None:
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "select * from documents where owner_id = %s and name = %s", (owner_id, name)
+            )
+            row = await cursor.fetchone()
+        return Document(**row) if row else None
+
+    async def get(self, document_id: str) -> Document:
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute("select * from documents where id = %s", (document_id,))
+            row = await cursor.fetchone()
+        if row is None:
+            raise NotFound(f"document {document_id!r} does not exist")
+        return Document(**row)
+
+    async def visible(self, scope: Scope) -> list[Document]:
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "select * from documents where owner_id = %s or (%s and shared)"
+                " order by shared, name",
+                (scope.owner_id, scope.include_shared),
+            )
+            return [Document(**row) for row in await cursor.fetchall()]
+
+    async def save(
+        self,
+        document: NewDocument,
+        embedder: str,
+        chunks: Sequence[Chunk],
+        vectors: Sequence[Sequence[float]],
+    ) -> tuple[Document, str | None]:
+        """Store a document and its chunks in one transaction, replacing the document of the same
+        owner and name if there is one: searches see the old version or the new one, never a mix,
+        and a failure anywhere before leaves the old version untouched.
+
+        Returns the stored document and the blob path of the version it replaced, if any.
+        """
+        rows = [
+            (
+                chunk.ord,
+                chunk.content,
+                chunk.heading,
+                chunk.page,
+                embedder,
+                list(vector),
+                Jsonb({"start": chunk.start, "end": chunk.end, "tokens": chunk.tokens}),
+            )
+            for chunk, vector in zip(chunks, vectors, strict=True)
+        ]
+        async with self._db.pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute(
+                "select storage_path from documents where owner_id = %s and name = %s for update",
+                (document.owner_id, document.name),
+            )
+            previous = await cursor.fetchone()
+            cursor = await conn.execute(
+                """
+                insert into documents (owner_id, name, shared, title, mime, format, storage_path,
+                                       sha256, size_bytes, status, chunk_count)
+                values (%(owner_id)s, %(name)s, %(shared)s, %(title)s, %(mime)s, %(format)s,
+                        %(storage_path)s, %(sha256)s, %(size_bytes)s, 'ready', %(chunk_count)s)
+                on conflict (owner_id, name) do update set
+                    shared = excluded.shared, title = excluded.title, mime = excluded.mime,
+                    format = excluded.format, storage_path = excluded.storage_path,
+                    sha256 = excluded.sha256, size_bytes = excluded.size_bytes,
+                    status = 'ready', error = null, chunk_count = excluded.chunk_count,
+                    updated_at = now()
+                returning *
+                """,
+                {**asdict(document), "chunk_count": len(rows)},
+            )
+            row = await cursor.fetchone()
+            assert row is not None
+            await conn.execute("delete from document_chunks where document_id = %s", (row["id"],))
+            async with conn.cursor() as insert:
+                await insert.executemany(
+                    "insert into document_chunks (document_id, ord, content, heading, page,"
+                    " embedder, embedding, meta)"
+                    " values (%s, %s, %s, %s, %s, %s, %s::vector, %s)",
+                    [(row["id"], *values) for values in rows],
+                )
+        replaced = previous["storage_path"] if previous else None
+        return Document(**row), (replaced if replaced != row["storage_path"] else None)
+
+    async def fail(self, document_id: str, error: str) -> None:
+        async with self._db.pool.connection() as conn:
+            await conn.execute(
+                "update documents set status = 'failed', error = %s, updated_at = now()"
+                " where id = %s",
+                (error, document_id),
+            )
+
+    async def delete(self, document_id: str) -> None:
+        async with self._db.pool.connection() as conn:
+            await conn.execute("delete from documents where id = %s", (document_id,))
+
+    async def delete_owned(self, owner_id: str) -> list[Document]:
+        """Delete every document of `owner_id`; returns them (their blobs go too)."""
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "delete from documents where owner_id = %s returning *", (owner_id,)
+            )
+            return [Document(**row) for row in await cursor.fetchall()]
+
+    async def stale(self, embedder: str) -> list[str]:
+        """Ids of documents with chunks embedded by another embedder."""
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "select distinct document_id from document_chunks where embedder <> %s",
+                (embedder,),
+            )
+            return [row["document_id"] for row in await cursor.fetchall()]
+
+    async def chunks_of(self, document_id: str) -> list[dict[str, Any]]:
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "select id, ord, content, heading, page from document_chunks"
+                " where document_id = %s order by ord",
+                (document_id,),
+            )
+            return list(await cursor.fetchall())
+
+    async def chunk(self, chunk_id: int) -> dict[str, Any]:
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "select id, document_id, ord, content, heading, page from document_chunks"
+                " where id = %s",
+                (chunk_id,),
+            )
+            row = await cursor.fetchone()
+        if row is None:
+            raise NotFound(f"passage {chunk_id} does not exist")
+        return dict(row)
+
+    async def reembed(
+        self, document_id: str, embedder: str, vectors: dict[int, Sequence[float]]
+    ) -> None:
+        async with (
+            self._db.pool.connection() as conn,
+            conn.transaction(),
+            conn.cursor() as cursor,
+        ):
+            await cursor.executemany(
+                "update document_chunks set embedder = %s, embedding = %s::vector"
+                " where id = %s and document_id = %s",
+                [(embedder, list(v), chunk_id, document_id) for chunk_id, v in vectors.items()],
+            )
+
+    async def search(
+        self,
+        scope: Scope,
+        question: str,
+        vector: Sequence[float],
+        *,
+        embedder: str,
+        dimension: int,
+        k: int,
+        candidates: int,
+        ef_search: int,
+    ) -> list[Passage]:
+        """Hybrid retrieval: the `candidates` nearest chunks by cosine ∪ the `candidates` best
+        full-text matches, fused by reciprocal rank, best `k` first."""
+        statement = sql.SQL(_HYBRID_SQL).format(dim=sql.Literal(dimension))
+        params = {
+            "owner": scope.owner_id,
+            "shared": scope.include_shared,
+            "embedder": embedder,
+            "vector": list(vector),
+            "tsquery": text_query(question),
+            "candidates": candidates,
+            "rrf_k": RRF_K,
+            "k": k,
+        }
+        async with self._db.pool.connection() as conn, conn.transaction():
+            # HNSW returns at most ef_search rows before the scope filter: keep it >= candidates.
+            await conn.execute(
+                "select set_config('hnsw.ef_search', %s, true)",
+                (str(max(ef_search, candidates)),),
+            )
+            cursor = await conn.execute(statement, params)
+            return [Passage(**row) for row in await cursor.fetchall()]
+
+
+_HYBRID_SQL = """
+with scope as (
+    select id, name, title from documents
+    where status = 'ready' and (owner_id = %(owner)s or (%(shared)s and shared))
+),
+query as (
+    select %(vector)s::vector({dim}) as vector,
+           to_tsquery('english', %(tsquery)s) as text
+),
+by_vector as (
+    select c.id, row_number() over (order by c.embedding::vector({dim}) <=> q.vector) as rank
+    from document_chunks c, query q
+    where c.embedder = %(embedder)s and c.document_id in (select id from scope)
+    order by c.embedding::vector({dim}) <=> q.vector
+    limit %(candidates)s
+),
+by_text as (
+    select c.id, row_number() over (order by ts_rank_cd(c.tsv, q.text, 1) desc, c.id) as rank
+    from document_chunks c, query q
+    where c.tsv @@ q.text and c.document_id in (select id from scope)
+    order by ts_rank_cd(c.tsv, q.text, 1) desc, c.id
+    limit %(candidates)s
+),
+fused as (
+    select id, sum(1.0 / (%(rrf_k)s + rank)) as score
+    from (select id, rank from by_vector union all select id, rank from by_text) ranked
+    group by id
+)
+select c.id as chunk_id, c.document_id, s.name as document_name, s.title as document_title,
+       c.ord, c.content, c.heading, c.page, f.score::float8 as score,
+       case when c.embedder = %(embedder)s
+            then 1 - (c.embedding::vector({dim}) <=> q.vector) else 0 end::float8 as similarity
+from fused f
+join document_chunks c on c.id = f.id
+join scope s on s.id = c.document_id
+cross join query q
+order by f.score desc, similarity desc, c.id
+limit %(k)s
+"""
