@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
 
 from allin.config import Settings
-from tests.conftest import project_root
+from tests.conftest import make_settings, new_database, project_root
 from tests.support.accounts import Account
 
 
@@ -69,3 +75,92 @@ def test_chat_against_a_running_server(
 def test_chat_against_a_server_needs_a_token(settings: Settings) -> None:
     result = run_cli(settings, "chat", "--url", "ws://127.0.0.1:9")
     assert result.returncode == 2 and "--url needs --token" in result.stderr
+
+
+@pytest.fixture
+def own_database(postgres: Any, tmp_path: Path) -> Settings:
+    """Settings on a database of their own: the CLI ingests shared team knowledge, which every
+    user of a database would otherwise see."""
+    return make_settings(database_url=new_database(postgres), data_dir=tmp_path / "data")
+
+
+def test_ingest_a_folder_then_skip_what_is_unchanged(
+    own_database: Settings, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "eng").mkdir(parents=True)
+    (corpus / "eng" / "deploy.md").write_text("# Deploy\n\nRun `shipit` from main.\n")
+    (corpus / "leave.rst").write_text("Leave\n=====\n\n25 days of paid vacation.\n")
+    (corpus / "logo.png").write_bytes(b"\x89PNG")
+    (corpus / "empty.txt").write_text("")
+
+    first = run_cli(own_database, "ingest", str(corpus))
+    assert first.returncode == 1, first.stdout  # the empty file failed, the others did not
+    assert "2 indexed" in first.stdout and "1 failed" in first.stdout
+    assert "empty.txt: the file is empty" in first.stdout
+    assert "1 skipped (unsupported type)" in first.stdout
+
+    (corpus / "empty.txt").unlink()
+    (corpus / "leave.rst").write_text("Leave\n=====\n\n28 days of paid vacation.\n")
+    second = run_cli(own_database, "ingest", str(corpus))
+    assert second.returncode == 0, second.stdout
+    assert "1 indexed" in second.stdout and "1 unchanged" in second.stdout
+
+
+def test_ingest_names_what_does_not_exist(own_database: Settings, tmp_path: Path) -> None:
+    result = run_cli(own_database, "ingest", str(tmp_path / "nowhere"))
+    assert result.returncode == 1 and "no such file or folder" in result.stdout
+
+
+def test_eval_scores_a_question_set(own_database: Settings, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "leave.md").write_text(
+        "# Leave\n\n## Vacation\n\nYou get 25 days of paid vacation.\n\n"
+        "## Sick days\n\nTell your lead before 10am when you are ill.\n"
+    )
+    (corpus / "deploy.md").write_text("# Deploy\n\nRun the shipit command from main.\n")
+    questions = tmp_path / "questions.jsonl"
+    rows = [
+        {
+            "id": "q1",
+            "question": "how much holiday?",
+            "source": "leave.md",
+            "answer_contains": "25 days of  PAID vacation",
+        },
+        {
+            "id": "q2",
+            "question": "how do I ship?",
+            "source": "deploy.md",
+            "answer_contains": "shipit command",
+        },
+        {
+            "id": "q3",
+            "question": "who do I tell when sick?",
+            "source": "deploy.md",
+            "answer_contains": "not in the corpus",
+        },
+    ]
+    questions.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    out = tmp_path / "report.json"
+    result = run_cli(
+        own_database,
+        "eval",
+        "--corpus",
+        str(corpus),
+        "--questions",
+        str(questions),
+        "--k",
+        "3",
+        "--json",
+        str(out),
+        "--show-misses",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(out.read_text())
+    assert report["hit@3"] == pytest.approx(2 / 3, abs=1e-3) and report["misses"] == ["q3"]
+    assert report["mrr@10"] == pytest.approx(2 / 3, abs=1e-3)
+    assert "hit@3" in result.stdout and "miss q3" in result.stdout
+    # The evaluation's own documents are gone afterwards.
+    with psycopg.connect(str(own_database.database_url)) as conn:
+        assert conn.execute("select count(*) from documents").fetchone() == (0,)
