@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from allin.chat.context import Context
 from allin.embeddings.base import Embedder
 from allin.llm.base import ContextBlock
+from allin.rag.clean import readable
 from allin.rag.records import Passage
 from allin.rag.store import DocumentStore, Scope
 from allin.storage.records import Turn
@@ -48,11 +49,12 @@ class Retriever:
     async def relevant(self, scope: Scope, question: str) -> list[Passage] | None:
         """The passages worth showing the model (those close enough to the question), or None
         when the scope holds no documents at all."""
-        passages = await self.search(scope, question)
-        relevant = [p for p in passages if p.similarity >= self._policy.min_similarity]
-        if not relevant and not await self._store.any_ready(scope):
+        # Checked first: most users of a fresh install have no documents, and embedding the
+        # question is the costly part.
+        if not await self._store.any_ready(scope):
             return None
-        return relevant
+        passages = await self.search(scope, question)
+        return [p for p in passages if p.similarity >= self._policy.min_similarity]
 
 
 def source_label(passage: Passage) -> str:
@@ -76,7 +78,7 @@ class KnowledgeSource:
         if passages is None:
             return Context()
         items = tuple(
-            f"[{n}] {source_label(p)}\n{p.content.strip()}" for n, p in enumerate(passages, 1)
+            f"[{n}] {source_label(p)}\n{readable(p.content)}" for n, p in enumerate(passages, 1)
         )
         citations = tuple(p.citation(n) for n, p in enumerate(passages, 1))
         return Context(ContextBlock(SOURCES_TITLE, items, when_empty=NOTHING_FOUND), citations)

@@ -2,6 +2,7 @@
 // Plain ES modules, no build step; the vendored libraries live in ./vendor.
 import { marked } from "/static/vendor/marked.esm.js";
 import DOMPurify from "/static/vendor/purify.es.mjs";
+import { linkCitations, setupDocuments } from "/static/documents.js";
 
 const $ = (id) => document.getElementById(id);
 const SESSION_KEY = "allin.session";
@@ -277,6 +278,7 @@ function renderTurn(turn) {
   element.dataset.turnId = String(turn.id);
   fill(element, turn.role, turn.content);
   element.querySelector(".meta").textContent = timeOf(turn.created_at);
+  linkCitations(element, turn.metadata?.citations);
   return element;
 }
 
@@ -399,6 +401,8 @@ function handleFrame(frame) {
         stream.scheduled = true;
         requestAnimationFrame(() => {
           stream.scheduled = false;
+          // After `done`, the stored answer is shown; a late frame must not overwrite it.
+          if (state.streams.get(frame.turn_id) !== stream) return;
           fill(stream.element, "assistant", stream.text);
           scrollToEnd();
         });
@@ -415,6 +419,7 @@ function handleFrame(frame) {
       // The stored answer is authoritative: it replaces whatever was streamed.
       fill(element, "assistant", turn.content);
       element.querySelector(".meta").textContent = timeOf(turn.created_at);
+      linkCitations(element, frame.citations);
       if (!existing) appendMessage(element);
       state.streams.delete(turn.id);
       scrollToEnd();
@@ -488,6 +493,7 @@ function scheduleReconnect() {
 // ---------------------------------------------------------------- wiring
 
 function wire() {
+  setupDocuments(api, () => state.session?.token);
   $("auth-form").addEventListener("submit", submitAuth);
   for (const tab of document.querySelectorAll(".tabs button")) {
     tab.addEventListener("click", () => setAuthMode(tab.dataset.mode));

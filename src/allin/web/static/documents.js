@@ -1,0 +1,203 @@
+// The knowledge base in the browser: upload documents (with progress), list, re-index and delete
+// them, and turn an answer's [n] markers into links that open the cited passage and its file.
+
+const $ = (id) => document.getElementById(id);
+
+let context = null; // {api, token: () => string}
+
+export function setupDocuments(api, token) {
+  context = { api, token };
+  $("open-docs").addEventListener("click", openLibrary);
+  $("docs-close").addEventListener("click", () => $("docs-dialog").close());
+  $("passage-close").addEventListener("click", () => $("passage-dialog").close());
+  $("upload-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    upload().catch((error) => showUploadNote(error.message, true));
+  });
+}
+
+// ---------------------------------------------------------------- library
+
+async function openLibrary() {
+  $("docs-dialog").showModal();
+  const me = await context.api("/api/v1/auth/me");
+  $("share-option").hidden = !me.is_admin;
+  await refreshList();
+}
+
+function size(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+async function refreshList() {
+  const { documents } = await context.api("/api/v1/documents");
+  const rows = documents.map((doc) => {
+    const row = document.createElement("tr");
+    row.dataset.testid = "document-row";
+    row.dataset.documentId = doc.id;
+    const cells = [
+      doc.name,
+      doc.shared ? "team" : "mine",
+      doc.status === "failed" ? `failed: ${doc.error}` : doc.status,
+      String(doc.chunk_count),
+      size(doc.size_bytes),
+    ];
+    for (const text of cells) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      row.append(cell);
+    }
+    const actions = document.createElement("td");
+    actions.className = "actions";
+    actions.append(
+      button("Open", () => openFile(doc.id)),
+      button("Re-index", () => reindex(doc.id)),
+      button("Delete", () => remove(doc), "danger"),
+    );
+    row.append(actions);
+    return row;
+  });
+  $("docs-table").tBodies[0].replaceChildren(...rows);
+  $("docs-empty").hidden = documents.length > 0;
+}
+
+function button(label, action, extra = "") {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.className = `ghost small ${extra}`.trim();
+  element.textContent = label;
+  element.dataset.testid = `doc-${label.toLowerCase()}`;
+  element.addEventListener("click", () => action().catch((error) => showUploadNote(error.message, true)));
+  return element;
+}
+
+async function reindex(documentId) {
+  const result = await context.api(`/api/v1/documents/${documentId}/reindex`, { method: "POST" });
+  showUploadNote(`${result.name}: ${result.status}`);
+  await refreshList();
+}
+
+async function remove(doc) {
+  if (!confirm(`Delete “${doc.name}” from the knowledge base?`)) return;
+  await context.api(`/api/v1/documents/${doc.id}`, { method: "DELETE" });
+  await refreshList();
+}
+
+async function openFile(documentId) {
+  // A new tab cannot send our token, so ask for a short-lived signed link first.
+  const tab = window.open("", "_blank");
+  const { url } = await context.api(`/api/v1/documents/${documentId}/link`);
+  if (tab) tab.location = url;
+  else window.location.assign(url);
+}
+
+function showUploadNote(text, isError = false) {
+  const note = $("upload-note");
+  note.textContent = text;
+  note.classList.toggle("error-text", isError);
+}
+
+// XMLHttpRequest rather than fetch: only it reports upload progress.
+function upload() {
+  const files = $("upload-files").files;
+  if (!files.length) throw new Error("Choose one or more files first.");
+  const form = new FormData();
+  for (const file of files) form.append("files", file);
+  form.append("shared", $("upload-shared").checked ? "true" : "false");
+  const progress = $("upload-progress");
+  progress.hidden = false;
+  progress.value = 0;
+  showUploadNote("Uploading…");
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", "/api/v1/documents");
+    request.setRequestHeader("Authorization", `Bearer ${context.token()}`);
+    request.responseType = "json";
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable) progress.value = event.loaded / event.total;
+      if (event.loaded === event.total) showUploadNote("Indexing…");
+    };
+    request.onerror = () => reject(new Error("The upload failed: check your connection."));
+    request.onload = async () => {
+      progress.hidden = true;
+      const body = request.response || {};
+      if (request.status >= 400) {
+        reject(new Error(body.detail || `Upload refused (HTTP ${request.status}).`));
+        return;
+      }
+      const lines = body.files.map((file) =>
+        file.status === "failed" ? `✗ ${file.name}: ${file.detail}` : `✓ ${file.name}: ${file.status}`,
+      );
+      showUploadNote(lines.join("\n"), body.files.some((file) => file.status === "failed"));
+      $("upload-files").value = "";
+      await refreshList();
+      resolve();
+    };
+    request.send(form);
+  });
+}
+
+// ---------------------------------------------------------------- citations
+
+// Replaces "[n]" in an answer with links to its citations, and lists the sources below it.
+export function linkCitations(element, citations) {
+  element.querySelector(".sources")?.remove();
+  if (!citations || !citations.length) return;
+  const byNumber = new Map(citations.map((citation) => [citation.n, citation]));
+  const bubble = element.querySelector(".bubble");
+  const walker = document.createTreeWalker(bubble, NodeFilter.SHOW_TEXT, {
+    acceptNode: (node) => (node.parentElement.closest("pre, code, a") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+  });
+  const texts = [];
+  while (walker.nextNode()) texts.push(walker.currentNode);
+  for (const node of texts) {
+    const parts = node.textContent.split(/(\[\d+\])/);
+    if (parts.length === 1) continue;
+    const pieces = parts.map((part) => {
+      const match = /^\[(\d+)\]$/.exec(part);
+      const citation = match && byNumber.get(Number(match[1]));
+      return citation ? citationLink(citation, part) : document.createTextNode(part);
+    });
+    node.replaceWith(...pieces);
+  }
+  const list = document.createElement("ol");
+  list.className = "sources";
+  list.dataset.testid = "sources";
+  for (const citation of citations) {
+    const item = document.createElement("li");
+    item.value = citation.n;
+    const where = [citation.document, citation.heading].filter(Boolean).join(" › ");
+    item.append(citationLink(citation, citation.page ? `${where} (page ${citation.page})` : where));
+    list.append(item);
+  }
+  element.querySelector(".meta").before(list);
+}
+
+function citationLink(citation, label) {
+  const link = document.createElement("a");
+  link.href = "#";
+  link.className = "cite";
+  link.dataset.testid = "citation";
+  link.title = citation.snippet;
+  link.textContent = label;
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    openPassage(citation).catch((error) => {
+      $("passage-body").textContent = error.message;
+    });
+  });
+  return link;
+}
+
+async function openPassage(citation) {
+  $("passage-title").textContent = [citation.document, citation.heading].filter(Boolean).join(" › ");
+  $("passage-body").textContent = citation.snippet;
+  $("passage-open").onclick = () => openFile(citation.document_id).catch((error) => {
+    $("passage-body").textContent = error.message;
+  });
+  $("passage-dialog").showModal();
+  const passage = await context.api(`/api/v1/passages/${citation.chunk_id}`);
+  $("passage-body").textContent = passage.content;
+}
