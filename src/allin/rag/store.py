@@ -18,6 +18,8 @@ from allin.storage.db import Database
 # Reciprocal-rank fusion constant: 60 is the value from the original RRF paper and the common
 # default; it keeps one list's top hit from drowning the other list.
 RRF_K = 60
+# How many more nearest neighbours than needed to fetch before filtering them to the scope.
+_OVERFETCH = 4
 _SAFE_WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)*", re.UNICODE)
 
 
@@ -237,8 +239,10 @@ class DocumentStore:
         ef_search: int,
     ) -> list[Passage]:
         """Hybrid retrieval: the `candidates` nearest chunks by cosine ∪ the `candidates` best
-        full-text matches, fused by reciprocal rank, best `k` first."""
+        full-text matches, fused by reciprocal rank, best `k` first (see `_HYBRID_SQL`)."""
         statement = sql.SQL(_HYBRID_SQL).format(dim=sql.Literal(dimension))
+        # Nearest neighbours fetched before the scope filter; HNSW returns at most ef_search.
+        overfetch = max(ef_search, candidates * _OVERFETCH)
         params = {
             "owner": scope.owner_id,
             "shared": scope.include_shared,
@@ -246,40 +250,70 @@ class DocumentStore:
             "vector": list(vector),
             "tsquery": text_query(question),
             "candidates": candidates,
+            "overfetch": overfetch,
             "rrf_k": RRF_K,
             "k": k,
         }
         async with self._db.pool.connection() as conn, conn.transaction():
-            # HNSW returns at most ef_search rows before the scope filter: keep it >= candidates.
-            await conn.execute(
-                "select set_config('hnsw.ef_search', %s, true)",
-                (str(max(ef_search, candidates)),),
-            )
+            await conn.execute("select set_config('hnsw.ef_search', %s, true)", (str(overfetch),))
             cursor = await conn.execute(statement, params)
             return [Passage(**row) for row in await cursor.fetchall()]
 
 
-_HYBRID_SQL = """
-with scope as (
-    select id, name, title from documents
-    where status = 'ready' and (owner_id = %(owner)s or (%(shared)s and shared))
+_VISIBLE = """
+    d.status = 'ready' and (d.owner_id = %(owner)s or (%(shared)s and d.shared))
+"""
+
+# The nearest chunks come from the HNSW index first (it only serves an ORDER BY ... LIMIT with
+# the query vector inline), then are filtered to the scope; when the scope is so narrow that
+# fewer than `candidates` survive, an exact scan of the scope's chunks makes up for it (cheap
+# precisely then). Full-text matches come from the GIN index. Both index lookups are
+# MATERIALIZED so the planner cannot turn them into a per-document loop. The lists are fused by
+# reciprocal rank; ties go to the closer vector.
+_HYBRID_SQL = (
+    """
+with approximate as materialized (
+    select c.id, c.document_id, c.embedding::vector({dim}) <=> %(vector)s::vector({dim}) as distance
+    from document_chunks c
+    where c.embedder = %(embedder)s
+    order by c.embedding::vector({dim}) <=> %(vector)s::vector({dim})
+    limit %(overfetch)s
 ),
-query as (
-    select %(vector)s::vector({dim}) as vector,
-           to_tsquery('english', %(tsquery)s) as text
+approximate_visible as (
+    select a.id, a.distance from approximate a join documents d on d.id = a.document_id
+    where """
+    + _VISIBLE
+    + """
 ),
-by_vector as (
-    select c.id, row_number() over (order by c.embedding::vector({dim}) <=> q.vector) as rank
-    from document_chunks c, query q
-    where c.embedder = %(embedder)s and c.document_id in (select id from scope)
-    order by c.embedding::vector({dim}) <=> q.vector
+exact_visible as (
+    select c.id, c.embedding::vector({dim}) <=> %(vector)s::vector({dim}) as distance
+    from document_chunks c join documents d on d.id = c.document_id
+    where (select count(*) from approximate_visible) < %(candidates)s
+      and c.embedder = %(embedder)s and """
+    + _VISIBLE
+    + """
+    order by distance
     limit %(candidates)s
 ),
+by_vector as (
+    select id, row_number() over (order by distance, id) as rank
+    from (select id, distance from approximate_visible
+          union select id, distance from exact_visible) found
+    order by distance, id
+    limit %(candidates)s
+),
+text_matches as materialized (
+    select c.id, c.document_id, ts_rank(c.tsv, q.text) as relevance
+    from document_chunks c, (select to_tsquery('english', %(tsquery)s) as text) q
+    where c.tsv @@ q.text
+),
 by_text as (
-    select c.id, row_number() over (order by ts_rank_cd(c.tsv, q.text, 1) desc, c.id) as rank
-    from document_chunks c, query q
-    where c.tsv @@ q.text and c.document_id in (select id from scope)
-    order by ts_rank_cd(c.tsv, q.text, 1) desc, c.id
+    select m.id, row_number() over (order by m.relevance desc, m.id) as rank
+    from text_matches m join documents d on d.id = m.document_id
+    where """
+    + _VISIBLE
+    + """
+    order by m.relevance desc, m.id
     limit %(candidates)s
 ),
 fused as (
@@ -287,14 +321,15 @@ fused as (
     from (select id, rank from by_vector union all select id, rank from by_text) ranked
     group by id
 )
-select c.id as chunk_id, c.document_id, s.name as document_name, s.title as document_title,
+select c.id as chunk_id, c.document_id, d.name as document_name, d.title as document_title,
        c.ord, c.content, c.heading, c.page, f.score::float8 as score,
        case when c.embedder = %(embedder)s
-            then 1 - (c.embedding::vector({dim}) <=> q.vector) else 0 end::float8 as similarity
+            then 1 - (c.embedding::vector({dim}) <=> %(vector)s::vector({dim})) else 0
+       end::float8 as similarity
 from fused f
 join document_chunks c on c.id = f.id
-join scope s on s.id = c.document_id
-cross join query q
+join documents d on d.id = c.document_id
 order by f.score desc, similarity desc, c.id
 limit %(k)s
 """
+)

@@ -1,0 +1,345 @@
+"""What the knowledge base costs beyond its irreducible parts, and how exact its index is.
+
+1. Ingestion: chunks/s of `Ingestor.ingest` (read, parse, chunk, embed, store) against the bare
+   embedder embedding the very same chunk texts, in the same run. The ratio is our overhead over
+   the model, which dominates on CPU.
+2. Retrieval at N chunks (default 100,000: synthetic random unit vectors and random-word texts,
+   bulk-loaded): p50/p95 of `DocumentStore.search` (the hybrid query through our code: pool,
+   `ef_search`, parameters, rows to models) against the same SQL statement sent raw with psycopg.
+3. HNSW recall@10: the index's top 10 against exact search (index scans disabled) for the same
+   query vectors.
+
+Runs on an embedded Postgres in a temporary folder, removed afterwards.
+
+    .venv/bin/python bench/knowledge_base.py [--chunks N] [--quick] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from psycopg import sql
+from rich.console import Console
+from rich.table import Table
+
+from allin.config import Settings
+from allin.rag.chunking import chunk_document
+from allin.rag.clean import embedding_text
+from allin.rag.files import discover
+from allin.rag.formats import parse
+from allin.rag.store import _HYBRID_SQL, Scope, text_query
+from allin.services import Services
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+SYNTHETIC_EMBEDDER = "bench:random@384"
+DIMENSION = 384
+CHUNKS_PER_DOCUMENT = 100
+QUERIES = 200
+RECALL_QUERIES = 100
+K = 10
+console = Console()
+
+
+@dataclass(frozen=True)
+class Plan:
+    chunks: int
+    ingest_files: int  # corpus files ingested in the ingestion phase
+    queries: int
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round((len(ordered) - 1) * q / 100))]
+
+
+def ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
+# --- 1. ingestion -----------------------------------------------------------------------------
+
+
+def corpus_files(limit: int) -> list[tuple[str, bytes]]:
+    if CORPUS.is_dir():
+        found = discover([str(CORPUS)]).files[:limit]
+        return [(f.name, f.path.read_bytes()) for f in found]
+    # No shared corpus on this machine: Markdown files of generated prose.
+    words = [
+        "deploy",
+        "service",
+        "config",
+        "test",
+        "branch",
+        "review",
+        "release",
+        "database",
+        "cache",
+        "queue",
+    ]
+    rng = random.Random(1)
+    return [
+        (
+            f"synthetic/{n}.md",
+            "\n\n".join(
+                f"## Section {s}\n\n" + " ".join(rng.choice(words) for _ in range(120)) + "."
+                for s in range(6)
+            ).encode(),
+        )
+        for n in range(limit)
+    ]
+
+
+async def bench_ingestion(services: Services, plan: Plan) -> dict[str, Any]:
+    files = corpus_files(plan.ingest_files)
+    policy = services.settings
+    texts = []
+    for name, data in files:
+        _, parsed = parse(name, data)
+        for chunk in chunk_document(parsed, policy.rag_chunk_tokens, policy.rag_chunk_overlap):
+            texts.append(embedding_text(name, chunk.heading, chunk.content))
+    await services.embedder.warm_up()
+    await services.embedder.embed_documents(texts[:16])  # first batches are slower
+
+    started = time.perf_counter()
+    for start in range(0, len(texts), 64):
+        await services.embedder.embed_documents(texts[start : start + 64])
+    bare_s = time.perf_counter() - started
+
+    started = time.perf_counter()
+    chunks = 0
+    for name, data in files:
+        outcome = await services.ingestor.ingest(owner_id="bench-ingest", name=name, data=data)
+        chunks += outcome.document.chunk_count if outcome.document else 0
+    ours_s = time.perf_counter() - started
+    return {
+        "files": len(files),
+        "chunks": chunks,
+        "bare_embedder_chunks_per_s": round(len(texts) / bare_s, 1),
+        "ingest_chunks_per_s": round(chunks / ours_s, 1),
+        "ratio_time": round(ours_s / bare_s * len(texts) / max(chunks, 1), 2),
+    }
+
+
+# --- 2. retrieval at scale ----------------------------------------------------------------------
+
+
+def unit_vectors(count: int, rng: np.random.Generator) -> np.ndarray:
+    vectors = rng.standard_normal((count, DIMENSION)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+VOCABULARY = [f"term{n}" for n in range(5000)]
+
+
+async def load_synthetic(services: Services, chunks: int) -> None:
+    rng = np.random.default_rng(7)
+    words = random.Random(7)
+    documents = max(1, chunks // CHUNKS_PER_DOCUMENT)
+    async with services.db.pool.connection() as conn:
+        cursor = await conn.execute(
+            "insert into documents (owner_id, name, mime, format, storage_path, sha256,"
+            " size_bytes, status, chunk_count)"
+            " select 'bench', 'doc-' || n, 'text/plain', 'text', 'x', 'x', 0, 'ready', %s"
+            " from generate_series(1, %s) n returning id",
+            (CHUNKS_PER_DOCUMENT, documents),
+        )
+        ids = [row["id"] for row in await cursor.fetchall()]
+        vectors = unit_vectors(chunks, rng)
+        async with (
+            conn.cursor() as copy_cursor,
+            copy_cursor.copy(
+                "copy document_chunks (document_id, ord, content, heading, embedder, embedding)"
+                " from stdin with (format binary)"
+            ) as copy,
+        ):
+            copy.set_types(["text", "int4", "text", "text", "text", "vector"])
+            for n in range(chunks):
+                content = " ".join(words.choice(VOCABULARY) for _ in range(60))
+                await copy.write_row(
+                    (
+                        ids[n % documents],
+                        n // documents,
+                        content,
+                        None,
+                        SYNTHETIC_EMBEDDER,
+                        vectors[n],
+                    )
+                )
+    started = time.perf_counter()
+    await services.documents.ensure_vector_index(SYNTHETIC_EMBEDDER, DIMENSION)
+    console.print(
+        f"HNSW index over {chunks} vectors built in {time.perf_counter() - started:.1f} s"
+    )
+    async with services.db.pool.connection() as conn:
+        await conn.execute("analyze document_chunks")
+
+
+def queries(count: int) -> list[tuple[str, np.ndarray]]:
+    rng = np.random.default_rng(11)
+    words = random.Random(11)
+    vectors = unit_vectors(count, rng)
+    return [(" ".join(words.choice(VOCABULARY) for _ in range(6)), v) for v in vectors]
+
+
+async def bench_retrieval(services: Services, plan: Plan) -> dict[str, Any]:
+    settings = services.settings
+    scope = Scope("bench", include_shared=False)
+    asked = queries(plan.queries)
+    statement = sql.SQL(_HYBRID_SQL).format(dim=sql.Literal(DIMENSION))
+
+    async def ours(question: str, vector: np.ndarray) -> None:
+        await services.documents.search(
+            scope,
+            question,
+            vector.tolist(),
+            embedder=SYNTHETIC_EMBEDDER,
+            dimension=DIMENSION,
+            k=settings.rag_top_k,
+            candidates=settings.rag_candidates,
+            ef_search=settings.rag_ef_search,
+        )
+
+    async def raw(question: str, vector: np.ndarray) -> None:
+        params = {
+            "owner": scope.owner_id,
+            "shared": False,
+            "embedder": SYNTHETIC_EMBEDDER,
+            "vector": vector,
+            "tsquery": text_query(question),
+            "candidates": settings.rag_candidates,
+            "rrf_k": 60,
+            "k": settings.rag_top_k,
+        }
+        async with services.db.pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                "select set_config('hnsw.ef_search', %s, true)",
+                (str(max(settings.rag_ef_search, settings.rag_candidates)),),
+            )
+            cursor = await conn.execute(statement, params)
+            await cursor.fetchall()
+
+    timings: dict[str, list[float]] = {"raw": [], "ours": []}
+    for _ in range(10):  # warm caches for both
+        await raw(*asked[0])
+        await ours(*asked[0])
+    for question, vector in asked:  # alternate so noise hits both alike
+        for name, run in (("raw", raw), ("ours", ours)):
+            started = time.perf_counter()
+            await run(question, vector)
+            timings[name].append(time.perf_counter() - started)
+    result: dict[str, Any] = {"chunks": plan.chunks, "queries": len(asked)}
+    for name, values in timings.items():
+        result[f"{name}_p50_ms"] = ms(percentile(values, 50))
+        result[f"{name}_p95_ms"] = ms(percentile(values, 95))
+    result["ratio_p50"] = round(result["ours_p50_ms"] / result["raw_p50_ms"], 2)
+    result["ratio_p95"] = round(result["ours_p95_ms"] / result["raw_p95_ms"], 2)
+    return result
+
+
+async def bench_recall(services: Services) -> dict[str, Any]:
+    knn = sql.SQL(
+        "select id from document_chunks where embedder = %s"
+        " order by embedding::vector({dim}) <=> %s::vector({dim}) limit {k}"
+    ).format(dim=sql.Literal(DIMENSION), k=sql.Literal(K))
+    recalls = []
+    ef_search = services.settings.rag_ef_search
+    for _, vector in queries(RECALL_QUERIES):
+        found: dict[bool, set[int]] = {}
+        for exact in (False, True):
+            async with services.db.pool.connection() as conn, conn.transaction():
+                await conn.execute(
+                    "select set_config('hnsw.ef_search', %s, true)", (str(ef_search),)
+                )
+                if exact:
+                    await conn.execute("set local enable_indexscan = off")
+                cursor = await conn.execute(knn, (SYNTHETIC_EMBEDDER, vector))
+                found[exact] = {row["id"] for row in await cursor.fetchall()}
+        recalls.append(len(found[False] & found[True]) / K)
+    return {
+        "queries": RECALL_QUERIES,
+        "ef_search": ef_search,
+        f"recall@{K}_mean": round(statistics.fmean(recalls), 4),
+        f"recall@{K}_min": round(min(recalls), 2),
+    }
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+
+def render(results: dict[str, Any]) -> None:
+    ingestion, retrieval, recall = results["ingestion"], results["retrieval"], results["recall"]
+    table = Table(title="Knowledge base", caption="ratio = ours / baseline (same run)")
+    for column in ("measure", "baseline", "ours", "ratio"):
+        table.add_column(column, justify="left" if column == "measure" else "right")
+    table.add_row(
+        f"ingest chunks/s ({ingestion['chunks']} chunks, {ingestion['files']} files)",
+        f"{ingestion['bare_embedder_chunks_per_s']} (bare embedder)",
+        str(ingestion["ingest_chunks_per_s"]),
+        f"{ingestion['ratio_time']}× time",
+    )
+    for q in (50, 95):
+        table.add_row(
+            f"hybrid search p{q} at {retrieval['chunks']} chunks",
+            f"{retrieval[f'raw_p{q}_ms']} ms (raw SQL)",
+            f"{retrieval[f'ours_p{q}_ms']} ms",
+            f"{retrieval[f'ratio_p{q}']}×",
+        )
+    table.add_row(
+        f"HNSW recall@{K} (ef_search={recall['ef_search']})",
+        "1.0 (exact)",
+        f"{recall[f'recall@{K}_mean']} (min {recall[f'recall@{K}_min']})",
+        "",
+    )
+    console.print(table)
+
+
+async def run(plan: Plan) -> dict[str, Any]:
+    workdir = Path(tempfile.mkdtemp(prefix="allin-bench-kb-"))
+    try:
+        settings = Settings(_env_file=None, llm="offline", data_dir=workdir, database_url=None)
+        services = await Services.start(settings)
+        try:
+            ingestion = await bench_ingestion(services, plan)
+            console.print(f"ingestion: {ingestion}")
+            await load_synthetic(services, plan.chunks)
+            retrieval = await bench_retrieval(services, plan)
+            recall = await bench_recall(services)
+        finally:
+            await services.stop()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return {"ingestion": ingestion, "retrieval": retrieval, "recall": recall}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--quick", action="store_true", help="10,000 chunks, fewer files")
+    parser.add_argument("--json", type=Path, metavar="PATH")
+    args = parser.parse_args(argv)
+    plan = (
+        Plan(chunks=10_000, ingest_files=8, queries=50)
+        if args.quick
+        else Plan(chunks=args.chunks, ingest_files=30, queries=QUERIES)
+    )
+    results = asyncio.run(run(plan))
+    render(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
