@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -17,8 +17,6 @@ from allin.errors import BadRequest, NotFound, Unavailable
 from allin.storage.blobs import AUDIO, DOCUMENTS, BlobStore, LocalBlobStore
 from allin.storage.supabase_blobs import SupabaseBlobStore
 from allin.storage.supabase_client import SupabaseConnection
-from tests.support.fake_supabase_storage import SERVICE_KEY, FakeSupabaseStorage
-from tests.support.servers import serve_in_thread
 
 
 class Clock:
@@ -39,19 +37,10 @@ class Case:
 
 
 @pytest.fixture(scope="session")
-def storage_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    fake = FakeSupabaseStorage(tmp_path_factory.mktemp("supabase-storage"))
-    with serve_in_thread(fake.app) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-async def supabase_blobs(storage_url: str) -> AsyncIterator[SupabaseBlobStore]:
-    connection = await SupabaseConnection.open(storage_url, SERVICE_KEY)
-    store = SupabaseBlobStore(connection.client)
+async def supabase_blobs(supabase: SupabaseConnection) -> SupabaseBlobStore:
+    store = SupabaseBlobStore(supabase.client)
     await store.ensure_buckets()
-    yield store
-    await connection.aclose()
+    return store
 
 
 @pytest.fixture
@@ -94,6 +83,11 @@ def parse_local_url(url: str) -> tuple[str, str, int, str]:
     bucket, _, path = unquote(parts.path.removeprefix(prefix)).partition("/")
     query = parse_qs(parts.query)
     return bucket, path, int(query["expires"][0]), query["sig"][0]
+
+
+def tampered(text: str) -> str:
+    """`text` with its last (hex) character changed."""
+    return text[:-1] + ("1" if text.endswith("0") else "0")
 
 
 @pytest.fixture
@@ -166,7 +160,7 @@ async def test_local_signatures_bind_object_and_expiry(
         await local_blobs.signed_url(DOCUMENTS, path, 60)
     )
     assert local_blobs.verify_signature(bucket, signed_path, expires, sig)
-    assert not local_blobs.verify_signature(bucket, signed_path, expires, sig[:-1] + "0")
+    assert not local_blobs.verify_signature(bucket, signed_path, expires, tampered(sig))
     assert not local_blobs.verify_signature(bucket, signed_path + "x", expires, sig)
     assert not local_blobs.verify_signature(AUDIO, signed_path, expires, sig)
     assert not local_blobs.verify_signature(bucket, signed_path, expires + 3600, sig)
@@ -192,12 +186,12 @@ async def test_supabase_refuses_a_tampered_signed_url(
     await supabase_blobs.put(DOCUMENTS, path, b"x", "text/plain")
     url = await supabase_blobs.signed_url(DOCUMENTS, path, 60)
     async with httpx.AsyncClient() as http:
-        response = await http.get(url[:-1] + ("0" if url[-1] != "0" else "1"))
+        response = await http.get(tampered(url))
     assert response.status_code == 400
 
 
-async def test_supabase_with_a_wrong_key_is_unavailable(storage_url: str) -> None:
-    connection = await SupabaseConnection.open(storage_url, "not-the-service-key")
+async def test_supabase_with_a_wrong_key_is_unavailable(supabase_url: str) -> None:
+    connection = await SupabaseConnection.open(supabase_url, "not-the-service-key")
     try:
         with pytest.raises(Unavailable, match="credentials"):
             await SupabaseBlobStore(connection.client).get(DOCUMENTS, "a.txt")
