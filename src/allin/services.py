@@ -15,9 +15,11 @@ from allin.chat.runs import Runs
 from allin.config import AuthMode, Settings
 from allin.llm.base import ChatModel
 from allin.llm.registry import build_chat_model
+from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
-from allin.storage.chats import PostgresChatStore
 from allin.storage.db import Database
+from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
+from allin.storage.supabase_client import SupabaseConnection
 from allin.storage.users import UserRepository
 
 logger = logging.getLogger(__name__)
@@ -32,6 +34,9 @@ class Services:
     db: Database
     http: httpx.AsyncClient
     chats: ChatStore
+    blobs: BlobStore
+    # The Supabase client behind the Supabase-backed stores, when one is chosen.
+    supabase: SupabaseConnection | None
     tokens: TokenVerifier
     auth: AuthService
     model: ChatModel
@@ -43,7 +48,9 @@ class Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = await Database.open(settings)
         http = httpx.AsyncClient()
-        chats = PostgresChatStore(db)
+        supabase = await open_supabase(settings)
+        chats = build_chat_store(settings, db, supabase)
+        blobs = await build_blob_store(settings, supabase)
         users = UserRepository(db)
         tokens, local = _token_verifier(settings, users, http)
         model = build_chat_model(settings)
@@ -54,6 +61,8 @@ class Services:
             db=db,
             http=http,
             chats=chats,
+            blobs=blobs,
+            supabase=supabase,
             tokens=tokens,
             auth=AuthService(users, local),
             model=model,
@@ -65,6 +74,8 @@ class Services:
         await self.runs.drain(_DRAIN_TIMEOUT_S)
         await self.model.aclose()
         await self.http.aclose()
+        if self.supabase is not None:
+            await self.supabase.aclose()
         await self.db.close()
 
 
