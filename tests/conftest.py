@@ -11,12 +11,16 @@ from typing import Any
 
 import psycopg
 import pytest
+from starlette.applications import Starlette
 
 from allin.app import create_app
 from allin.config import Settings
 from allin.services import Services
 from allin.storage.embedded import start_embedded_postgres
+from allin.storage.supabase_client import SupabaseConnection
 from tests.support.accounts import Account, sign_up
+from tests.support.fake_postgrest import FakePostgrest
+from tests.support.fake_supabase_storage import SERVICE_KEY, FakeSupabaseStorage
 from tests.support.servers import serve_in_thread
 
 # The suite must not depend on the developer's environment or `.env`: no keys, no external database.
@@ -79,6 +83,24 @@ async def services(settings: Settings) -> AsyncIterator[Services]:
     started = await Services.start(settings)
     yield started
     await started.stop()
+
+
+@pytest.fixture(scope="session")
+def supabase_url(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A stand-in Supabase project on one URL, as supabase-py expects: Storage over a temp dir and
+    the REST API over the test database (migrated by the `services` fixture)."""
+    storage = FakeSupabaseStorage(tmp_path_factory.mktemp("supabase-storage"))
+    rest = FakePostgrest(database_url)
+    with serve_in_thread(Starlette(routes=[*storage.routes, *rest.routes])) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+async def supabase(supabase_url: str) -> AsyncIterator[SupabaseConnection]:
+    """The real supabase-py async client on the stand-in project, with its service key."""
+    connection = await SupabaseConnection.open(supabase_url, SERVICE_KEY)
+    yield connection
+    await connection.aclose()
 
 
 @pytest.fixture

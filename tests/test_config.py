@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from allin.config import LLMProvider, Settings
+from allin.config import BlobBackend, ChatStoreBackend, LLMProvider, Settings
 
 
 def settings(**values: object) -> Settings:
@@ -65,3 +65,23 @@ def test_env_example_names_only_real_settings() -> None:
     documented = set(re.findall(r"^# ([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
     assert documented, "no settings found in .env.example"
     assert documented <= known, documented - known
+
+
+def test_stores_default_to_local_files_and_postgres() -> None:
+    defaults = settings()
+    assert (defaults.blobs, defaults.chat_store) == (BlobBackend.LOCAL, ChatStoreBackend.POSTGRES)
+
+
+@pytest.mark.parametrize("store", [{"blobs": "supabase"}, {"chat_store": "supabase"}])
+def test_a_supabase_store_needs_url_and_service_key(store: dict[str, str]) -> None:
+    with pytest.raises(ValidationError, match="needs SUPABASE_URL and SUPABASE_SERVICE_KEY"):
+        settings(**store)
+    with pytest.raises(ValidationError, match="needs SUPABASE_URL and SUPABASE_SERVICE_KEY"):
+        settings(**store, supabase_url="https://x.supabase.co")
+    assert settings(**store, supabase_url="https://x.supabase.co", supabase_service_key="k")
+
+
+def test_the_service_role_key_has_supabase_s_name_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", "service-key")
+    key = settings().supabase_service_key
+    assert key is not None and key.get_secret_value() == "service-key"

@@ -31,6 +31,16 @@ class AuthMode(StrEnum):
     SUPABASE = "supabase"
 
 
+class BlobBackend(StrEnum):
+    LOCAL = "local"
+    SUPABASE = "supabase"
+
+
+class ChatStoreBackend(StrEnum):
+    POSTGRES = "postgres"
+    SUPABASE = "supabase"
+
+
 class ConfigError(ValueError):
     """A setting combination that cannot work; raised at start-up, never mid-request."""
 
@@ -108,6 +118,17 @@ class Settings(BaseSettings):
     # Passages less similar to the question than this (cosine) are not shown to the model.
     rag_min_similarity: float = Field(0.3, ge=-1, le=1)
     max_document_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    # Where uploaded files live, and which API chats are stored through (Postgres directly, or
+    # Supabase's REST API for deployments with no database connection).
+    blobs: BlobBackend = BlobBackend.LOCAL
+    chat_store: ChatStoreBackend = ChatStoreBackend.POSTGRES
+    # Server-side only: Storage and the REST API act with it, bypassing row-level security.
+    supabase_service_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices(
+            "SUPABASE_SERVICE_KEY", "SUPABASE_SERVICE_ROLE_KEY", "ALLIN_SUPABASE_SERVICE_KEY"
+        ),
+    )
 
     max_message_bytes: int = Field(32 * 1024, gt=0)
     history_turns: int = Field(20, ge=0)
@@ -127,6 +148,19 @@ class Settings(BaseSettings):
             raise ConfigError(
                 "ALLIN_AUTH_MODE=supabase needs SUPABASE_URL (for its signing keys)"
                 " or SUPABASE_JWT_SECRET (legacy)"
+            )
+        on_supabase = [
+            setting
+            for setting, chosen in (
+                ("ALLIN_BLOBS=supabase", self.blobs is BlobBackend.SUPABASE),
+                ("ALLIN_CHAT_STORE=supabase", self.chat_store is ChatStoreBackend.SUPABASE),
+            )
+            if chosen
+        ]
+        if on_supabase and not (self.supabase_url and self.supabase_service_key):
+            raise ConfigError(
+                f"{' and '.join(on_supabase)} needs SUPABASE_URL and SUPABASE_SERVICE_KEY"
+                " (the service role key)"
             )
         return self
 

@@ -20,10 +20,11 @@ from allin.llm.registry import build_chat_model
 from allin.rag.ingest import ChunkingPolicy, Ingestor
 from allin.rag.retrieval import KnowledgeSource, RetrievalPolicy, Retriever
 from allin.rag.store import DocumentStore
-from allin.storage.blobs import BlobStore, LocalBlobStore
+from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
-from allin.storage.chats import PostgresChatStore
 from allin.storage.db import Database
+from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
+from allin.storage.supabase_client import SupabaseConnection
 from allin.storage.users import UserRepository
 
 logger = logging.getLogger(__name__)
@@ -38,13 +39,15 @@ class Services:
     db: Database
     http: httpx.AsyncClient
     chats: ChatStore
+    blobs: BlobStore
+    # The Supabase client behind the Supabase-backed stores, when one is chosen.
+    supabase: SupabaseConnection | None
     tokens: TokenVerifier
     auth: AuthService
     model: ChatModel
     runs: Runs
     interaction: InteractionManager
     embedder: Embedder
-    blobs: BlobStore
     documents: DocumentStore
     ingestor: Ingestor
     retriever: Retriever
@@ -54,7 +57,9 @@ class Services:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         db = await Database.open(settings)
         http = httpx.AsyncClient()
-        chats = PostgresChatStore(db)
+        supabase = await open_supabase(settings)
+        chats = build_chat_store(settings, db, supabase)
+        blobs = await build_blob_store(settings, supabase)
         users = UserRepository(db)
         tokens, local = _token_verifier(settings, users, http)
         model = build_chat_model(settings)
@@ -62,7 +67,6 @@ class Services:
         embedder = build_embedder(settings)
         documents = DocumentStore(db)
         await documents.ensure_vector_index(embedder.name, embedder.dimension)
-        blobs = _blob_store(settings)
         ingestor = Ingestor(documents, blobs, embedder, _chunking(settings))
         retriever = Retriever(documents, embedder, _retrieval(settings))
         # Loading the local model takes seconds: do it now, not on the first question.
@@ -79,6 +83,8 @@ class Services:
             db=db,
             http=http,
             chats=chats,
+            blobs=blobs,
+            supabase=supabase,
             tokens=tokens,
             auth=AuthService(users, local),
             model=model,
@@ -87,7 +93,6 @@ class Services:
                 settings, chats, model, runs, sources=[KnowledgeSource(retriever)]
             ),
             embedder=embedder,
-            blobs=blobs,
             documents=documents,
             ingestor=ingestor,
             retriever=retriever,
@@ -98,6 +103,8 @@ class Services:
         await self.model.aclose()
         await self.embedder.aclose()
         await self.http.aclose()
+        if self.supabase is not None:
+            await self.supabase.aclose()
         await self.db.close()
 
 
@@ -118,11 +125,6 @@ def _token_verifier(
     )
     local = LocalTokens(secret_value, settings.token_ttl_s, users)
     return local, local
-
-
-def _blob_store(settings: Settings) -> BlobStore:
-    secret = load_or_create_secret(settings.data_dir / "blob_secret")
-    return LocalBlobStore(settings.data_dir / "blobs", secret)
 
 
 def _chunking(settings: Settings) -> ChunkingPolicy:

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from allin.errors import NotFound
 from allin.rag.ingest import ChunkingPolicy, Ingestor
 from allin.rag.retrieval import NOTHING_FOUND, KnowledgeSource
 from allin.rag.store import Scope
@@ -84,7 +85,7 @@ async def test_unchanged_files_are_skipped_and_changed_ones_replaced(
     assert any("28 days" in t for t in texts) and not any("25 days" in t for t in texts)
     # The old version's raw file is gone, the new one is there.
     assert await services.blobs.get(DOCUMENTS, updated.document.storage_path) == changed
-    with pytest.raises(Exception, match="no blob"):
+    with pytest.raises(NotFound):
         await services.blobs.get(DOCUMENTS, first.document.storage_path)
 
 
@@ -129,7 +130,7 @@ async def test_delete_removes_chunks_and_the_raw_file(services: Services, user_i
     await services.ingestor.delete(outcome.document)
     assert await services.documents.chunks_of(outcome.document.id) == []
     assert await services.retriever.search(Scope(user_id), "vacation") == []
-    with pytest.raises(Exception, match="no blob"):
+    with pytest.raises(NotFound):
         await services.blobs.get(DOCUMENTS, outcome.document.storage_path)
 
 
