@@ -13,8 +13,13 @@ from allin.auth.tokens import LocalTokens, SupabaseTokens, load_or_create_secret
 from allin.chat.interaction import InteractionManager
 from allin.chat.runs import Runs
 from allin.config import AuthMode, Settings
+from allin.embeddings.base import Embedder
+from allin.embeddings.registry import build_embedder
 from allin.llm.base import ChatModel
 from allin.llm.registry import build_chat_model
+from allin.memory.build import open_memory
+from allin.memory.manager import MemoryManager
+from allin.memory.pipeline import MemoryContext, MemoryListener
 from allin.storage.chat_store import ChatStore
 from allin.storage.chats import PostgresChatStore
 from allin.storage.db import Database
@@ -37,6 +42,9 @@ class Services:
     model: ChatModel
     runs: Runs
     interaction: InteractionManager
+    embedder: Embedder
+    # None when long-term memory is off (`ALLIN_MEMORY=off`).
+    memory: MemoryManager | None
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -48,7 +56,14 @@ class Services:
         tokens, local = _token_verifier(settings, users, http)
         model = build_chat_model(settings)
         runs = Runs()
-        logger.info("chat model: %s; auth: %s", model.name, settings.auth_mode.value)
+        embedder = build_embedder(settings)
+        memory = await open_memory(settings, db, embedder) if settings.memory else None
+        logger.info(
+            "chat model: %s; auth: %s; memory: %s",
+            model.name,
+            settings.auth_mode.value,
+            "on" if memory else "off",
+        )
         return cls(
             settings=settings,
             db=db,
@@ -58,11 +73,23 @@ class Services:
             auth=AuthService(users, local),
             model=model,
             runs=runs,
-            interaction=InteractionManager(settings, chats, model, runs),
+            interaction=InteractionManager(
+                settings,
+                chats,
+                model,
+                runs,
+                sources=[MemoryContext(memory, settings)] if memory else [],
+                listeners=[MemoryListener(memory)] if memory else [],
+            ),
+            embedder=embedder,
+            memory=memory,
         )
 
     async def stop(self) -> None:
         await self.runs.drain(_DRAIN_TIMEOUT_S)
+        if self.memory is not None:
+            await self.memory.aclose()
+        await self.embedder.aclose()
         await self.model.aclose()
         await self.http.aclose()
         await self.db.close()
