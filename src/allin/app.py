@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from allin import __version__
-from allin.api import auth, chats, health, ws
+from allin.api import auth, chats, health, memories, ws
 from allin.api.errors import install_error_handlers
 from allin.config import Settings, configure_logging
 from allin.services import Services
@@ -37,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(chats.router)
+    app.include_router(memories.router)
     app.include_router(ws.router)
     mount_web(app)
     return app

@@ -85,11 +85,6 @@ class MemoryManager:
                 del self._learning[user_id]
             done.set_result(None)
 
-    async def remember(self, user_id: str, chat_id: str, facts: Sequence[str]) -> list[str]:
-        """Store `facts` as they are, skipping those already known; returns the ones added."""
-        async with self._lock(user_id):
-            return await self._remember(user_id, chat_id, facts)
-
     async def settled(self, user_id: str) -> None:
         """Wait (a bounded time) for the memories being learned for this user to be stored."""
         pending = self._learning.get(user_id)
