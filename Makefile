@@ -43,6 +43,7 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/chat_overhead.py
+	$(BIN)/python bench/memory.py
 
 clean:
 	rm -rf $(VENV) .allin .pytest_cache .mypy_cache .ruff_cache

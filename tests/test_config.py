@@ -65,3 +65,10 @@ def test_env_example_names_only_real_settings() -> None:
     documented = set(re.findall(r"^# ([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
     assert documented, "no settings found in .env.example"
     assert documented <= known, documented - known
+
+
+def test_memory_is_on_by_default_and_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = settings()
+    assert (defaults.memory, defaults.memory_top_k) == (True, 5)
+    monkeypatch.setenv("ALLIN_MEMORY", "off")
+    assert settings().memory is False

@@ -4,6 +4,7 @@ the Chat Completions wire format, with mem0's own extraction prompt and JSON rep
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -61,6 +62,7 @@ async def llm_memory(
         data_dir=services.settings.data_dir,
     )
     memory = await open_memory(settings, services.db, services.embedder)
+    assert "OPENAI_API_KEY" not in os.environ  # the key stays in mem0's config
     yield fake, memory
     await memory.aclose()
 

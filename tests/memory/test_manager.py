@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 import psycopg
@@ -117,3 +118,12 @@ async def test_collection_is_named_after_the_embedder_and_indexed_by_user(
         ).fetchone()
     assert f"{table}_user_idx" in {row[0] for row in indexes}
     assert dimension == ("vector(384)",)
+
+
+async def test_mem0_stays_local(services: Services) -> None:
+    """Telemetry off, mem0's files under the data dir, no key left in the environment."""
+    from mem0.memory import telemetry
+
+    assert telemetry.MEM0_TELEMETRY is False
+    assert (services.settings.data_dir / "mem0" / "history.db").exists()
+    assert not {"OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY"} & set(os.environ)
