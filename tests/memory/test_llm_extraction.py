@@ -1,5 +1,6 @@
-"""The LLM path: mem0's real `openai` provider extracts memories through a local server speaking
-the Chat Completions wire format, with mem0's own extraction prompt and JSON reply."""
+"""The LLM path: mem0's real `openai` and `gemini` providers extract memories through local servers
+speaking the Chat Completions and Gemini wire formats, with mem0's own extraction prompt and JSON
+reply."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from allin.memory.build import open_memory
 from allin.memory.manager import MemoryManager
 from allin.services import Services
 from tests.conftest import make_settings
+from tests.support.fake_gemini import FakeGemini
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.llm_scripts import Failure, Reply, Script
 from tests.support.servers import serve_in_thread
@@ -39,36 +41,43 @@ def extractor(system: str, user: str) -> Script:
     return Reply(json.dumps(reply))
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[tuple[FakeOpenAI, str]]:
-    fake = FakeOpenAI(behaviour=extractor)
+Fake = FakeOpenAI | FakeGemini
+
+
+@pytest.fixture(scope="module", params=["openai", "gemini"])
+def server(request: pytest.FixtureRequest) -> Iterator[tuple[Fake, dict[str, object]]]:
+    fake: Fake = FakeOpenAI(behaviour=extractor)
+    if request.param == "gemini":
+        fake = FakeGemini(behaviour=extractor)
     with serve_in_thread(fake.app) as url:
-        yield fake, f"{url}/v1"
+        if isinstance(fake, FakeGemini):
+            yield fake, {"llm": "gemini", "gemini_api_key": fake.api_key, "gemini_base_url": url}
+        else:
+            yield fake, {"llm": "openai", "openai_base_url": f"{url}/v1", "openai_model": MODEL}
 
 
 @pytest.fixture
 async def llm_memory(
-    services: Services, server: tuple[FakeOpenAI, str]
-) -> AsyncIterator[tuple[FakeOpenAI, MemoryManager]]:
-    fake, url = server
+    services: Services, server: tuple[Fake, dict[str, object]]
+) -> AsyncIterator[tuple[Fake, MemoryManager]]:
+    fake, provider = server
     fake.behaviour = extractor
     fake.requests.clear()
     settings = make_settings(
-        llm="openai",
-        openai_base_url=url,
-        openai_model=MODEL,
+        **provider,
         llm_timeout_s=5,
+        embedder="minilm",
         database_url=services.settings.database_url,
         data_dir=services.settings.data_dir,
     )
     memory = await open_memory(settings, services.db, services.embedder)
-    assert "OPENAI_API_KEY" not in os.environ  # the key stays in mem0's config
+    assert not {"OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY"} & set(os.environ)
     yield fake, memory
     await memory.aclose()
 
 
 async def test_memories_extracted_by_the_llm_are_stored_and_searchable(
-    llm_memory: tuple[FakeOpenAI, MemoryManager], user_id: str
+    llm_memory: tuple[Fake, MemoryManager], user_id: str
 ) -> None:
     fake, memory = llm_memory
     said = "I'm new to Kubernetes and pods confuse me. My manager is Dana."
@@ -76,8 +85,9 @@ async def test_memories_extracted_by_the_llm_are_stored_and_searchable(
     assert added == ["User is new to Kubernetes and finds pods confusing", "User's manager is Dana"]
 
     (request,) = fake.requests
-    assert request.body["model"] == MODEL
-    assert request.body["response_format"] == {"type": "json_object"}
+    if isinstance(fake, FakeOpenAI):
+        assert request.body["model"] == MODEL
+        assert request.body["response_format"] == {"type": "json_object"}
     assert said in request.user and "Welcome! A pod is" in request.user
 
     listed = await memory.list_all(user_id)
@@ -92,7 +102,7 @@ async def test_memories_extracted_by_the_llm_are_stored_and_searchable(
 
 
 async def test_a_failing_llm_falls_back_to_the_offline_rules(
-    llm_memory: tuple[FakeOpenAI, MemoryManager], user_id: str
+    llm_memory: tuple[Fake, MemoryManager], user_id: str
 ) -> None:
     fake, memory = llm_memory
     fake.behaviour = Failure(500, "model crashed")
