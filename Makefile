@@ -43,6 +43,8 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python bench/chat_overhead.py
+	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/knowledge_base.py
 
 clean:
 	rm -rf $(VENV) .allin .pytest_cache .mypy_cache .ruff_cache

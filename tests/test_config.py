@@ -85,3 +85,10 @@ def test_the_service_role_key_has_supabase_s_name_too(monkeypatch: pytest.Monkey
     monkeypatch.setenv("SUPABASE_SERVICE_ROLE_KEY", "service-key")
     key = settings().supabase_service_key
     assert key is not None and key.get_secret_value() == "service-key"
+
+
+def test_memory_is_on_by_default_and_can_be_turned_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    defaults = settings()
+    assert (defaults.memory, defaults.memory_top_k) == (True, 5)
+    monkeypatch.setenv("ALLIN_MEMORY", "off")
+    assert settings().memory is False

@@ -129,6 +129,13 @@ class Settings(BaseSettings):
             "SUPABASE_SERVICE_KEY", "SUPABASE_SERVICE_ROLE_KEY", "ALLIN_SUPABASE_SERVICE_KEY"
         ),
     )
+    # Long-term memory (mem0 over the app's Postgres): `on` or `off`.
+    memory: bool = True
+    # Memories put in a turn's prompt, and the least cosine similarity to the question they need.
+    memory_top_k: int = Field(5, ge=1, le=50)
+    memory_threshold: float = Field(0.25, ge=0, le=1)
+    # How long a turn waits for the memory search before answering without it.
+    memory_timeout_s: float = Field(5.0, gt=0)
 
     max_message_bytes: int = Field(32 * 1024, gt=0)
     history_turns: int = Field(20, ge=0)

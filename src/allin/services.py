@@ -17,6 +17,9 @@ from allin.embeddings.base import Embedder
 from allin.embeddings.registry import build_embedder
 from allin.llm.base import ChatModel
 from allin.llm.registry import build_chat_model
+from allin.memory.build import open_memory
+from allin.memory.manager import MemoryManager
+from allin.memory.pipeline import MemoryContext, MemoryListener
 from allin.rag.ingest import ChunkingPolicy, Ingestor
 from allin.rag.retrieval import KnowledgeSource, RetrievalPolicy, Retriever
 from allin.rag.store import DocumentStore
@@ -51,6 +54,8 @@ class Services:
     documents: DocumentStore
     ingestor: Ingestor
     retriever: Retriever
+    # None when long-term memory is off (`ALLIN_MEMORY=off`).
+    memory: MemoryManager | None
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -72,11 +77,13 @@ class Services:
         # Loading the local model takes seconds: do it now, not on the first question.
         runs.detach(embedder.warm_up(), name="embedder-warm-up")
         runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
+        memory = await open_memory(settings, db, embedder) if settings.memory else None
         logger.info(
-            "chat model: %s; embedder: %s; auth: %s",
+            "chat model: %s; embedder: %s; auth: %s; memory: %s",
             model.name,
             embedder.name,
             settings.auth_mode.value,
+            "on" if memory else "off",
         )
         return cls(
             settings=settings,
@@ -90,16 +97,27 @@ class Services:
             model=model,
             runs=runs,
             interaction=InteractionManager(
-                settings, chats, model, runs, sources=[KnowledgeSource(retriever)]
+                settings,
+                chats,
+                model,
+                runs,
+                sources=[
+                    KnowledgeSource(retriever),
+                    *([MemoryContext(memory, settings)] if memory else []),
+                ],
+                listeners=[MemoryListener(memory)] if memory else [],
             ),
             embedder=embedder,
             documents=documents,
             ingestor=ingestor,
             retriever=retriever,
+            memory=memory,
         )
 
     async def stop(self) -> None:
         await self.runs.drain(_DRAIN_TIMEOUT_S)
+        if self.memory is not None:
+            await self.memory.aclose()
         await self.model.aclose()
         await self.embedder.aclose()
         await self.http.aclose()

@@ -37,7 +37,12 @@ PUBLIC = {
     "/openapi.json",
 }
 # A plausible body per method, so that an allowed request reaches the handler.
-BODIES: dict[str, Any] = {"POST": {"title": "walked"}, "PATCH": {"title": "walked"}}
+BODIES: dict[str, Any] = {
+    "POST": {"title": "walked"},
+    "PATCH": {"title": "walked", "text": "walked"},
+}
+# A well-formed id that names nothing, so that an allowed request gets as far as "not found".
+UNKNOWN_MEMORY_ID = "00000000-0000-4000-8000-000000000000"
 
 
 def routes(app: FastAPI) -> list[tuple[str, str]]:
@@ -57,7 +62,7 @@ def routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def fill(path: str, owner: Account, chat: str) -> str:
-    values = {"user_id": owner.user_id, "chat_id": chat}
+    values = {"user_id": owner.user_id, "chat_id": chat, "memory_id": UNKNOWN_MEMORY_ID}
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m[1], "x"), path)
 
 
@@ -70,6 +75,7 @@ def test_the_walk_covers_every_route(app_routes: list[tuple[str, str]]) -> None:
     walked = {path for _, path in app_routes if path not in PUBLIC}
     assert "/ws/{user_id}/{chat_id}" in walked
     assert "/api/v1/chat/history/{user_id}/{chat_id}" in walked
+    assert "/api/v1/memories/{user_id}/{memory_id}" in walked
     # Nothing is public by accident: each public path is named above, on purpose.
     assert {path for _, path in app_routes} >= PUBLIC - {"/docs/oauth2-redirect", "/redoc"}
 
@@ -79,7 +85,7 @@ async def test_every_http_route_authorizes(
 ) -> None:
     owner, intruder = await sign_up(live_server), await sign_up(live_server)
     async with connect(ws_url(live_server, owner, "walk")) as socket:
-        await ask(socket, "m1", "private question")
+        await ask(socket, "m1", "I'm new to Kubernetes. A private question?")
 
     async with httpx.AsyncClient(base_url=live_server) as http:
         before = await snapshot(http, owner)
@@ -113,7 +119,9 @@ async def test_every_http_route_authorizes(
 async def snapshot(http: httpx.AsyncClient, owner: Account) -> Any:
     chats = await http.get(f"/api/v1/chat/chats/{owner.user_id}", headers=owner.headers)
     history = await http.get(f"/api/v1/chat/history/{owner.user_id}/walk", headers=owner.headers)
-    return chats.json(), history.json()
+    memories = await http.get(f"/api/v1/memories/{owner.user_id}", headers=owner.headers)
+    assert memories.json()["memories"], "the owner has a memory for refused requests to touch"
+    return chats.json(), history.json(), memories.json()
 
 
 async def test_the_websocket_route_authorizes(live_server: str) -> None:

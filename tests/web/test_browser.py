@@ -167,3 +167,31 @@ def test_connection_drop_shows_state_and_sends_queued_message(
         page.reload()
         expect(bubbles(page, "user")).to_have_text(["Before the drop", "Typed while offline"])
         expect(page.get_by_test_id("message-assistant")).to_have_count(2)
+
+
+def test_memory_panel_lists_edits_and_forgets(page: Page, live_server: str) -> None:
+    sign_up(page, live_server)
+    ask(page, "I'm new to Kubernetes. What is a pod?")
+    page.get_by_test_id("open-memories").click()
+    texts = page.get_by_test_id("memory-text")
+    expect(texts).to_have_text(["User is new to Kubernetes"])
+
+    page.get_by_test_id("memory-edit").click()
+    page.get_by_test_id("memory-input").fill("User knows the Kubernetes basics")
+    page.get_by_test_id("memory-save").click()
+    expect(texts).to_have_text(["User knows the Kubernetes basics"])
+
+    page.get_by_test_id("memory-delete").click()
+    expect(page.get_by_test_id("memory-item")).to_have_count(0)
+    expect(page.get_by_test_id("memory-empty")).to_be_visible()
+    page.get_by_test_id("memory-close").click()
+
+    # Forgotten on the server too; and "forget everything" clears what is learned next.
+    ask(page, "Our team uses Flask. I prefer short answers.")
+    page.reload()
+    page.get_by_test_id("open-memories").click()
+    expect(texts).to_have_text(["User prefers short answers", "User's team uses Flask"])
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("memory-forget-all").click()
+    expect(page.get_by_test_id("memory-empty")).to_be_visible()
+    expect(page.get_by_test_id("memory-item")).to_have_count(0)

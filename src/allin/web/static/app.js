@@ -435,6 +435,102 @@ function handleFrame(frame) {
   }
 }
 
+// ---------------------------------------------------------------- memories
+
+function memoriesPath(memoryId = null) {
+  const base = `/api/v1/memories/${state.session.userId}`;
+  return memoryId ? `${base}/${memoryId}` : base;
+}
+
+async function openMemories() {
+  $("memory-error").textContent = "";
+  $("memories").showModal();
+  await refreshMemories();
+}
+
+async function refreshMemories() {
+  try {
+    const { memories } = await api(memoriesPath());
+    $("memory-list").replaceChildren(...memories.map(memoryItem));
+    $("memory-empty").hidden = memories.length > 0;
+    $("forget-all").hidden = memories.length === 0;
+  } catch (error) {
+    $("memory-error").textContent = error.message;
+  }
+}
+
+function memoryItem(memory) {
+  const item = document.createElement("li");
+  item.dataset.testid = "memory-item";
+  item.dataset.memoryId = memory.id;
+  const text = document.createElement("span");
+  text.className = "memory-text";
+  text.dataset.testid = "memory-text";
+  text.textContent = memory.text;
+  text.title = `Learned ${new Date(memory.created_at).toLocaleString()}`;
+  const edit = button("Edit", "memory-edit", () => editMemory(item, memory));
+  const forget = button("Forget", "memory-delete", () => forgetMemory(memory));
+  forget.classList.add("danger");
+  item.append(text, edit, forget);
+  return item;
+}
+
+function button(label, testid, onClick) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.className = "ghost small";
+  element.textContent = label;
+  element.dataset.testid = testid;
+  element.addEventListener("click", onClick);
+  return element;
+}
+
+function editMemory(item, memory) {
+  const input = document.createElement("input");
+  input.value = memory.text;
+  input.maxLength = 1000;
+  input.dataset.testid = "memory-input";
+  input.setAttribute("aria-label", "Memory");
+  const save = async () => {
+    const text = input.value.trim();
+    if (!text) return;
+    try {
+      await api(memoriesPath(memory.id), { method: "PATCH", body: { text } });
+      await refreshMemories();
+    } catch (error) {
+      $("memory-error").textContent = error.message;
+    }
+  };
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") save();
+    if (event.key === "Escape") {
+      event.preventDefault(); // keep the dialog open; only the edit is cancelled
+      item.replaceWith(memoryItem(memory));
+    }
+  });
+  item.replaceChildren(input, button("Save", "memory-save", save), button("Cancel", "memory-cancel", () => item.replaceWith(memoryItem(memory))));
+  input.focus();
+}
+
+async function forgetMemory(memory) {
+  try {
+    await api(memoriesPath(memory.id), { method: "DELETE" });
+  } catch (error) {
+    $("memory-error").textContent = error.message;
+  }
+  await refreshMemories();
+}
+
+async function forgetAll() {
+  if (!confirm("Forget everything Allin remembers about you? This cannot be undone.")) return;
+  try {
+    await api(memoriesPath(), { method: "DELETE" });
+  } catch (error) {
+    $("memory-error").textContent = error.message;
+  }
+  await refreshMemories();
+}
+
 // ---------------------------------------------------------------- connection
 
 function setConnection(status) {
@@ -503,6 +599,9 @@ function wire() {
   $("rename-chat").addEventListener("click", () => renameChat().catch((error) => showError(error.message)));
   $("delete-chat").addEventListener("click", () => deleteChat().catch((error) => showError(error.message)));
   $("load-earlier").addEventListener("click", () => loadHistory(state.nextBefore));
+  $("open-memories").addEventListener("click", openMemories);
+  $("close-memories").addEventListener("click", () => $("memories").close());
+  $("forget-all").addEventListener("click", forgetAll);
   $("toggle-sidebar").addEventListener("click", () => document.querySelector(".sidebar").classList.toggle("open"));
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => {

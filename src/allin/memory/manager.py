@@ -1,0 +1,169 @@
+"""What Allin remembers about each user, over a built mem0 `AsyncMemory` (see `build.py`).
+
+Every operation is scoped to one user: mem0 stores the user id in each memory's payload, searches
+and listings filter on it, and a memory id of another user is reported as not found.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from allin.errors import NotFound
+from allin.memory.extract import extract_facts, normalized
+from allin.memory.records import Memory
+
+logger = logging.getLogger(__name__)
+
+# Cosine similarity above which a new fact counts as one already known. Measured with MiniLM: a
+# paraphrase ("a backend engineer" / "a backend developer", "mostly uses vim" / "uses vim") scores
+# 0.93; a different fact in the same words ("deploys on Fridays" / "on Mondays") 0.91.
+DUPLICATE_SIMILARITY = 0.92
+# A listing shows at most this many memories (mem0 lists without an order, so we sort them).
+LIST_MAX = 1000
+# How long a listing waits for memories still being learned from the user's last turn.
+_SETTLE_S = 10.0
+# Learning is serialised per user (so two turns cannot both add the same fact) through one of a
+# fixed number of locks, so the lock table does not grow with the number of users.
+_LOCKS = 64
+# Metadata keys stored with each memory.
+CHAT_ID = "chat_id"
+NORMALIZED = "normalized"
+
+
+class MemoryManager:
+    def __init__(
+        self, mem0: Any, *, extract_with_llm: bool, on_close: Callable[[], None] = lambda: None
+    ) -> None:
+        self._mem0 = mem0
+        self._extract_with_llm = extract_with_llm
+        self._on_close = on_close
+        self._locks = [asyncio.Lock() for _ in range(_LOCKS)]
+        self._learning: dict[str, set[asyncio.Future[None]]] = {}
+
+    async def search(
+        self, user_id: str, query: str, *, top_k: int, threshold: float
+    ) -> list[Memory]:
+        """The user's memories closest to `query`, best first, at least `threshold` similar."""
+        if not query.strip():
+            return []
+        found = await self._mem0.search(
+            query, top_k=top_k, filters={"user_id": user_id}, threshold=threshold
+        )
+        return [Memory.from_mem0(item) for item in found["results"]]
+
+    async def list_all(self, user_id: str) -> list[Memory]:
+        """The user's memories, newest first, including those learned from their last turn."""
+        await self.settled(user_id)
+        listed = await self._mem0.get_all(filters={"user_id": user_id}, top_k=LIST_MAX)
+        memories = [Memory.from_mem0(item) for item in listed["results"]]
+        return sorted(memories, key=lambda memory: memory.created_at, reverse=True)
+
+    async def get(self, user_id: str, memory_id: str) -> Memory:
+        return Memory.from_mem0(await self._owned(user_id, memory_id))
+
+    async def learn(self, user_id: str, chat_id: str, said: str, answer: str) -> list[str]:
+        """Remember what a turn taught about the user; returns the memories added."""
+        done = self._started_learning(user_id)
+        try:
+            async with self._lock(user_id):
+                if self._extract_with_llm:
+                    try:
+                        return await self._learn_with_llm(user_id, chat_id, said, answer)
+                    except Exception:
+                        logger.warning(
+                            "memory extraction by the LLM failed; using the offline rules",
+                            exc_info=True,
+                        )
+                return await self._remember(user_id, chat_id, extract_facts(said))
+        finally:
+            self._learning[user_id].discard(done)
+            if not self._learning[user_id]:
+                del self._learning[user_id]
+            done.set_result(None)
+
+    async def settled(self, user_id: str) -> None:
+        """Wait (a bounded time) for the memories being learned for this user to be stored."""
+        pending = self._learning.get(user_id)
+        if pending:
+            await asyncio.wait(set(pending), timeout=_SETTLE_S)
+
+    async def update(self, user_id: str, memory_id: str, text: str) -> Memory:
+        """Replace a memory's text (and so its embedding)."""
+        await self._owned(user_id, memory_id)
+        await self._mem0.update(memory_id, text=text, metadata={NORMALIZED: normalized(text)})
+        return await self.get(user_id, memory_id)
+
+    async def delete(self, user_id: str, memory_id: str) -> None:
+        await self._owned(user_id, memory_id)
+        await self._mem0.delete(memory_id)
+
+    async def delete_all(self, user_id: str) -> None:
+        # What the last turn is still teaching would otherwise outlive "forget everything".
+        await self.settled(user_id)
+        async with self._lock(user_id):
+            await self._mem0.delete_all(user_id=user_id)
+
+    async def aclose(self) -> None:
+        await asyncio.to_thread(self._close)
+
+    def _close(self) -> None:
+        self._mem0.close()
+        self._on_close()
+
+    async def _learn_with_llm(
+        self, user_id: str, chat_id: str, said: str, answer: str
+    ) -> list[str]:
+        """mem0's own extraction: one LLM call that sees the turn and the user's closest memories
+        and returns only new facts (mem0 then drops exact repeats)."""
+        messages = [{"role": "user", "content": said}, {"role": "assistant", "content": answer}]
+        added = await self._mem0.add(
+            messages, user_id=user_id, metadata={CHAT_ID: chat_id}, infer=True
+        )
+        return [str(item["memory"]) for item in added["results"]]
+
+    async def _remember(self, user_id: str, chat_id: str, facts: Sequence[str]) -> list[str]:
+        added: list[str] = []
+        for fact in facts:
+            key = normalized(fact)
+            if not key or await self._known(user_id, fact, key):
+                continue
+            await self._mem0.add(
+                fact,
+                user_id=user_id,
+                metadata={CHAT_ID: chat_id, NORMALIZED: key},
+                infer=False,
+            )
+            added.append(fact)
+        return added
+
+    async def _known(self, user_id: str, fact: str, key: str) -> bool:
+        same = await self._mem0.get_all(filters={"user_id": user_id, NORMALIZED: key}, top_k=1)
+        if same["results"]:
+            return True
+        close = await self._mem0.search(
+            fact, top_k=1, filters={"user_id": user_id}, threshold=DUPLICATE_SIMILARITY
+        )
+        return bool(close["results"])
+
+    async def _owned(self, user_id: str, memory_id: str) -> dict[str, Any]:
+        try:
+            uuid.UUID(memory_id)
+        except ValueError:
+            raise NotFound(f"no memory {memory_id}") from None
+        item: dict[str, Any] | None = await self._mem0.get(memory_id)
+        # Another user's memory is reported exactly like a missing one: its existence is private.
+        if item is None or item.get("user_id") != user_id:
+            raise NotFound(f"no memory {memory_id}")
+        return item
+
+    def _lock(self, user_id: str) -> asyncio.Lock:
+        return self._locks[hash(user_id) % _LOCKS]
+
+    def _started_learning(self, user_id: str) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._learning.setdefault(user_id, set()).add(done)
+        return done

@@ -1,0 +1,51 @@
+"""Memory in the turn pipeline: what is known about the user goes into the prompt before the
+answer, and what the user said is learned from after it."""
+
+from __future__ import annotations
+
+import asyncio
+
+from allin.chat.context import Context
+from allin.config import Settings
+from allin.llm.base import ContextBlock
+from allin.memory.manager import MemoryManager
+from allin.storage.records import Turn
+
+TITLE = "What you know about this user"
+
+
+class MemoryContext:
+    """A `ContextSource`: the user's memories closest to the question, from every chat."""
+
+    name = "memory"
+
+    def __init__(self, memory: MemoryManager, settings: Settings) -> None:
+        self._memory = memory
+        self._top_k = settings.memory_top_k
+        self._threshold = settings.memory_threshold
+        self._timeout_s = settings.memory_timeout_s
+
+    async def context_for(self, question: Turn) -> Context:
+        # A slow memory store must not hold the answer: past the timeout the pipeline logs the
+        # failure and answers without memories.
+        async with asyncio.timeout(self._timeout_s):
+            found = await self._memory.search(
+                question.user_id, question.content, top_k=self._top_k, threshold=self._threshold
+            )
+        if not found:
+            return Context()
+        return Context(block=ContextBlock(TITLE, tuple(memory.text for memory in found)))
+
+
+class MemoryListener:
+    """A `TurnListener`: learns from each finished turn, in the background."""
+
+    name = "memory"
+
+    def __init__(self, memory: MemoryManager) -> None:
+        self._memory = memory
+
+    async def turn_completed(self, question: Turn, answer: Turn) -> None:
+        await self._memory.learn(
+            question.user_id, question.chat_id, question.content, answer.content
+        )

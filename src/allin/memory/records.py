@@ -1,0 +1,28 @@
+"""A stored memory, as the API returns it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class Memory(BaseModel):
+    id: str
+    text: str
+    chat_id: str | None = Field(description="The chat the memory was learned in.")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_mem0(cls, item: dict[str, Any]) -> Memory:
+        metadata = item.get("metadata") or {}
+        created = item["created_at"]
+        return cls(
+            id=str(item["id"]),
+            text=item["memory"],
+            chat_id=metadata.get("chat_id"),
+            created_at=created,
+            updated_at=item.get("updated_at") or created,
+        )

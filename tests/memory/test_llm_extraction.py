@@ -1,0 +1,112 @@
+"""The LLM path: mem0's real `openai` and `gemini` providers extract memories through local servers
+speaking the Chat Completions and Gemini wire formats, with mem0's own extraction prompt and JSON
+reply."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from allin.memory.build import open_memory
+from allin.memory.manager import MemoryManager
+from allin.services import Services
+from tests.conftest import make_settings
+from tests.support.fake_gemini import FakeGemini
+from tests.support.fake_openai import FakeOpenAI
+from tests.support.llm_scripts import Failure, Reply, Script
+from tests.support.servers import serve_in_thread
+
+MODEL = "memory-extractor"
+
+
+def extractor(system: str, user: str) -> Script:
+    """A model following mem0's additive extraction prompt: it reads the new messages and answers
+    `{"memory": [{"id", "text", "attributed_to", "linked_memory_ids"}]}`."""
+    assert "Memory Extractor" in system
+    new_messages = user.split("## New Messages", 1)[1].split("## Observation Date", 1)[0]
+    memories = []
+    if "Kubernetes" in new_messages:
+        memories.append("User is new to Kubernetes and finds pods confusing")
+    if "Dana" in new_messages:
+        memories.append("User's manager is Dana")
+    reply = {
+        "memory": [
+            {"id": str(n), "text": text, "attributed_to": "user", "linked_memory_ids": []}
+            for n, text in enumerate(memories)
+        ]
+    }
+    return Reply(json.dumps(reply))
+
+
+Fake = FakeOpenAI | FakeGemini
+
+
+@pytest.fixture(scope="module", params=["openai", "gemini"])
+def server(request: pytest.FixtureRequest) -> Iterator[tuple[Fake, dict[str, object]]]:
+    fake: Fake = FakeOpenAI(behaviour=extractor)
+    if request.param == "gemini":
+        fake = FakeGemini(behaviour=extractor)
+    with serve_in_thread(fake.app) as url:
+        if isinstance(fake, FakeGemini):
+            yield fake, {"llm": "gemini", "gemini_api_key": fake.api_key, "gemini_base_url": url}
+        else:
+            yield fake, {"llm": "openai", "openai_base_url": f"{url}/v1", "openai_model": MODEL}
+
+
+@pytest.fixture
+async def llm_memory(
+    services: Services, server: tuple[Fake, dict[str, object]]
+) -> AsyncIterator[tuple[Fake, MemoryManager]]:
+    fake, provider = server
+    fake.behaviour = extractor
+    fake.requests.clear()
+    settings = make_settings(
+        **provider,
+        llm_timeout_s=5,
+        embedder="minilm",
+        database_url=services.settings.database_url,
+        data_dir=services.settings.data_dir,
+    )
+    memory = await open_memory(settings, services.db, services.embedder)
+    assert not {"OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY"} & set(os.environ)
+    yield fake, memory
+    await memory.aclose()
+
+
+async def test_memories_extracted_by_the_llm_are_stored_and_searchable(
+    llm_memory: tuple[Fake, MemoryManager], user_id: str
+) -> None:
+    fake, memory = llm_memory
+    said = "I'm new to Kubernetes and pods confuse me. My manager is Dana."
+    added = await memory.learn(user_id, "chat-a", said, "Welcome! A pod is…")
+    assert added == ["User is new to Kubernetes and finds pods confusing", "User's manager is Dana"]
+
+    (request,) = fake.requests
+    if isinstance(fake, FakeOpenAI):
+        assert request.body["model"] == MODEL
+        assert request.body["response_format"] == {"type": "json_object"}
+    assert said in request.user and "Welcome! A pod is" in request.user
+
+    listed = await memory.list_all(user_id)
+    assert {m.chat_id for m in listed} == {"chat-a"}
+    found = await memory.search(user_id, "What is a Kubernetes pod?", top_k=5, threshold=0.25)
+    assert found[0].text == "User is new to Kubernetes and finds pods confusing"
+
+    # The next extraction sees what is already known, and an exact repeat is not stored twice.
+    await memory.learn(user_id, "chat-b", "As I said, my manager is Dana.", "Noted.")
+    assert "User's manager is Dana" in fake.requests[-1].user.split("## New Messages")[0]
+    assert len(await memory.list_all(user_id)) == 2
+
+
+async def test_a_failing_llm_falls_back_to_the_offline_rules(
+    llm_memory: tuple[Fake, MemoryManager], user_id: str
+) -> None:
+    fake, memory = llm_memory
+    fake.behaviour = Failure(500, "model crashed")
+    assert await memory.learn(user_id, "chat-a", "I prefer short answers.", "OK.") == [
+        "User prefers short answers"
+    ]
+    assert len(fake.requests) == 1

@@ -1,0 +1,67 @@
+"""Memory in the turn pipeline: a fact said in one chat reaches the prompt in another chat of the
+same user, never another user's; a broken memory store never costs an answer."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from allin.chat.frames import Ack, Done, Token
+from allin.chat.interaction import InteractionManager
+from allin.chat.runs import Runs
+from allin.memory.build import open_memory
+from allin.memory.manager import MemoryManager
+from allin.memory.pipeline import TITLE, MemoryContext, MemoryListener
+from allin.services import Services
+from tests.chat.test_interaction import Collected, ScriptedModel
+
+
+def with_memory(
+    services: Services, model: ScriptedModel, memory: MemoryManager
+) -> InteractionManager:
+    settings = services.settings
+    return InteractionManager(
+        settings,
+        services.chats,
+        model,
+        Runs(),
+        sources=[MemoryContext(memory, settings)],
+        listeners=[MemoryListener(memory)],
+    )
+
+
+async def test_a_fact_from_one_chat_is_in_the_prompt_of_another(
+    services: Services, memory: MemoryManager, user_id: str
+) -> None:
+    model = ScriptedModel(["ok"])
+    manager = with_memory(services, model, memory)
+    await manager.handle(
+        user_id, "chat-a", "m1", "Our team uses Flask. How do I start?", Collected()
+    )
+    await memory.settled(user_id)
+
+    await manager.handle(user_id, "chat-b", "m1", "How do I add a route in Flask?", Collected())
+    (block,) = model.prompts[-1].context
+    assert (block.title, block.items) == (TITLE, ("User's team uses Flask",))
+
+    stranger = f"{user_id}-stranger"
+    await manager.handle(stranger, "chat-c", "m1", "How do I add a route in Flask?", Collected())
+    assert model.prompts[-1].context == ()
+
+
+async def test_a_broken_memory_store_still_gets_an_answer(
+    services: Services, user_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = await open_memory(services.settings, services.db, services.embedder)
+    await broken.aclose()  # its connection pool is gone: every search and add now fails
+    model = ScriptedModel(["still ", "here"])
+    manager = with_memory(services, model, broken)
+    sink = Collected()
+    with caplog.at_level(logging.ERROR, logger="allin.chat.interaction"):
+        await manager.handle(user_id, "chat-a", "m1", "I'm new to Go. What is a slice?", sink)
+        await manager._runs.drain(10)
+    assert [type(f) for f in sink.frames] == [Ack, Token, Token, Done]
+    assert model.prompts[0].context == ()
+    assert any("memory failed for turn" in r.getMessage() for r in caplog.records)
+    assert any("memory failed after turn" in r.getMessage() for r in caplog.records)
