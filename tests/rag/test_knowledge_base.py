@@ -168,3 +168,13 @@ async def test_knowledge_source_numbers_passages_and_cites_them(
     unrelated = await source.context_for(question(user_id, "What is the capital of Mongolia?"))
     assert unrelated.block is not None and unrelated.block.items == ()
     assert unrelated.block.when_empty == NOTHING_FOUND and unrelated.citations == ()
+
+
+async def test_a_file_stored_under_two_names_is_cited_once(
+    services: Services, user_id: str
+) -> None:
+    await services.ingestor.ingest(owner_id=user_id, name="handbook/leave.md", data=LEAVE)
+    await services.ingestor.ingest(owner_id=user_id, name="leave.md", data=LEAVE)
+    passages = await services.retriever.search(Scope(user_id), "How many vacation days?", k=3)
+    contents = [p.content for p in passages]
+    assert len(contents) == len(set(contents)) == 2  # the file has two chunks

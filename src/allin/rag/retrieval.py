@@ -34,17 +34,21 @@ class Retriever:
     async def search(self, scope: Scope, question: str, k: int | None = None) -> list[Passage]:
         """The best `k` passages for `question` in `scope`, best first, before any relevance
         cut-off (evaluation sees the raw ranking)."""
+        wanted = k or self._policy.top_k
         vector = await self._embedder.embed_query(question)
-        return await self._store.search(
+        # Twice as many, so that copies of one file stored under two names can be dropped.
+        passages = await self._store.search(
             scope,
             question,
             vector,
             embedder=self._embedder.name,
             dimension=self._embedder.dimension,
-            k=k or self._policy.top_k,
-            candidates=max(self._policy.candidates, k or 0),
+            k=wanted * 2,
+            candidates=max(self._policy.candidates, wanted * 2),
             ef_search=self._policy.ef_search,
         )
+        unique = {" ".join(p.content.split()): p for p in reversed(passages)}
+        return sorted(unique.values(), key=passages.index)[:wanted]
 
     async def relevant(self, scope: Scope, question: str) -> list[Passage] | None:
         """The passages worth showing the model (those close enough to the question), or None
