@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from allin import __version__
 from allin.api import auth, chats, documents, health, memories, ws
 from allin.api.errors import install_error_handlers
+from allin.api.ratelimit import RateLimiter
 from allin.config import Settings, configure_logging
 from allin.services import Services
 from allin.web import mount_web
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
     )
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(auth.router)

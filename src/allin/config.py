@@ -137,6 +137,18 @@ class Settings(BaseSettings):
     # How long a turn waits for the memory search before answering without it.
     memory_timeout_s: float = Field(5.0, gt=0)
 
+    # Resumption (README "Never lose a turn"). Relay the chats' frames between app processes
+    # through Postgres LISTEN/NOTIFY; `allin serve --workers N` turns it on for N > 1.
+    relay: bool = False
+    # Frames each chat keeps in memory for clients that reconnect; older ones come from the table.
+    resume_buffer_frames: int = Field(4096, gt=0)
+    # Frames queued for one socket before it counts as too slow and is closed (it may resume).
+    socket_queue_frames: int = Field(2048, gt=0)
+    # An answer whose process sent no heartbeat for this long is stored as interrupted.
+    run_stale_s: float = Field(30.0, gt=0)
+    # Messages (and recordings) per user per minute, per process; 0 turns the limit off.
+    rate_limit_per_minute: int = Field(120, ge=0)
+
     max_message_bytes: int = Field(32 * 1024, gt=0)
     history_turns: int = Field(20, ge=0)
     history_page_max: int = Field(200, gt=0)

@@ -43,6 +43,11 @@ class TooLarge(AllinError):
     status = 413
 
 
+class RateLimited(AllinError):
+    code = "rate_limited"
+    status = 429
+
+
 class Unavailable(AllinError):
     """A dependency (database, model provider) failed; the request may succeed if retried."""
 

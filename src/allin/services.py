@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
@@ -11,7 +13,10 @@ from allin.auth.principal import TokenVerifier
 from allin.auth.service import AuthService
 from allin.auth.tokens import LocalTokens, SupabaseTokens, load_or_create_secret
 from allin.chat.interaction import InteractionManager
+from allin.chat.recovery import RunKeeper
+from allin.chat.relay import Relay
 from allin.chat.runs import Runs
+from allin.chat.streams import Streams
 from allin.config import AuthMode, Settings
 from allin.embeddings.base import Embedder
 from allin.embeddings.registry import build_embedder
@@ -27,6 +32,7 @@ from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
 from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
+from allin.storage.streams import StreamLog
 from allin.storage.supabase_client import SupabaseConnection
 from allin.storage.users import UserRepository
 
@@ -49,6 +55,7 @@ class Services:
     auth: AuthService
     model: ChatModel
     runs: Runs
+    streams: Streams
     interaction: InteractionManager
     embedder: Embedder
     documents: DocumentStore
@@ -56,6 +63,8 @@ class Services:
     retriever: Retriever
     # None when long-term memory is off (`ALLIN_MEMORY=off`).
     memory: MemoryManager | None
+    # Heartbeats and the relay: they run for the app's lifetime and are cancelled at stop.
+    background: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
@@ -69,6 +78,18 @@ class Services:
         tokens, local = _token_verifier(settings, users, http)
         model = build_chat_model(settings)
         runs = Runs()
+        streams = Streams(
+            StreamLog(db),
+            relay=settings.relay,
+            buffer_frames=settings.resume_buffer_frames,
+        )
+        keeper = RunKeeper(chats, streams, runs, settings.run_stale_s)
+        background = [asyncio.create_task(keeper.keep(), name="run-keeper")]
+        if settings.relay:
+            relay = Relay(db.url, streams, runs)
+            background.append(asyncio.create_task(relay.listen(), name="relay"))
+            # Frames published before this process listens would not reach its own sockets.
+            await asyncio.wait_for(relay.listening.wait(), timeout=settings.db_wait_s + 10)
         embedder = build_embedder(settings)
         documents = DocumentStore(db)
         await documents.ensure_vector_index(embedder.name, embedder.dimension)
@@ -96,11 +117,13 @@ class Services:
             auth=AuthService(users, local),
             model=model,
             runs=runs,
+            streams=streams,
             interaction=InteractionManager(
                 settings,
                 chats,
                 model,
                 runs,
+                streams,
                 sources=[
                     KnowledgeSource(retriever),
                     *([MemoryContext(memory, settings)] if memory else []),
@@ -112,10 +135,15 @@ class Services:
             ingestor=ingestor,
             retriever=retriever,
             memory=memory,
+            background=background,
         )
 
     async def stop(self) -> None:
         await self.runs.drain(_DRAIN_TIMEOUT_S)
+        for task in self.background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self.memory is not None:
             await self.memory.aclose()
         await self.model.aclose()

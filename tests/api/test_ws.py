@@ -64,7 +64,7 @@ async def test_conversation_continues_across_connections(
         ('["a list"]', "bad_request", "JSON object with a 'type'"),
         ('{"content": "no type"}', "bad_request", "JSON object with a 'type'"),
         ('{"type": "dance"}', "bad_request", "unknown frame type 'dance'"),
-        ('{"type": "cancel"}', "bad_request", "not supported by this server yet"),
+        ('{"type": "audio_end"}', "bad_request", "not supported by this server yet"),
         ('{"type": "message", "content": "no id"}', "bad_request", "id"),
         ('{"type": "message", "id": "m1"}', "bad_request", "content"),
         ('{"type": "message", "id": "", "content": "x"}', "bad_request", "id"),

@@ -58,7 +58,9 @@ def pipeline(
     **overrides: float,
 ) -> InteractionManager:
     settings = services.settings.model_copy(update=overrides)
-    return InteractionManager(settings, services.chats, model, Runs(), sources, listeners)
+    return InteractionManager(
+        settings, services.chats, model, Runs(), services.streams, sources, listeners
+    )
 
 
 @dataclass

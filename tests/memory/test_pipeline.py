@@ -26,6 +26,7 @@ def with_memory(
         services.chats,
         model,
         Runs(),
+        services.streams,
         sources=[MemoryContext(memory, settings)],
         listeners=[MemoryListener(memory)],
     )

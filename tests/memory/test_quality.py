@@ -65,6 +65,7 @@ async def test_thirty_turns_leave_exactly_the_facts_once(
         services.chats,
         ScriptedModel(["ok"]),
         Runs(),
+        services.streams,
         sources=[MemoryContext(memory, services.settings)],
         listeners=[MemoryListener(memory)],
     )

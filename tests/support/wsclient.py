@@ -35,3 +35,26 @@ async def until_done(socket: ClientConnection) -> list[dict[str, Any]]:
 async def ask(socket: ClientConnection, message_id: str, content: str) -> list[dict[str, Any]]:
     await send(socket, type="message", id=message_id, content=content)
     return await until_done(socket)
+
+
+async def frames_until(socket: ClientConnection, kind: str, count: int = 1) -> list[dict[str, Any]]:
+    """Frames up to and including the `count`-th frame of type `kind`."""
+    frames = []
+    seen = 0
+    while seen < count:
+        frame = await next_frame(socket)
+        frames.append(frame)
+        seen += frame["type"] == kind
+    return frames
+
+
+def answer_text(frames: list[dict[str, Any]], turn_id: int, have: str = "") -> str:
+    """The answer's text as a client builds it from token frames after `have`: each token says
+    where it starts, so text the client already has is not added twice."""
+    text = have
+    for frame in frames:
+        if frame["type"] == "token" and frame["turn_id"] == turn_id:
+            start = frame["offset"]
+            assert start <= len(text), f"gap before offset {start}: have {len(text)} chars"
+            text = text[:start] + frame["text"] if start + len(frame["text"]) > len(text) else text
+    return text

@@ -11,7 +11,9 @@ from allin.storage.records import Turn
 
 # Frames of the protocol that this server does not handle yet; they get a clear refusal rather than
 # the generic "unknown frame type".
-NOT_YET_SUPPORTED = frozenset({"resume", "cancel", "audio_start", "audio_end"})
+NOT_YET_SUPPORTED = frozenset({"audio_start", "audio_end"})
+# seqs travel through JavaScript numbers.
+_MAX_SEQ = 2**53 - 1
 
 
 class MessageIn(BaseModel):
@@ -24,11 +26,25 @@ class PingIn(BaseModel):
     type: Literal["ping"]
 
 
-ClientFrame = Annotated[MessageIn | PingIn, Field(discriminator="type")]
-_client_frame: TypeAdapter[MessageIn | PingIn] = TypeAdapter(ClientFrame)
+class ResumeIn(BaseModel):
+    """Sent first after (re)connecting: replay every frame of the chat after `last_seq`."""
+
+    type: Literal["resume"]
+    last_seq: int = Field(ge=0, le=_MAX_SEQ)
 
 
-def parse_client_frame(raw: str) -> MessageIn | PingIn:
+class CancelIn(BaseModel):
+    """Stop the chat's answer being written; what was written so far is stored, marked cancelled."""
+
+    type: Literal["cancel"]
+
+
+AnyClientFrame = MessageIn | PingIn | ResumeIn | CancelIn
+ClientFrame = Annotated[AnyClientFrame, Field(discriminator="type")]
+_client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
+
+
+def parse_client_frame(raw: str) -> AnyClientFrame:
     try:
         return _client_frame.validate_json(raw)
     except ValidationError as exc:
@@ -47,29 +63,43 @@ def parse_client_frame(raw: str) -> MessageIn | PingIn:
         raise BadRequest(f"invalid frame: {where}: {error['msg']}") from None
 
 
-class Ack(BaseModel):
+class Sequenced(BaseModel):
+    # The frame's place in its chat's stream (`chat/streams.py`), increasing per chat, so a client
+    # resumes after the last one it saw. None on replies to one socket that are never replayed
+    # (`pong`, the refusal of a malformed frame), and then left out.
+    seq: int | None = Field(None, exclude_if=lambda seq: seq is None)
+
+
+class Ack(Sequenced):
     type: Literal["ack"] = "ack"
     turn: Turn
 
 
-class Token(BaseModel):
+class Token(Sequenced):
     type: Literal["token"] = "token"
     turn_id: int
     reply_to: int
     text: str
+    # Where `text` starts in the answer (in characters): a client that already has it, after a
+    # resume that caught up from the stored partial answer, keeps what it has.
+    offset: int = 0
 
 
-class Done(BaseModel):
+class Done(Sequenced):
     type: Literal["done"] = "done"
     turn: Turn
     citations: list[dict[str, Any]] = Field(default_factory=list)
 
+    @classmethod
+    def of(cls, answer: Turn) -> Done:
+        return cls(turn=answer, citations=answer.metadata.get("citations", []), seq=answer.seq)
 
-class Pong(BaseModel):
+
+class Pong(Sequenced):
     type: Literal["pong"] = "pong"
 
 
-class ErrorOut(BaseModel):
+class ErrorOut(Sequenced):
     type: Literal["error"] = "error"
     code: str
     message: str

@@ -13,27 +13,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from collections.abc import AsyncIterator, Awaitable, Sequence
 
 from allin.chat.context import Context, ContextSource, TurnListener
-from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame, Token
+from allin.chat.frames import Ack, Done, ErrorOut, Token
 from allin.chat.prompt import build_prompt
 from allin.chat.runs import Runs
+from allin.chat.streams import ChatStream, Follower, FrameSink, Streams
 from allin.config import Settings
 from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
 from allin.llm.base import ChatModel, ModelUnavailable
 from allin.storage.chat_store import ChatStore
 from allin.storage.records import Turn
+from allin.storage.streams import CONTROL_CHANNEL
 
 logger = logging.getLogger(__name__)
-
-
-class FrameSink(Protocol):
-    """Where a turn's frames go. Sending never raises: a sink whose client left drops frames, and
-    the turn carries on to be stored."""
-
-    async def send(self, frame: ServerFrame) -> None: ...
 
 
 class InteractionManager:
@@ -43,6 +37,7 @@ class InteractionManager:
         chats: ChatStore,
         model: ChatModel,
         runs: Runs,
+        streams: Streams,
         sources: Sequence[ContextSource] = (),
         listeners: Sequence[TurnListener] = (),
     ) -> None:
@@ -50,6 +45,7 @@ class InteractionManager:
         self._chats = chats
         self._model = model
         self._runs = runs
+        self._streams = streams
         self._sources = tuple(sources)
         self._listeners = tuple(listeners)
 
@@ -67,51 +63,86 @@ class InteractionManager:
     ) -> None:
         """Answer one user message; returns once the answer is stored (or has failed).
 
-        The turn runs detached from the caller: if the caller is cancelled (its client left), the
-        message is still stored and answered. A retried message (same id) is stored and answered
-        once: the stored answer is sent again, or, while it is being written, awaited.
+        The chat's frames reach `sink` (a `Follower` already following the chat, such as a
+        socket's, or any sink, which follows it for this call). The turn runs detached from the
+        caller: if the caller is cancelled (its client left), the message is still stored and
+        answered. A retried message (same id) is stored and answered once: the stored answer is
+        sent again, or, while it is being written, awaited.
         """
         self.check_message(content)
+        if isinstance(sink, Follower):
+            await self._detached(user_id, chat_id, message_id, content, sink)
+            return
+        follower = Follower(sink)
+        async with self._streams.following(user_id, chat_id, follower):
+            await follower.start()
+            await self._detached(user_id, chat_id, message_id, content, follower)
+
+    async def _detached(
+        self, user_id: str, chat_id: str, message_id: str, content: str, follower: Follower
+    ) -> None:
         turn = self._runs.detach(
-            self._handle(user_id, chat_id, message_id, content, sink), name=f"turn-{message_id}"
+            self._handle(user_id, chat_id, message_id, content, follower),
+            name=f"turn-{message_id}",
         )
         await asyncio.shield(turn)
 
+    async def cancel(self, user_id: str, chat_id: str) -> int:
+        """Stop the chat's answers being written, wherever they run; returns how many."""
+        stopped = 0
+        for run in await self._streams.log.runs_of_chat(user_id, chat_id):
+            if run.worker == self._runs.worker:
+                stopped += self._runs.cancel_answer(run.question_id)
+            else:
+                await self._streams.log.notify(CONTROL_CHANNEL, f"cancel {run.question_id}")
+                stopped += 1
+        return stopped
+
     async def _handle(
-        self, user_id: str, chat_id: str, message_id: str, content: str, sink: FrameSink
+        self, user_id: str, chat_id: str, message_id: str, content: str, follower: Follower
     ) -> None:
         question, is_new = await self._chats.append_user_turn(user_id, chat_id, message_id, content)
         # No await between finding that a question has no answer and registering its run, so a
         # concurrent retry always finds the run instead of starting a second one.
         if is_new:
-            await self._runs.start_answer(question.id, self._answer(question, sink))
+            await self._runs.start_answer(question.id, self._answer(question, announce=True))
             return
         answer = await self._chats.answer_to(question)
+        # Another process may be answering: then its frames reach this chat's followers by relay.
+        claimed = answer is None and await self._streams.log.run_for(question.id) is not None
         run = self._runs.answering(question.id)
-        if answer is None and run is None:
-            await self._runs.start_answer(question.id, self._answer(question, sink))
+        if answer is None and run is None and not claimed:
+            await self._runs.start_answer(question.id, self._answer(question, announce=True))
             return
-        await sink.send(Ack(turn=question))
+        await follower.reply(Ack(turn=question, seq=question.seq))
         if answer is None and run is not None:
             answer = await run
         if answer is not None:
-            await sink.send(Done(turn=answer))
+            await follower.reply(Done.of(answer))
 
-    async def _answer(self, question: Turn, sink: FrameSink) -> Turn | None:
-        await sink.send(Ack(turn=question))
-        async with self._runs.one_at_a_time(question.chat_id):
-            try:
-                return await self._generate(question, sink)
-            except Exception as exc:
-                error = as_allin_error(exc)
-                if isinstance(exc, AllinError):
-                    logger.warning("turn %s failed: %s", question.id, error.message)
-                else:
-                    logger.exception("turn %s failed", question.id)
-                await sink.send(ErrorOut.of(error, reply_to=question.client_msg_id))
+    async def _answer(self, question: Turn, *, announce: bool) -> Turn | None:
+        async with self._streams.using(question.user_id, question.chat_id) as stream:
+            if announce:
+                await stream.publish(Ack(turn=question), turn_id=question.id)
+            answer_id = await self._chats.reserve_turn_id()
+            if not await self._streams.log.claim_run(question, answer_id, self._runs.worker):
                 return None
+            try:
+                async with self._runs.one_at_a_time(question.chat_id):
+                    try:
+                        return await self._generate(question, answer_id, stream)
+                    except Exception as exc:
+                        error = as_allin_error(exc)
+                        if isinstance(exc, AllinError):
+                            logger.warning("turn %s failed: %s", question.id, error.message)
+                        else:
+                            logger.exception("turn %s failed", question.id)
+                        await stream.publish(ErrorOut.of(error, reply_to=question.client_msg_id))
+                        return None
+            finally:
+                await _quietly(self._streams.log.end_run(question.id), "end run")
 
-    async def _generate(self, question: Turn, sink: FrameSink) -> Turn:
+    async def _generate(self, question: Turn, answer_id: int, stream: ChatStream) -> Turn:
         history, found = await asyncio.gather(
             self._chats.turns_before(
                 question.user_id, question.chat_id, question.id, self._settings.history_turns
@@ -121,19 +152,34 @@ class InteractionManager:
         blocks = tuple(context.block for context in found if context.block is not None)
         citations = [citation for context in found for citation in context.citations]
         prompt = build_prompt(question.content, history, blocks)
-        turn_id = await self._chats.reserve_turn_id()
         started = time.monotonic()
         first_token_at: float | None = None
         parts: list[str] = []
-        stream = self._model.stream(prompt)
-        async for text in _stall_guard(stream, self._settings.llm_stall_timeout_s):
-            first_token_at = first_token_at or time.monotonic()
-            parts.append(text)
-            await sink.send(Token(turn_id=turn_id, reply_to=question.id, text=text))
-        if not parts:
+        written = 0
+        status: str | None = None
+        try:
+            stream_of_text = self._model.stream(prompt)
+            async for text in _stall_guard(stream_of_text, self._settings.llm_stall_timeout_s):
+                first_token_at = first_token_at or time.monotonic()
+                parts.append(text)
+                token = Token(turn_id=answer_id, reply_to=question.id, text=text, offset=written)
+                written += len(text)
+                await stream.publish(token, run=question.id)
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None and self._runs.cancelled_by_user(question.id):
+                task.uncancel()
+                status = "cancelled"
+            else:
+                # Shutting down: keep what was written, then let the cancellation through.
+                await asyncio.shield(
+                    self._finish(question, answer_id, parts, {"status": "interrupted"}, stream)
+                )
+                raise
+        if not parts and status is None:
             raise ModelUnavailable(f"{self._model.name} returned an empty answer")
         finished = time.monotonic()
-        metadata = {
+        metadata: dict[str, object] = {
             "model": self._model.name,
             "timings": {
                 "first_token_ms": _ms((first_token_at or finished) - started),
@@ -142,15 +188,29 @@ class InteractionManager:
             "history_turns": len(history),
             "citations": citations,
         }
-        answer = await self._chats.append_assistant_turn(
-            turn_id, question, "".join(parts), metadata
-        )
-        await sink.send(Done(turn=answer, citations=answer.metadata.get("citations", [])))
-        for listener in self._listeners:
+        if status is not None:
+            metadata["status"] = status
+        answer = await self._finish(question, answer_id, parts, metadata, stream)
+        for listener in self._listeners if status is None else ():
             self._runs.detach(
                 self._notify(listener, question, answer), name=f"{listener.name}-{answer.id}"
             )
         return answer
+
+    async def _finish(
+        self,
+        question: Turn,
+        answer_id: int,
+        parts: list[str],
+        metadata: dict[str, object],
+        stream: ChatStream,
+    ) -> Turn:
+        answer = await self._chats.append_assistant_turn(
+            answer_id, question, "".join(parts), metadata
+        )
+        done = Done.of(answer)
+        await stream.publish(done, turn_id=answer.id)
+        return done.turn
 
     @staticmethod
     async def _ask(source: ContextSource, question: Turn) -> Context:
@@ -187,6 +247,14 @@ async def _stall_guard(stream: AsyncIterator[str], seconds: float) -> AsyncItera
         aclose = getattr(stream, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+async def _quietly(work: Awaitable[None], what: str) -> None:
+    """Clean-up that must not hide the outcome it follows (the database may be what failed)."""
+    try:
+        await asyncio.shield(work)
+    except Exception as exc:
+        logger.warning("could not %s: %s", what, exc)
 
 
 def _ms(seconds: float) -> float:

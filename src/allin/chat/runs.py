@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import uuid
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -19,9 +22,12 @@ T = TypeVar("T")
 
 class Runs:
     def __init__(self) -> None:
+        # Names this process in `chat_runs`, so other processes know whose run an answer is.
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         # Strong references: the event loop only keeps weak ones to tasks.
         self._tasks: set[asyncio.Task[Any]] = set()
         self._answers: dict[int, asyncio.Task[Any]] = {}
+        self._cancelled: set[int] = set()
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     def detach(self, work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
@@ -37,8 +43,30 @@ class Runs:
     def start_answer(self, question_id: int, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
         task = self.detach(work, name=f"answer-{question_id}")
         self._answers[question_id] = task
-        task.add_done_callback(lambda _: self._answers.pop(question_id, None))
+
+        def forget(_: asyncio.Task[T]) -> None:
+            self._answers.pop(question_id, None)
+            self._cancelled.discard(question_id)
+
+        task.add_done_callback(forget)
         return task
+
+    def answering_now(self) -> list[int]:
+        """The questions this process is answering."""
+        return list(self._answers)
+
+    def cancel_answer(self, question_id: int) -> bool:
+        """Stop answering `question_id` at the user's request; False if it is not answered here."""
+        task = self._answers.get(question_id)
+        if task is None or task.done():
+            return False
+        self._cancelled.add(question_id)
+        task.cancel()
+        return True
+
+    def cancelled_by_user(self, question_id: int) -> bool:
+        """Whether a cancellation of this answer came from `cancel_answer` (not from shutdown)."""
+        return question_id in self._cancelled
 
     @asynccontextmanager
     async def one_at_a_time(self, chat_id: str) -> AsyncIterator[None]:

@@ -12,7 +12,9 @@ from allin.storage.chat_store import title_from
 from allin.storage.db import Database
 from allin.storage.records import Chat, Turn
 
-_TURN_COLUMNS = "id, user_id, chat_id, role, content, created_at, client_msg_id, reply_to, metadata"
+TURN_COLUMNS = (
+    "id, user_id, chat_id, role, content, created_at, client_msg_id, reply_to, metadata, seq"
+)
 
 
 def _no_chat(chat_id: str) -> NotFound:
@@ -86,13 +88,13 @@ class PostgresChatStore:
                 "insert into chat_turns (user_id, chat_id, role, content, client_msg_id)"
                 " values (%s, %s, 'user', %s, %s)"
                 " on conflict (user_id, chat_id, client_msg_id) do nothing"
-                f" returning {_TURN_COLUMNS}",
+                f" returning {TURN_COLUMNS}",
                 (user_id, chat_id, content, client_msg_id),
             )
             row = await cursor.fetchone()
             if row is None:
                 cursor = await conn.execute(
-                    f"select {_TURN_COLUMNS} from chat_turns"
+                    f"select {TURN_COLUMNS} from chat_turns"
                     " where user_id = %s and chat_id = %s and client_msg_id = %s",
                     (user_id, chat_id, client_msg_id),
                 )
@@ -125,7 +127,7 @@ class PostgresChatStore:
             cursor = await conn.execute(
                 "insert into chat_turns (id, user_id, chat_id, role, content, reply_to, metadata)"
                 " values (%s, %s, %s, 'assistant', %s, %s, %s)"
-                f" on conflict (reply_to) do nothing returning {_TURN_COLUMNS}",
+                f" on conflict (reply_to) do nothing returning {TURN_COLUMNS}",
                 (
                     turn_id,
                     question.user_id,
@@ -149,7 +151,7 @@ class PostgresChatStore:
     async def answer_to(self, question: Turn) -> Turn | None:
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
-                f"select {_TURN_COLUMNS} from chat_turns where reply_to = %s", (question.id,)
+                f"select {TURN_COLUMNS} from chat_turns where reply_to = %s", (question.id,)
             )
             row = await cursor.fetchone()
         return Turn(**row) if row else None
@@ -159,7 +161,7 @@ class PostgresChatStore:
     ) -> list[Turn]:
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
-                f"select {_TURN_COLUMNS} from chat_turns"
+                f"select {TURN_COLUMNS} from chat_turns"
                 " where user_id = %s and chat_id = %s and (%s::bigint is null or id < %s)"
                 " order by id desc limit %s",
                 (user_id, chat_id, before, before, limit),

@@ -26,3 +26,6 @@ class Turn(BaseModel):
     client_msg_id: str | None = None
     reply_to: int | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    # The `seq` of the frame that announced the turn on the chat socket (`ack` for a question,
+    # `done` for an answer); None before it was announced, or for turns older than resumption.
+    seq: int | None = None
