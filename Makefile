@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+WORKERS ?= 1
 
 .PHONY: run test lint typecheck unit bench migrate browser-deps clean
 
@@ -17,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/allin serve --host $(HOST) --port $(PORT)
+	$(BIN)/allin serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 migrate: $(STAMP)
 	$(BIN)/allin migrate

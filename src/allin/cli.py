@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -35,15 +36,32 @@ def _settings() -> Settings:
 def serve(
     host: Annotated[str | None, typer.Option(help="Default: HOST or 127.0.0.1.")] = None,
     port: Annotated[int | None, typer.Option(help="Default: PORT or 8000.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1, help="App processes; they relay chat frames to each other through Postgres."
+        ),
+    ] = 1,
     reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
 ) -> None:
     """Serve the web app, the API and the WebSocket."""
     settings = _settings()
+    embedded = None
+    if workers > 1:
+        # A resume may land on any worker: they must hear each other's frames.
+        os.environ["ALLIN_RELAY"] = "true"
+        if settings.database_url is None:
+            # One embedded server for all workers, started here and handed down.
+            from allin.storage.embedded import start_embedded_postgres
+
+            embedded = start_embedded_postgres(settings.embedded_pg_dir)
+            os.environ["DATABASE_URL"] = str(embedded.get_uri())
     uvicorn.run(
         "allin.app:app_from_env",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
+        workers=workers,
         reload=reload,
         log_level=settings.log_level.lower(),
     )

@@ -63,10 +63,13 @@ class SocketSink:
             self._queue.put_nowait(frame.model_dump_json())
         except asyncio.QueueFull:
             logger.warning("closing a socket that left %d frames unread", self._queue.qsize())
-            self.open = False
-            self._sender.cancel()
+            self._stop()
             # Not awaited here: the chat's publisher must not wait on this client.
             asyncio.create_task(self._close(_CLOSE_TOO_SLOW))  # noqa: RUF006
+
+    async def send_waiting(self, frame: ServerFrame) -> None:
+        if self.open:
+            await self._queue.put(frame.model_dump_json())
 
     async def _send_queued(self) -> None:
         try:
@@ -74,16 +77,22 @@ class SocketSink:
                 text = await self._queue.get()
                 await self._websocket.send_text(text)
         except (WebSocketDisconnect, RuntimeError, OSError):
-            self.open = False
+            self._stop()
+
+    def _stop(self) -> None:
+        """Send nothing more; frames still queued are dropped (the client resumes them), which
+        also frees a catch-up waiting for room."""
+        self.open = False
+        self._sender.cancel()
+        while not self._queue.empty():
+            self._queue.get_nowait()
 
     async def _close(self, code: int) -> None:
         with contextlib.suppress(RuntimeError, OSError):
             await self._websocket.close(code)
 
     async def aclose(self) -> None:
-        """Stop sending; frames still queued are dropped (the client resumes them)."""
-        self.open = False
-        self._sender.cancel()
+        self._stop()
         with contextlib.suppress(asyncio.CancelledError):
             await self._sender
 
@@ -142,10 +151,12 @@ async def _converse(
                 await follower.start()
                 if isinstance(frame, MessageIn):
                     if not limiter.allow(user_id):
-                        raise RateLimited(
+                        refusal = RateLimited(
                             f"more than {settings.rate_limit_per_minute} messages a minute;"
                             " wait a moment"
                         )
+                        await follower.reply(ErrorOut.of(refusal, reply_to=frame.id))
+                        continue
                     turn = asyncio.create_task(_answer(services, user_id, chat_id, frame, follower))
                     turns.add(turn)
                     turn.add_done_callback(turns.discard)

@@ -143,6 +143,38 @@ class InteractionManager:
                 await _quietly(self._streams.log.end_run(question.id), "end run")
 
     async def _generate(self, question: Turn, answer_id: int, stream: ChatStream) -> Turn:
+        parts: list[str] = []
+        metadata: dict[str, object]
+        with self._runs.writing(question.id):
+            try:
+                metadata = await self._write(question, answer_id, stream, parts)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if task is None or not self._runs.cancelled_by_user(question.id):
+                    # Shutting down: keep what was written, then let the cancellation through.
+                    interrupted: dict[str, object] = {
+                        "model": self._model.name,
+                        "status": "interrupted",
+                    }
+                    await asyncio.shield(
+                        self._finish(question, answer_id, parts, interrupted, stream)
+                    )
+                    raise
+                task.uncancel()
+                metadata = {"model": self._model.name, "status": "cancelled"}
+        answer = await self._finish(question, answer_id, parts, metadata, stream)
+        if "status" not in metadata:
+            for listener in self._listeners:
+                self._runs.detach(
+                    self._notify(listener, question, answer), name=f"{listener.name}-{answer.id}"
+                )
+        return answer
+
+    async def _write(
+        self, question: Turn, answer_id: int, stream: ChatStream, parts: list[str]
+    ) -> dict[str, object]:
+        """Gather the context, stream the model's answer into `parts` (so that a cancelled answer
+        keeps what was written) and return the answer's metadata."""
         history, found = await asyncio.gather(
             self._chats.turns_before(
                 question.user_id, question.chat_id, question.id, self._settings.history_turns
@@ -150,52 +182,29 @@ class InteractionManager:
             asyncio.gather(*(self._ask(source, question) for source in self._sources)),
         )
         blocks = tuple(context.block for context in found if context.block is not None)
-        citations = [citation for context in found for citation in context.citations]
         prompt = build_prompt(question.content, history, blocks)
         started = time.monotonic()
         first_token_at: float | None = None
-        parts: list[str] = []
         written = 0
-        status: str | None = None
-        try:
-            stream_of_text = self._model.stream(prompt)
-            async for text in _stall_guard(stream_of_text, self._settings.llm_stall_timeout_s):
-                first_token_at = first_token_at or time.monotonic()
-                parts.append(text)
-                token = Token(turn_id=answer_id, reply_to=question.id, text=text, offset=written)
-                written += len(text)
-                await stream.publish(token, run=question.id)
-        except asyncio.CancelledError:
-            task = asyncio.current_task()
-            if task is not None and self._runs.cancelled_by_user(question.id):
-                task.uncancel()
-                status = "cancelled"
-            else:
-                # Shutting down: keep what was written, then let the cancellation through.
-                await asyncio.shield(
-                    self._finish(question, answer_id, parts, {"status": "interrupted"}, stream)
-                )
-                raise
-        if not parts and status is None:
+        stream_of_text = self._model.stream(prompt)
+        async for text in _stall_guard(stream_of_text, self._settings.llm_stall_timeout_s):
+            first_token_at = first_token_at or time.monotonic()
+            parts.append(text)
+            token = Token(turn_id=answer_id, reply_to=question.id, text=text, offset=written)
+            written += len(text)
+            await stream.publish(token, run=question.id)
+        if not parts:
             raise ModelUnavailable(f"{self._model.name} returned an empty answer")
         finished = time.monotonic()
-        metadata: dict[str, object] = {
+        return {
             "model": self._model.name,
             "timings": {
                 "first_token_ms": _ms((first_token_at or finished) - started),
                 "total_ms": _ms(finished - started),
             },
             "history_turns": len(history),
-            "citations": citations,
+            "citations": [citation for context in found for citation in context.citations],
         }
-        if status is not None:
-            metadata["status"] = status
-        answer = await self._finish(question, answer_id, parts, metadata, stream)
-        for listener in self._listeners if status is None else ():
-            self._runs.detach(
-                self._notify(listener, question, answer), name=f"{listener.name}-{answer.id}"
-            )
-        return answer
 
     async def _finish(
         self,

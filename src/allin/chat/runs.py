@@ -11,8 +11,8 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import AsyncIterator, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 logger = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ class Runs:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._answers: dict[int, asyncio.Task[Any]] = {}
         self._cancelled: set[int] = set()
+        # Answers past their start and not yet being stored: the ones a `cancel` can stop.
+        self._writing: set[int] = set()
         self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
 
     def detach(self, work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
@@ -58,11 +60,19 @@ class Runs:
     def cancel_answer(self, question_id: int) -> bool:
         """Stop answering `question_id` at the user's request; False if it is not answered here."""
         task = self._answers.get(question_id)
-        if task is None or task.done():
+        if task is None or question_id not in self._writing:
             return False
         self._cancelled.add(question_id)
         task.cancel()
         return True
+
+    @contextmanager
+    def writing(self, question_id: int) -> Iterator[None]:
+        self._writing.add(question_id)
+        try:
+            yield
+        finally:
+            self._writing.discard(question_id)
 
     def cancelled_by_user(self, question_id: int) -> bool:
         """Whether a cancellation of this answer came from `cancel_answer` (not from shutdown)."""

@@ -18,7 +18,7 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame, Token
 from allin.storage.streams import StreamLog
@@ -37,6 +37,14 @@ class FrameSink(Protocol):
     carries on to be stored."""
 
     async def send(self, frame: ServerFrame) -> None: ...
+
+
+@runtime_checkable
+class CatchUpSink(FrameSink, Protocol):
+    async def send_waiting(self, frame: ServerFrame) -> None:
+        """Send a frame of a catch-up, waiting for room rather than counting the client slow:
+        the frames a client missed arrive at once, but only its own socket waits for them."""
+        ...
 
 
 class Follower:
@@ -77,19 +85,22 @@ class Follower:
         if self._held is None:
             return
         for frame in missed:
-            await self._forward(frame)
+            await self._forward(frame, catching_up=True)
         self._through = max(self._through, covered_through)
         # Frames arriving while these are sent join the queue, so order is kept.
         while self._held:
-            await self._forward(self._held.popleft())
+            await self._forward(self._held.popleft(), catching_up=True)
         self._held = None
 
-    async def _forward(self, frame: ServerFrame) -> None:
+    async def _forward(self, frame: ServerFrame, *, catching_up: bool = False) -> None:
         if frame.seq is not None:
             if frame.seq <= self._through:
                 return
             self._through = frame.seq
-        await self._sink.send(frame)
+        if catching_up and isinstance(self._sink, CatchUpSink):
+            await self._sink.send_waiting(frame)
+        else:
+            await self._sink.send(frame)
 
 
 class ChatStream:
