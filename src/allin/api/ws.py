@@ -148,7 +148,7 @@ async def _converse(
                         raise BadRequest("resume must be the first frame on a connection")
                     await stream.resume(follower, frame.last_seq)
                     continue
-                await follower.start()
+                await stream.start(follower)
                 if isinstance(frame, MessageIn):
                     if not limiter.allow(user_id):
                         refusal = RateLimited(

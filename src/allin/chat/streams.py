@@ -59,7 +59,9 @@ class Follower:
         self._held: deque[ServerFrame] | None = deque()
         self._held_limit = held_limit
         self._through = 0
-        self.overflowed = False
+        # Set when more frames came than could be held: they are dropped, and the follower
+        # catches up from this seq when it starts.
+        self.dropped_after: int | None = None
 
     @property
     def started(self) -> bool:
@@ -68,8 +70,12 @@ class Follower:
     async def send(self, frame: ServerFrame) -> None:
         """A live frame of the chat."""
         if self._held is not None:
+            if self.dropped_after is not None:
+                return
             if len(self._held) >= self._held_limit:
-                self.overflowed = True
+                first = self._held[0].seq or 0
+                self.dropped_after = first - 1
+                self._held.clear()
                 return
             self._held.append(frame)
             return
@@ -84,6 +90,7 @@ class Follower:
         held live frames it does not cover, then follow live."""
         if self._held is None:
             return
+        self.dropped_after = None
         for frame in missed:
             await self._forward(frame, catching_up=True)
         self._through = max(self._through, covered_through)
@@ -152,6 +159,16 @@ class ChatStream:
 
     def unfollow(self, follower: Follower) -> None:
         self._followers.discard(follower)
+
+    async def start(self, follower: Follower) -> None:
+        """Start a follower that asked for nothing in particular: live frames from when it
+        connected (caught up from the tables if it let too many pile up meanwhile)."""
+        if follower.started:
+            return
+        if follower.dropped_after is not None:
+            await self.resume(follower, follower.dropped_after)
+        else:
+            await follower.start()
 
     async def resume(self, follower: Follower, last_seq: int) -> None:
         """Start `follower` after `last_seq`: the frames it missed, then live ones."""

@@ -1,0 +1,71 @@
+"""Chat streams below the socket: numbering, holding frames until a follower starts, catching up
+from the buffer or from the tables, and a follower that let too many frames pile up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from allin.chat.frames import Ack, ServerFrame
+from allin.chat.streams import Follower, Streams
+from allin.services import Services
+
+
+@dataclass
+class Collected:
+    frames: list[ServerFrame] = field(default_factory=list)
+
+    async def send(self, frame: ServerFrame) -> None:
+        self.frames.append(frame)
+
+    @property
+    def contents(self) -> list[str]:
+        return [frame.turn.content for frame in self.frames if isinstance(frame, Ack)]
+
+
+async def announce(services: Services, streams: Streams, user_id: str, texts: list[str]) -> None:
+    async with streams.using(user_id, "c") as stream:
+        for n, text in enumerate(texts):
+            turn, _ = await services.chats.append_user_turn(user_id, "c", f"{text}-{n}", text)
+            await stream.publish(Ack(turn=turn), turn_id=turn.id)
+
+
+async def test_a_follower_gets_frames_once_in_order_after_it_starts(
+    services: Services, user_id: str
+) -> None:
+    streams = Streams(services.streams.log, relay=False, buffer_frames=100)
+    await announce(services, streams, user_id, ["before"])
+    sink = Collected()
+    follower = Follower(sink)
+    async with streams.following(user_id, "c", follower) as stream:
+        await announce(services, streams, user_id, ["one", "two"])
+        assert sink.frames == []  # held until the client says where it is
+        await stream.resume(follower, last_seq=0)
+        await announce(services, streams, user_id, ["three"])
+    assert sink.contents == ["before", "one", "two", "three"]
+    numbers = [frame.seq for frame in sink.frames]
+    assert numbers == sorted(set(numbers))
+
+
+async def test_resume_past_the_buffer_reads_the_tables(services: Services, user_id: str) -> None:
+    streams = Streams(services.streams.log, relay=False, buffer_frames=2)
+    sink = Collected()
+    follower = Follower(sink)
+    async with streams.following(user_id, "c", follower) as stream:
+        await announce(services, streams, user_id, ["a", "b", "c", "d"])
+        await stream.resume(follower, last_seq=0)
+    assert sink.contents == ["a", "b", "c", "d"]
+
+
+async def test_a_follower_that_lets_frames_pile_up_catches_up_from_the_tables(
+    services: Services, user_id: str
+) -> None:
+    streams = Streams(services.streams.log, relay=False, buffer_frames=2)
+    sink = Collected()
+    follower = Follower(sink, held_limit=2)
+    async with streams.following(user_id, "c", follower) as stream:
+        await announce(services, streams, user_id, ["a", "b", "c", "d", "e"])
+        assert follower.dropped_after is not None
+        # It asks for nothing in particular: live frames from when it connected, none lost.
+        await stream.start(follower)
+        await announce(services, streams, user_id, ["f"])
+    assert sink.contents == ["a", "b", "c", "d", "e", "f"]
