@@ -1,0 +1,246 @@
+"""The browser client survives a dropped connection: it shows that it is reconnecting, resumes the
+answer being written without repeating or losing text, sends what was typed offline once, and can
+stop an answer. The page reaches the app through a proxy that the tests cut (Chromium's offline
+mode leaves open WebSockets alone)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+
+from allin.app import create_app
+from tests.conftest import make_settings
+from tests.support.proxy import CuttableProxy, cuttable_proxy
+from tests.support.servers import serve_in_thread
+from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, bubbles, sign_up
+
+# Answers take a couple of seconds: long enough to cut the connection mid-answer.
+TOKEN_DELAY_MS = 25
+QUESTION = "Who are you?"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def context(browser: Browser) -> Iterator[BrowserContext]:
+    context = browser.new_context()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+@pytest.fixture
+def proxy(slow_server: str) -> Iterator[CuttableProxy]:
+    with cuttable_proxy(slow_server) as proxy:
+        yield proxy
+
+
+def slow_app(database_url: str, tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> Any:
+    return create_app(
+        make_settings(
+            database_url=database_url,
+            data_dir=tmp_path_factory.mktemp("slow-ui"),
+            offline_token_delay_ms=TOKEN_DELAY_MS,
+            **overrides,
+        )
+    )
+
+
+@pytest.fixture(scope="module")
+def slow_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve_in_thread(slow_app(database_url, tmp_path_factory)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def forgetful_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Keeps only a few frames per chat, so a resume after a short drop is caught up from the
+    database: one token frame with the whole partial answer, overlapping what the page has."""
+    app = slow_app(database_url, tmp_path_factory, resume_buffer_frames=4)
+    with serve_in_thread(app) as url:
+        yield url
+
+
+class SentFrames:
+    """The frames the page sends, socket by socket."""
+
+    def __init__(self, page: Page) -> None:
+        self.sockets: list[list[dict[str, Any]]] = []
+        page.on("websocket", self._opened)
+
+    def _opened(self, socket: Any) -> None:
+        frames: list[dict[str, Any]] = []
+        self.sockets.append(frames)
+        socket.on("framesent", lambda payload: frames.append(json.loads(payload)))
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [f for frames in self.sockets for f in frames if f["type"] == "message"]
+
+
+def record_answer_texts(page: Page) -> None:
+    """Keep every text the answers show, to check later that none repeated anything."""
+    page.evaluate(
+        """() => {
+        window.answerTexts = [];
+        const record = () => {
+          for (const bubble of document.querySelectorAll(".msg.assistant .bubble")) {
+            window.answerTexts.push(bubble.textContent);
+          }
+        };
+        new MutationObserver(record).observe(document.getElementById("messages"),
+          { childList: true, subtree: true, characterData: true });
+      }"""
+    )
+
+
+def plain(text: str) -> str:
+    """Text without Markdown's emphasis marks and with spaces collapsed, to compare what the page
+    shows with the stored Markdown."""
+    return " ".join(re.sub(r"[*_`]", "", text).split())
+
+
+def stored_turns(page: Page, base_url: str) -> list[dict[str, Any]]:
+    session = page.evaluate("JSON.parse(localStorage.getItem('allin.session'))")
+    chat_id = page.evaluate("location.hash.slice(4)")
+    response = httpx.get(
+        f"{base_url}/api/v1/chat/history/{session['userId']}/{chat_id}",
+        headers={"Authorization": f"Bearer {session['token']}"},
+    )
+    assert response.status_code == 200, response.text
+    return list(response.json()["turns"])
+
+
+def wait_until_streaming(page: Page, text: str) -> None:
+    expect(page.locator(".msg.assistant.streaming .bubble")).to_contain_text(text)
+
+
+def assert_answer_shown_once(page: Page, stored: dict[str, Any]) -> None:
+    answers = bubbles(page, "assistant")
+    expect(answers).to_have_count(1)
+    assert plain(answers.first.text_content() or "") == plain(stored["content"])
+    # While it streamed, before and after the drop, the answer only ever grew.
+    final = plain(stored["content"])
+    for shown in page.evaluate("window.answerTexts"):
+        assert final.startswith(plain(shown)), shown
+
+
+@pytest.mark.parametrize("server", ["slow_server", "forgetful_server"])
+def test_connection_cut_mid_answer_resumes_without_repeating_text(
+    page: Page, server: str, request: pytest.FixtureRequest
+) -> None:
+    base_url = request.getfixturevalue(server)
+    with cuttable_proxy(base_url) as proxy:
+        check_resume_mid_answer(page, proxy, base_url)
+
+
+def check_resume_mid_answer(page: Page, proxy: CuttableProxy, base_url: str) -> None:
+    sent = SentFrames(page)
+    sign_up(page, proxy.url)
+    record_answer_texts(page)
+    page.get_by_test_id("composer").fill(QUESTION)
+    page.get_by_test_id("composer").press("Enter")
+    wait_until_streaming(page, "Team 8")
+
+    proxy.cut()
+    status = page.get_by_test_id("conn-state")
+    expect(status).to_have_text("reconnecting…")
+    expect(page.get_by_role("status").filter(has_text="reconnecting…")).to_be_visible()
+    page.wait_for_timeout(600)  # the answer goes on being written meanwhile
+    proxy.restore()
+
+    expect(status).to_have_text("connected", timeout=15_000)
+    answer = page.get_by_test_id("message-assistant")
+    expect(answer).not_to_have_class(re.compile("streaming"), timeout=15_000)
+    turns = stored_turns(page, base_url)
+    assert [t["role"] for t in turns] == ["user", "assistant"]
+    assert "status" not in turns[1]["metadata"]
+    assert_answer_shown_once(page, turns[1])
+    expect(bubbles(page, "user")).to_have_text([QUESTION])
+
+    # Every connection began by saying where the page was; the second one, mid-answer.
+    assert len(sent.sockets) >= 2
+    assert all(frames[0]["type"] == "resume" for frames in sent.sockets if frames)
+    assert sent.sockets[0][0]["last_seq"] == 0
+    assert sent.sockets[-1][0]["last_seq"] > 1
+    assert [m["content"] for m in sent.messages()] == [QUESTION]
+
+
+def test_message_typed_offline_is_sent_once_on_reconnect(
+    page: Page, proxy: CuttableProxy, slow_server: str
+) -> None:
+    sent = SentFrames(page)
+    sign_up(page, proxy.url)
+    proxy.cut()
+    expect(page.get_by_test_id("conn-state")).to_have_text("reconnecting…")
+    page.get_by_test_id("composer").fill(QUESTION)
+    page.get_by_test_id("composer").press("Enter")
+    pending = page.get_by_test_id("message-user")
+    expect(pending).to_have_count(1)
+    expect(pending).to_contain_text("sending…")
+    page.wait_for_timeout(300)
+    proxy.restore()
+
+    expect(page.get_by_test_id("conn-state")).to_have_text("connected", timeout=15_000)
+    answer = page.get_by_test_id("message-assistant")
+    expect(answer).to_have_count(1)
+    expect(answer).not_to_have_class(re.compile("streaming"), timeout=15_000)
+    expect(pending).not_to_contain_text("sending…")
+    turns = stored_turns(page, slow_server)
+    assert [(t["role"], t["content"]) for t in turns][:1] == [("user", QUESTION)]
+    assert len(turns) == 2
+    messages = sent.messages()
+    assert len(messages) == 1
+    # Sent on the new connection, after its resume frame.
+    last = sent.sockets[-1]
+    assert [f["type"] for f in last[:2]] == ["resume", "message"]
+
+    # Reloading shows the same chat: nothing was stored twice.
+    page.reload()
+    expect(bubbles(page, "user")).to_have_text([QUESTION])
+    expect(page.get_by_test_id("message-assistant")).to_have_count(1)
+
+
+def test_stop_keeps_what_was_written_and_retry_asks_again(page: Page, slow_server: str) -> None:
+    sign_up(page, slow_server)
+    stop = page.get_by_test_id("stop")
+    expect(stop).to_be_hidden()
+    page.get_by_test_id("composer").fill(QUESTION)
+    page.get_by_test_id("composer").press("Enter")
+    wait_until_streaming(page, "Team 8")
+    stop.click()
+
+    answer = page.get_by_test_id("message-assistant")
+    expect(answer.get_by_test_id("answer-status")).to_contain_text("Stopped")
+    expect(answer).not_to_have_class(re.compile("streaming"))
+    expect(stop).to_be_hidden()
+    turns = stored_turns(page, slow_server)
+    assert turns[1]["metadata"]["status"] == "cancelled"
+    shown = plain(bubbles(page, "assistant").first.text_content() or "")
+    assert shown == plain(turns[1]["content"]) and "Team 8" in shown
+    assert "Offline mode" not in shown  # stopped before the end
+
+    # The label survives a reload, and Retry asks the same question again.
+    page.reload()
+    expect(answer.get_by_test_id("answer-status")).to_contain_text("Stopped")
+    answer.get_by_test_id("retry-answer").click()
+    expect(bubbles(page, "user")).to_have_text([QUESTION, QUESTION])
+    expect(answer).to_have_count(2)
+    expect(answer.last).not_to_have_class(re.compile("streaming"), timeout=15_000)
+    expect(answer.last.get_by_test_id("answer-status")).to_have_count(0)
+    expect(answer.last).to_contain_text("Offline mode")
