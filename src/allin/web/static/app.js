@@ -8,6 +8,8 @@ const $ = (id) => document.getElementById(id);
 const SESSION_KEY = "allin.session";
 const RECONNECT_BASE_MS = 250;
 const MAX_RECONNECT_DELAY_MS = 10_000;
+// A connection that stayed open this long was a success: the next drop starts the backoff again.
+const STABLE_CONNECTION_MS = 2_000;
 const RATE_LIMIT_RETRY_MS = 10_000;
 const HISTORY_PAGE = 50;
 
@@ -25,6 +27,7 @@ const state = {
   lastSeq: 0, // the highest chat frame seq applied in this chat: a reconnect resumes after it
   awaiting: new Set(), // this client's questions (turn ids) whose answer has not come yet
   cancelling: false,
+  rateLimitTimer: null,
   bubbles: new Map(), // client message id -> the user's message element
   streams: new Map(), // assistant turn id -> {element, text}
 };
@@ -205,6 +208,7 @@ function route() {
 async function openChat(chatId) {
   if (!state.session) return;
   closeSocket(); // the previous chat's frames must not reach this one while its history loads
+  state.retries = 0;
   state.chatId = chatId;
   state.nextBefore = null;
   state.streams.clear();
@@ -242,7 +246,7 @@ async function loadHistory(before = null) {
     throw error;
   }
   if (chatId !== state.chatId) return;
-  for (const turn of page.turns) state.lastSeq = Math.max(state.lastSeq, turn.seq || 0);
+  if (!before) state.lastSeq = resumePoint(page.turns);
   const container = $("messages");
   const anchor = before ? container.querySelector(".msg") : null;
   const previousHeight = container.scrollHeight;
@@ -256,6 +260,16 @@ async function loadHistory(before = null) {
   $("empty").hidden = container.querySelector(".msg") !== null;
   if (before) container.scrollTop += container.scrollHeight - previousHeight;
   else scrollToEnd(true);
+}
+
+function resumePoint(turns) {
+  // The newest seq the history covers; but an answer still being written is not in it, and its
+  // tokens may come before a later question's ack (another tab): resume from its question then.
+  const answered = new Set(turns.filter((turn) => turn.role === "assistant").map((turn) => turn.reply_to));
+  const seqs = turns.map((turn) => turn.seq || 0);
+  const unanswered = turns.filter((turn) => turn.role === "user" && turn.seq && !answered.has(turn.id));
+  if (unanswered.length > 0) return Math.min(...unanswered.map((turn) => turn.seq));
+  return Math.max(0, ...seqs);
 }
 
 async function renameChat() {
@@ -399,6 +413,7 @@ function send(content) {
   const element = messageElement("user");
   element.dataset.content = content;
   element.dataset.clientId = id;
+  element.classList.add("pending");
   fill(element, "user", content);
   element.querySelector(".meta").textContent = "sending…";
   appendMessage(element);
@@ -489,6 +504,7 @@ function handleFrame(frame) {
       state.outbox.delete(turn.client_msg_id);
       if (element) {
         element.dataset.turnId = String(turn.id);
+        element.classList.remove("pending");
         element.querySelector(".meta").textContent = timeOf(turn.created_at);
       } else {
         appendMessage(renderTurn(turn)); // sent from another tab, or before this page loaded
@@ -557,9 +573,10 @@ function handleFrame(frame) {
         endAwaiting(frame.reply_to);
         showStop();
       }
-      if (frame.code === "rate_limited") {
+      if (frame.code === "rate_limited" && !state.rateLimitTimer) {
         // The refusal does not say which message it was: send the unacknowledged ones again later.
-        setTimeout(() => {
+        state.rateLimitTimer = setTimeout(() => {
+          state.rateLimitTimer = null;
           state.sent.clear();
           flushOutbox();
         }, RATE_LIMIT_RETRY_MS);
@@ -692,8 +709,9 @@ function connect() {
   const socket = new WebSocket(url, ["bearer", state.session.token]);
   state.socket = socket;
   setConnection(state.retries ? "reconnecting" : "connecting");
+  let openedAt = null;
   socket.addEventListener("open", () => {
-    state.retries = 0;
+    openedAt = Date.now();
     setConnection("connected");
     // The first frame says what this client has: the server sends exactly the frames after it.
     socket.send(JSON.stringify({ type: "resume", last_seq: state.lastSeq }));
@@ -704,6 +722,9 @@ function connect() {
   });
   socket.addEventListener("close", (event) => {
     if (socket !== state.socket) return; // replaced on purpose
+    // Reset the backoff only after a connection that lasted: one closed as soon as it opened
+    // (a server failing on every connection) must not be retried in a tight loop.
+    if (openedAt !== null && Date.now() - openedAt >= STABLE_CONNECTION_MS) state.retries = 0;
     if (event.code === 4401 || event.code === 4403) {
       endSession("Your session has ended. Please log in again.");
       return;
