@@ -17,7 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from allin.app import create_app
 from tests.conftest import make_settings
 from tests.support.proxy import CuttableProxy, cuttable_proxy
-from tests.support.servers import serve_in_thread
+from tests.support.servers import free_port, serve_in_thread
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, bubbles, sign_up
 
 # Answers take a couple of seconds: long enough to cut the connection mid-answer.
@@ -78,16 +78,20 @@ def forgetful_server(database_url: str, tmp_path_factory: pytest.TempPathFactory
 
 
 class SentFrames:
-    """The frames the page sends, socket by socket."""
+    """The frames the page sends (and receives), socket by socket."""
 
     def __init__(self, page: Page) -> None:
         self.sockets: list[list[dict[str, Any]]] = []
+        self.received: list[list[dict[str, Any]]] = []
         page.on("websocket", self._opened)
 
     def _opened(self, socket: Any) -> None:
         frames: list[dict[str, Any]] = []
+        received: list[dict[str, Any]] = []
         self.sockets.append(frames)
+        self.received.append(received)
         socket.on("framesent", lambda payload: frames.append(json.loads(payload)))
+        socket.on("framereceived", lambda payload: received.append(json.loads(payload)))
 
     def messages(self) -> list[dict[str, Any]]:
         return [f for frames in self.sockets for f in frames if f["type"] == "message"]
@@ -146,10 +150,15 @@ def test_connection_cut_mid_answer_resumes_without_repeating_text(
 ) -> None:
     base_url = request.getfixturevalue(server)
     with cuttable_proxy(base_url) as proxy:
-        check_resume_mid_answer(page, proxy, base_url)
+        sent = check_resume_mid_answer(page, proxy, base_url)
+    # The catch-up came as the server's kind says: the missed tokens one by one from its buffer,
+    # or, from the database, the whole partial answer at offset 0, overlapping what the page had.
+    tokens = [f for f in sent.received[-1] if f["type"] == "token"]
+    from_database = any(t["offset"] == 0 for t in tokens)
+    assert from_database == (server == "forgetful_server"), tokens[:3]
 
 
-def check_resume_mid_answer(page: Page, proxy: CuttableProxy, base_url: str) -> None:
+def check_resume_mid_answer(page: Page, proxy: CuttableProxy, base_url: str) -> SentFrames:
     sent = SentFrames(page)
     sign_up(page, proxy.url)
     record_answer_texts(page)
@@ -179,6 +188,7 @@ def check_resume_mid_answer(page: Page, proxy: CuttableProxy, base_url: str) -> 
     assert sent.sockets[0][0]["last_seq"] == 0
     assert sent.sockets[-1][0]["last_seq"] > 1
     assert [m["content"] for m in sent.messages()] == [QUESTION]
+    return sent
 
 
 def test_message_typed_offline_is_sent_once_on_reconnect(
@@ -244,3 +254,70 @@ def test_stop_keeps_what_was_written_and_retry_asks_again(page: Page, slow_serve
     expect(answer.last).not_to_have_class(re.compile("streaming"), timeout=15_000)
     expect(answer.last.get_by_test_id("answer-status")).to_have_count(0)
     expect(answer.last).to_contain_text("Offline mode")
+
+
+def test_other_tabs_follow_the_chat_and_catch_up_mid_answer(
+    context: BrowserContext, page: Page, slow_server: str
+) -> None:
+    sign_up(page, slow_server)
+    chat_url = page.url
+    watcher = context.new_page()  # the same account (same storage), the same chat
+    watcher.goto(chat_url)
+    expect(watcher.get_by_test_id("conn-state")).to_have_text("connected")
+
+    page.get_by_test_id("composer").fill(QUESTION)
+    page.get_by_test_id("composer").press("Enter")
+    # The other tab shows the question it did not send, and the answer as it is written.
+    expect(bubbles(watcher, "user")).to_have_text([QUESTION])
+    wait_until_streaming(watcher, "Team 8")
+
+    # A tab opened mid-answer gets the part already written, then the rest.
+    late = context.new_page()
+    late.goto(chat_url)
+    record_answer_texts(late)
+    wait_until_streaming(late, "Team 8")
+    for tab in (page, watcher, late):
+        expect(tab.get_by_test_id("message-assistant")).not_to_have_class(
+            re.compile("streaming"), timeout=15_000
+        )
+    turns = stored_turns(page, slow_server)
+    for tab in (page, watcher):
+        expect(bubbles(tab, "user")).to_have_text([QUESTION])
+        expect(bubbles(tab, "assistant")).to_have_count(1)
+        shown = bubbles(tab, "assistant").first.text_content() or ""
+        assert plain(shown) == plain(turns[1]["content"])
+    expect(bubbles(late, "user")).to_have_text([QUESTION])
+    assert_answer_shown_once(late, turns[1])
+
+
+def test_answer_cut_by_a_server_restart_shows_interrupted_and_retry(
+    page: Page,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Shutdown waits this little for answers being written, then stores them as interrupted.
+    monkeypatch.setattr("allin.services._DRAIN_TIMEOUT_S", 0.05)
+    port = free_port()
+    with serve_in_thread(slow_app(database_url, tmp_path_factory), port=port) as url:
+        sign_up(page, url)
+        page.get_by_test_id("composer").fill(QUESTION)
+        page.get_by_test_id("composer").press("Enter")
+        wait_until_streaming(page, "Team 8")
+    expect(page.get_by_test_id("conn-state")).to_have_text("reconnecting…")
+
+    with serve_in_thread(slow_app(database_url, tmp_path_factory), port=port):
+        expect(page.get_by_test_id("conn-state")).to_have_text("connected", timeout=15_000)
+        answer = page.get_by_test_id("message-assistant")
+        expect(answer.get_by_test_id("answer-status")).to_contain_text("Interrupted")
+        expect(answer).not_to_have_class(re.compile("streaming"))
+        turns = stored_turns(page, url)
+        assert turns[1]["metadata"]["status"] == "interrupted"
+        shown = bubbles(page, "assistant").first.text_content() or ""
+        assert plain(shown) == plain(turns[1]["content"]) and "Team 8" in shown
+
+        answer.get_by_test_id("retry-answer").click()
+        expect(bubbles(page, "user")).to_have_text([QUESTION, QUESTION])
+        expect(answer).to_have_count(2)
+        expect(answer.last).not_to_have_class(re.compile("streaming"), timeout=15_000)
+        expect(answer.last).to_contain_text("Offline mode")
