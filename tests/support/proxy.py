@@ -24,6 +24,7 @@ class CuttableProxy:
         self._lock = threading.Lock()
         self._open: set[socket.socket] = set()
         self._down = False
+        self._muted = False
         self._closed = False
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -42,6 +43,13 @@ class CuttableProxy:
     def restore(self) -> None:
         with self._lock:
             self._down = False
+            self._muted = False
+
+    def mute(self) -> None:
+        """Keep carrying what clients send, but drop what the server sends them (until `restore`):
+        the server gets a message whose acknowledgement never arrives."""
+        with self._lock:
+            self._muted = True
 
     def close(self) -> None:
         self._closed = True
@@ -66,13 +74,16 @@ class CuttableProxy:
                 continue
             with self._lock:
                 self._open.update((client, upstream))
-            for source, target in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+            for source, target, replies in ((client, upstream, False), (upstream, client, True)):
+                threading.Thread(
+                    target=self._pump, args=(source, target, replies), daemon=True
+                ).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket, replies: bool) -> None:
         try:
             while data := source.recv(_CHUNK):
-                target.sendall(data)
+                if not (replies and self._muted):
+                    target.sendall(data)
         except OSError:
             pass
         finally:

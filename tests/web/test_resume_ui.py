@@ -226,6 +226,38 @@ def test_message_typed_offline_is_sent_once_on_reconnect(
     expect(page.get_by_test_id("message-assistant")).to_have_count(1)
 
 
+def test_message_sent_just_before_a_drop_is_not_stored_twice(
+    page: Page, proxy: CuttableProxy, slow_server: str
+) -> None:
+    sent = SentFrames(page)
+    sign_up(page, proxy.url)
+    proxy.mute()  # the message reaches the server; its ack and answer do not reach the page
+    page.get_by_test_id("composer").fill(QUESTION)
+    page.get_by_test_id("composer").press("Enter")
+    expect(page.get_by_test_id("message-user")).to_contain_text("sending…")
+    for _ in range(100):
+        if stored_turns(page, slow_server):
+            break
+        page.wait_for_timeout(50)
+    proxy.cut()
+    expect(page.get_by_test_id("conn-state")).to_have_text("reconnecting…")
+    proxy.restore()
+
+    expect(page.get_by_test_id("conn-state")).to_have_text("connected", timeout=15_000)
+    answer = page.get_by_test_id("message-assistant")
+    expect(answer).not_to_have_class(re.compile("streaming"), timeout=15_000)
+    # Sent on both connections, with one id; stored and answered once.
+    ids = [m["id"] for m in sent.messages()]
+    assert len(ids) == 2 and len(set(ids)) == 1
+    turns = stored_turns(page, slow_server)
+    assert [t["role"] for t in turns] == ["user", "assistant"]
+    expect(bubbles(page, "user")).to_have_text([QUESTION])
+    expect(answer).to_have_count(1)
+    assert plain(bubbles(page, "assistant").first.text_content() or "") == plain(
+        turns[1]["content"]
+    )
+
+
 def test_stop_keeps_what_was_written_and_retry_asks_again(page: Page, slow_server: str) -> None:
     sign_up(page, slow_server)
     stop = page.get_by_test_id("stop")
