@@ -57,6 +57,7 @@ def slow_app(database_url: str, tmp_path_factory: pytest.TempPathFactory, **over
             database_url=database_url,
             data_dir=tmp_path_factory.mktemp("slow-ui"),
             offline_token_delay_ms=TOKEN_DELAY_MS,
+            memory=False,  # not what these tests are about, and slow to start
             **overrides,
         )
     )
@@ -353,3 +354,21 @@ def test_answer_cut_by_a_server_restart_shows_interrupted_and_retry(
         expect(answer).to_have_count(2)
         expect(answer.last).not_to_have_class(re.compile("streaming"), timeout=15_000)
         expect(answer.last).to_contain_text("Offline mode")
+
+
+def test_switching_chats_mid_answer_and_back_shows_it_once(page: Page, slow_server: str) -> None:
+    sign_up(page, slow_server)
+    page.get_by_test_id("composer").fill(QUESTION)
+    page.get_by_test_id("composer").press("Enter")
+    wait_until_streaming(page, "Team 8")
+    page.get_by_test_id("new-chat").click()
+    expect(page.get_by_test_id("message-user")).to_have_count(0)
+    expect(page.get_by_test_id("conn-state")).to_have_text("connected")
+    expect(page.get_by_test_id("stop")).to_be_hidden()  # nothing is being written in this chat
+
+    page.get_by_test_id("chat-item").first.click()
+    record_answer_texts(page)
+    answer = page.get_by_test_id("message-assistant")
+    expect(answer).not_to_have_class(re.compile("streaming"), timeout=15_000)
+    expect(bubbles(page, "user")).to_have_text([QUESTION])
+    assert_answer_shown_once(page, stored_turns(page, slow_server)[1])

@@ -513,6 +513,7 @@ function handleFrame(frame) {
         state.awaiting.add(turn.id);
       }
       showStop();
+      if (!currentChat()) refreshChats().catch(() => {}); // a new chat: list it now, not after the answer
       break;
     }
     case "token": {
