@@ -265,11 +265,11 @@ async function loadHistory(before = null) {
 function resumePoint(turns) {
   // The newest seq the history covers; but an answer still being written is not in it, and its
   // tokens may come before a later question's ack (another tab): resume from its question then.
-  const answered = new Set(turns.filter((turn) => turn.role === "assistant").map((turn) => turn.reply_to));
-  const seqs = turns.map((turn) => turn.seq || 0);
-  const unanswered = turns.filter((turn) => turn.role === "user" && turn.seq && !answered.has(turn.id));
+  // Only questions after the newest answer can still be answered (a chat answers in order).
+  const newestAnswer = turns.findLastIndex((turn) => turn.role === "assistant");
+  const unanswered = turns.slice(newestAnswer + 1).filter((turn) => turn.role === "user" && turn.seq);
   if (unanswered.length > 0) return Math.min(...unanswered.map((turn) => turn.seq));
-  return Math.max(0, ...seqs);
+  return Math.max(0, ...turns.map((turn) => turn.seq || 0));
 }
 
 async function renameChat() {
