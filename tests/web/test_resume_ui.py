@@ -78,7 +78,7 @@ def forgetful_server(database_url: str, tmp_path_factory: pytest.TempPathFactory
         yield url
 
 
-class SentFrames:
+class SocketFrames:
     """The frames the page sends (and receives), socket by socket."""
 
     def __init__(self, page: Page) -> None:
@@ -120,13 +120,16 @@ def plain(text: str) -> str:
     return " ".join(re.sub(r"[*_`]", "", text).split())
 
 
-def stored_turns(page: Page, base_url: str) -> list[dict[str, Any]]:
+def stored_turns(page: Page, base_url: str, *, missing_ok: bool = False) -> list[dict[str, Any]]:
+    """The page's chat as the server stored it (REST history)."""
     session = page.evaluate("JSON.parse(localStorage.getItem('allin.session'))")
     chat_id = page.evaluate("location.hash.slice(4)")
     response = httpx.get(
         f"{base_url}/api/v1/chat/history/{session['userId']}/{chat_id}",
         headers={"Authorization": f"Bearer {session['token']}"},
     )
+    if missing_ok and response.status_code == 404:
+        return []  # the chat is created with its first message
     assert response.status_code == 200, response.text
     return list(response.json()["turns"])
 
@@ -159,8 +162,8 @@ def test_connection_cut_mid_answer_resumes_without_repeating_text(
     assert from_database == (server == "forgetful_server"), tokens[:3]
 
 
-def check_resume_mid_answer(page: Page, proxy: CuttableProxy, base_url: str) -> SentFrames:
-    sent = SentFrames(page)
+def check_resume_mid_answer(page: Page, proxy: CuttableProxy, base_url: str) -> SocketFrames:
+    sent = SocketFrames(page)
     sign_up(page, proxy.url)
     record_answer_texts(page)
     page.get_by_test_id("composer").fill(QUESTION)
@@ -195,7 +198,7 @@ def check_resume_mid_answer(page: Page, proxy: CuttableProxy, base_url: str) -> 
 def test_message_typed_offline_is_sent_once_on_reconnect(
     page: Page, proxy: CuttableProxy, slow_server: str
 ) -> None:
-    sent = SentFrames(page)
+    sent = SocketFrames(page)
     sign_up(page, proxy.url)
     proxy.cut()
     expect(page.get_by_test_id("conn-state")).to_have_text("reconnecting…")
@@ -230,16 +233,18 @@ def test_message_typed_offline_is_sent_once_on_reconnect(
 def test_message_sent_just_before_a_drop_is_not_stored_twice(
     page: Page, proxy: CuttableProxy, slow_server: str
 ) -> None:
-    sent = SentFrames(page)
+    sent = SocketFrames(page)
     sign_up(page, proxy.url)
     proxy.mute()  # the message reaches the server; its ack and answer do not reach the page
     page.get_by_test_id("composer").fill(QUESTION)
     page.get_by_test_id("composer").press("Enter")
     expect(page.get_by_test_id("message-user")).to_contain_text("sending…")
     for _ in range(100):
-        if stored_turns(page, slow_server):
+        if stored_turns(page, slow_server, missing_ok=True):
             break
         page.wait_for_timeout(50)
+    else:
+        pytest.fail("the message never reached the server")
     proxy.cut()
     expect(page.get_by_test_id("conn-state")).to_have_text("reconnecting…")
     proxy.restore()
