@@ -6,7 +6,11 @@ import { linkCitations, setupDocuments } from "/static/documents.js";
 
 const $ = (id) => document.getElementById(id);
 const SESSION_KEY = "allin.session";
-const MAX_RECONNECT_DELAY_MS = 30_000;
+const RECONNECT_BASE_MS = 250;
+const MAX_RECONNECT_DELAY_MS = 10_000;
+// A connection that stayed open this long was a success: the next drop starts the backoff again.
+const STABLE_CONNECTION_MS = 2_000;
+const RATE_LIMIT_RETRY_MS = 10_000;
 const HISTORY_PAGE = 50;
 
 const state = {
@@ -19,6 +23,11 @@ const state = {
   retries: 0,
   nextBefore: null,
   outbox: new Map(), // client message id -> content, until the server acknowledges it
+  sent: new Set(), // client message ids sent on the current socket
+  lastSeq: 0, // the highest chat frame seq applied in this chat: a reconnect resumes after it
+  awaiting: new Set(), // this client's questions (turn ids) whose answer has not come yet
+  cancelling: false,
+  rateLimitTimer: null,
   bubbles: new Map(), // client message id -> the user's message element
   streams: new Map(), // assistant turn id -> {element, text}
 };
@@ -198,18 +207,29 @@ function route() {
 
 async function openChat(chatId) {
   if (!state.session) return;
+  closeSocket(); // the previous chat's frames must not reach this one while its history loads
+  state.retries = 0;
   state.chatId = chatId;
   state.nextBefore = null;
   state.streams.clear();
   state.bubbles.clear();
   state.outbox.clear();
+  state.lastSeq = 0;
+  state.awaiting.clear();
+  state.cancelling = false;
+  showStop();
   markCurrentChat();
   showTitle();
   $("messages").querySelectorAll(".msg").forEach((element) => element.remove());
   $("empty").hidden = false;
   $("load-earlier").hidden = true;
   document.querySelector(".sidebar").classList.remove("open");
-  await loadHistory();
+  try {
+    await loadHistory();
+  } catch {
+    // Offline: connect anyway; the resume replays the chat's turns from the start.
+  }
+  if (chatId !== state.chatId) return;
   connect();
   $("composer-input").focus();
 }
@@ -226,6 +246,7 @@ async function loadHistory(before = null) {
     throw error;
   }
   if (chatId !== state.chatId) return;
+  if (!before) state.lastSeq = resumePoint(page.turns);
   const container = $("messages");
   const anchor = before ? container.querySelector(".msg") : null;
   const previousHeight = container.scrollHeight;
@@ -239,6 +260,16 @@ async function loadHistory(before = null) {
   $("empty").hidden = container.querySelector(".msg") !== null;
   if (before) container.scrollTop += container.scrollHeight - previousHeight;
   else scrollToEnd(true);
+}
+
+function resumePoint(turns) {
+  // The newest seq the history covers; but an answer still being written is not in it, and its
+  // tokens may come before a later question's ack (another tab): resume from its question then.
+  // Only questions after the newest answer can still be answered (a chat answers in order).
+  const newestAnswer = turns.findLastIndex((turn) => turn.role === "assistant");
+  const unanswered = turns.slice(newestAnswer + 1).filter((turn) => turn.role === "user" && turn.seq);
+  if (unanswered.length > 0) return Math.min(...unanswered.map((turn) => turn.seq));
+  return Math.max(0, ...turns.map((turn) => turn.seq || 0));
 }
 
 async function renameChat() {
@@ -276,10 +307,37 @@ function messageElement(role) {
 function renderTurn(turn) {
   const element = messageElement(turn.role);
   element.dataset.turnId = String(turn.id);
+  if (turn.role === "user") element.dataset.content = turn.content;
+  else element.dataset.replyTo = String(turn.reply_to);
   fill(element, turn.role, turn.content);
   element.querySelector(".meta").textContent = timeOf(turn.created_at);
   linkCitations(element, turn.metadata?.citations);
+  showStatus(element, turn);
   return element;
+}
+
+function turnElement(role, turnId) {
+  return $("messages").querySelector(`.msg.${role}[data-turn-id="${turnId}"]`);
+}
+
+function showStatus(element, turn) {
+  // An answer stopped by the user, or cut short when its server went down: say so, and offer to
+  // ask the question again.
+  const status = turn.metadata?.status;
+  element.querySelector(".answer-status")?.remove();
+  if (status !== "cancelled" && status !== "interrupted") return;
+  element.classList.add(status);
+  if (!turn.content) element.querySelector(".bubble").textContent = "No answer was written.";
+  const note = document.createElement("p");
+  note.className = "answer-status";
+  note.dataset.testid = "answer-status";
+  note.textContent = status === "cancelled" ? "Stopped" : "Interrupted";
+  const question = turnElement("user", turn.reply_to);
+  if (question?.dataset.content) {
+    const content = question.dataset.content;
+    note.append(" ", button("Retry", "retry-answer", () => send(content)));
+  }
+  element.append(note);
 }
 
 function fill(element, role, text) {
@@ -338,6 +396,7 @@ function showError(message, replyTo, retryable) {
       retry.addEventListener("click", () => {
         note.remove();
         state.outbox.set(replyTo, owner.dataset.content);
+        state.sent.delete(replyTo);
         flushOutbox();
       });
       note.append(" ", retry);
@@ -353,6 +412,8 @@ function send(content) {
   const id = crypto.randomUUID();
   const element = messageElement("user");
   element.dataset.content = content;
+  element.dataset.clientId = id;
+  element.classList.add("pending");
   fill(element, "user", content);
   element.querySelector(".meta").textContent = "sending…";
   appendMessage(element);
@@ -366,7 +427,27 @@ function flushOutbox() {
   if (!socket || socket.readyState !== WebSocket.OPEN) return;
   // Ids make resending safe: the server stores and answers each message once.
   for (const [id, content] of state.outbox) {
+    if (state.sent.has(id)) continue;
+    state.sent.add(id);
     socket.send(JSON.stringify({ type: "message", id, content }));
+  }
+}
+
+function stop() {
+  const socket = state.socket;
+  if (!socket || socket.readyState !== WebSocket.OPEN) return;
+  state.cancelling = true;
+  $("stop").disabled = true;
+  socket.send(JSON.stringify({ type: "cancel" }));
+}
+
+function showStop() {
+  // Visible while an answer is being written in this chat (or awaited after this client's question).
+  const answering = state.streams.size > 0 || state.awaiting.size > 0;
+  $("stop").hidden = !answering;
+  if (!answering) {
+    state.cancelling = false;
+    $("stop").disabled = false;
   }
 }
 
@@ -376,6 +457,7 @@ function streamFor(frame) {
     const element = messageElement("assistant");
     element.classList.add("streaming");
     element.dataset.turnId = String(frame.turn_id);
+    element.dataset.replyTo = String(frame.reply_to);
     appendMessage(element);
     stream = { element, text: "", scheduled: false };
     state.streams.set(frame.turn_id, stream);
@@ -383,20 +465,65 @@ function streamFor(frame) {
   return stream;
 }
 
+function isFinal(turnId) {
+  const element = turnElement("assistant", turnId);
+  return element !== null && !element.classList.contains("streaming");
+}
+
+function receive(frame) {
+  if (typeof frame.seq === "number") {
+    if (frame.seq <= state.lastSeq) {
+      // Seen already, or a stored ack/done sent again for a retried message (they keep their old
+      // seq): those are applied once by turn id, anything else is dropped.
+      if (frame.type === "ack" || frame.type === "done") handleFrame(frame);
+      return;
+    }
+    state.lastSeq = frame.seq;
+  }
+  handleFrame(frame);
+}
+
+function endAwaiting(clientId) {
+  // A question failed: its answer will not come.
+  const owner = state.bubbles.get(clientId) || $("messages").querySelector(`.msg.user[data-client-id="${clientId}"]`);
+  const questionId = Number(owner?.dataset.turnId);
+  state.awaiting.delete(questionId);
+  for (const [turnId, stream] of state.streams) {
+    if (Number(stream.element.dataset.replyTo) !== questionId) continue;
+    stream.element.classList.remove("streaming");
+    state.streams.delete(turnId);
+  }
+}
+
 function handleFrame(frame) {
   switch (frame.type) {
     case "ack": {
-      const element = state.bubbles.get(frame.turn.client_msg_id);
-      state.outbox.delete(frame.turn.client_msg_id);
+      const turn = frame.turn;
+      const mine = state.bubbles.get(turn.client_msg_id);
+      const element = mine || turnElement("user", turn.id);
+      state.outbox.delete(turn.client_msg_id);
       if (element) {
-        element.dataset.turnId = String(frame.turn.id);
-        element.querySelector(".meta").textContent = timeOf(frame.turn.created_at);
+        element.dataset.turnId = String(turn.id);
+        element.classList.remove("pending");
+        element.querySelector(".meta").textContent = timeOf(turn.created_at);
+      } else {
+        appendMessage(renderTurn(turn)); // sent from another tab, or before this page loaded
       }
+      if (mine && !$("messages").querySelector(`.msg.assistant[data-reply-to="${turn.id}"]:not(.streaming)`)) {
+        state.awaiting.add(turn.id);
+      }
+      showStop();
+      if (!currentChat()) refreshChats().catch(() => {}); // a new chat: list it now, not after the answer
       break;
     }
     case "token": {
+      if (isFinal(frame.turn_id)) break; // the stored answer is shown already
       const stream = streamFor(frame);
-      stream.text += frame.text;
+      showStop();
+      // `offset` is where the text starts in the answer: text this client has is kept, and a
+      // catch-up with the whole partial answer (offset 0) replaces it instead of repeating it.
+      if (frame.offset + frame.text.length <= stream.text.length) break;
+      stream.text = stream.text.slice(0, frame.offset) + frame.text;
       if (!stream.scheduled) {
         stream.scheduled = true;
         requestAnimationFrame(() => {
@@ -411,23 +538,50 @@ function handleFrame(frame) {
     }
     case "done": {
       const turn = frame.turn;
+      state.awaiting.delete(turn.reply_to);
+      if (isFinal(turn.id)) {
+        showStop();
+        break; // a stored answer never changes: this one is shown already
+      }
       const existing = state.streams.get(turn.id)?.element
         || $("messages").querySelector(`.msg.assistant[data-turn-id="${turn.id}"]`);
       const element = existing || messageElement("assistant");
       element.classList.remove("streaming");
       element.dataset.turnId = String(turn.id);
+      element.dataset.replyTo = String(turn.reply_to);
       // The stored answer is authoritative: it replaces whatever was streamed.
       fill(element, "assistant", turn.content);
       element.querySelector(".meta").textContent = timeOf(turn.created_at);
       linkCitations(element, frame.citations);
+      showStatus(element, turn);
       if (!existing) appendMessage(element);
       state.streams.delete(turn.id);
+      $("stop").disabled = false;
+      showStop();
       scrollToEnd();
       refreshChats().catch(() => {});
       break;
     }
     case "error":
-      if (frame.reply_to) state.outbox.delete(frame.reply_to);
+      if (state.cancelling && frame.code === "not_found" && !frame.reply_to) {
+        // Nothing was being written any more: the answer had just ended.
+        state.awaiting.clear();
+        showStop();
+        break;
+      }
+      if (frame.reply_to) {
+        state.outbox.delete(frame.reply_to);
+        endAwaiting(frame.reply_to);
+        showStop();
+      }
+      if (frame.code === "rate_limited" && !state.rateLimitTimer) {
+        // The refusal does not say which message it was: send the unacknowledged ones again later.
+        state.rateLimitTimer = setTimeout(() => {
+          state.rateLimitTimer = null;
+          state.sent.clear();
+          flushOutbox();
+        }, RATE_LIMIT_RETRY_MS);
+      }
       showError(frame.message, frame.reply_to, frame.code === "unavailable");
       break;
     default:
@@ -549,27 +703,34 @@ function closeSocket() {
 function connect() {
   closeSocket();
   if (!state.session || !state.chatId) return;
+  state.sent.clear();
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const url = `${scheme}://${location.host}/ws/${state.session.userId}/${encodeURIComponent(state.chatId)}`;
   // Browsers cannot set headers on a WebSocket: the token travels as the second subprotocol.
   const socket = new WebSocket(url, ["bearer", state.session.token]);
   state.socket = socket;
   setConnection(state.retries ? "reconnecting" : "connecting");
+  let openedAt = null;
   socket.addEventListener("open", () => {
-    state.retries = 0;
+    openedAt = Date.now();
     setConnection("connected");
+    // The first frame says what this client has: the server sends exactly the frames after it.
+    socket.send(JSON.stringify({ type: "resume", last_seq: state.lastSeq }));
     flushOutbox();
   });
   socket.addEventListener("message", (event) => {
-    if (socket === state.socket) handleFrame(JSON.parse(event.data));
+    if (socket === state.socket) receive(JSON.parse(event.data));
   });
   socket.addEventListener("close", (event) => {
     if (socket !== state.socket) return; // replaced on purpose
-    if (event.code === 4401) {
+    // Reset the backoff only after a connection that lasted: one closed as soon as it opened
+    // (a server failing on every connection) must not be retried in a tight loop.
+    if (openedAt !== null && Date.now() - openedAt >= STABLE_CONNECTION_MS) state.retries = 0;
+    if (event.code === 4401 || event.code === 4403) {
       endSession("Your session has ended. Please log in again.");
       return;
     }
-    if (event.code === 4400 || event.code === 4403) {
+    if (event.code === 4400) {
       setConnection("offline");
       return;
     }
@@ -579,8 +740,9 @@ function connect() {
 
 function scheduleReconnect() {
   setConnection("reconnecting");
-  // Exponential backoff with jitter, so that many clients do not all come back at once.
-  const delay = Math.min(MAX_RECONNECT_DELAY_MS, 500 * 2 ** state.retries) * (0.5 + Math.random() / 2);
+  // Exponential backoff with full jitter, so that many clients dropped at once do not all come back
+  // at once (the server closes a client that reads too slowly with 1013: it comes back too).
+  const delay = Math.random() * Math.min(MAX_RECONNECT_DELAY_MS, RECONNECT_BASE_MS * 2 ** state.retries);
   state.retries += 1;
   clearTimeout(state.reconnectTimer);
   state.reconnectTimer = setTimeout(connect, delay);
@@ -599,6 +761,7 @@ function wire() {
   $("rename-chat").addEventListener("click", () => renameChat().catch((error) => showError(error.message)));
   $("delete-chat").addEventListener("click", () => deleteChat().catch((error) => showError(error.message)));
   $("load-earlier").addEventListener("click", () => loadHistory(state.nextBefore));
+  $("stop").addEventListener("click", stop);
   $("open-memories").addEventListener("click", openMemories);
   $("close-memories").addEventListener("click", () => $("memories").close());
   $("forget-all").addEventListener("click", forgetAll);
