@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from allin.chat.frames import Ack, ServerFrame
+from allin.chat.frames import Ack, ErrorOut, ServerFrame
+from allin.chat.interaction import InteractionManager
+from allin.chat.runs import Runs
 from allin.chat.streams import Follower, Streams
 from allin.services import Services
+from tests.chat.test_interaction import ScriptedModel
 
 
 @dataclass
@@ -42,7 +45,7 @@ async def test_a_follower_gets_frames_once_in_order_after_it_starts(
         await stream.resume(follower, last_seq=0)
         await announce(services, streams, user_id, ["three"])
     assert sink.contents == ["before", "one", "two", "three"]
-    numbers = [frame.seq for frame in sink.frames]
+    numbers = [frame.seq or 0 for frame in sink.frames]
     assert numbers == sorted(set(numbers))
 
 
@@ -69,3 +72,32 @@ async def test_a_follower_that_lets_frames_pile_up_catches_up_from_the_tables(
         await stream.start(follower)
         await announce(services, streams, user_id, ["f"])
     assert sink.contents == ["a", "b", "c", "d", "e", "f"]
+
+
+async def test_a_failed_turn_is_reported_to_a_client_that_resumes_later(
+    services: Services, user_id: str
+) -> None:
+    failing = ScriptedModel(["never"], fail_after=0)
+    manager = InteractionManager(
+        services.settings, services.chats, failing, Runs(), services.streams
+    )
+    live = Collected()
+    await manager.handle(user_id, "c", "m1", "q", live)
+    ack, error = live.frames
+    assert isinstance(ack, Ack) and isinstance(error, ErrorOut)
+    # Nobody follows the chat now: a resume reads the tables.
+    later = Collected()
+    follower = Follower(later)
+    async with services.streams.following(user_id, "c", follower) as stream:
+        await stream.resume(follower, last_seq=ack.seq or 0)
+    assert later.frames == [error]
+    # Sent again and answered, the question no longer reports its failure.
+    answering = InteractionManager(
+        services.settings, services.chats, ScriptedModel(["fine"]), Runs(), services.streams
+    )
+    await answering.handle(user_id, "c", "m1", "q", Collected())
+    again = Collected()
+    follower = Follower(again)
+    async with services.streams.following(user_id, "c", follower) as stream:
+        await stream.resume(follower, last_seq=ack.seq or 0)
+    assert [frame.type for frame in again.frames] == ["ack", "done"]

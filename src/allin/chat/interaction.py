@@ -130,15 +130,19 @@ class InteractionManager:
             try:
                 async with self._runs.one_at_a_time(question.chat_id):
                     try:
-                        return await self._generate(question, answer_id, stream)
+                        answer = await self._generate(question, answer_id, stream)
                     except Exception as exc:
                         error = as_allin_error(exc)
                         if isinstance(exc, AllinError):
                             logger.warning("turn %s failed: %s", question.id, error.message)
                         else:
                             logger.exception("turn %s failed", question.id)
-                        await stream.publish(ErrorOut.of(error, reply_to=question.client_msg_id))
+                        failure = ErrorOut.of(error, reply_to=question.client_msg_id)
+                        await stream.publish(failure, failed_turn=question.id)
                         return None
+                    if "failed" in question.metadata:
+                        await self._streams.log.forget_failure(question.id)
+                    return answer
             finally:
                 await _quietly(self._streams.log.end_run(question.id), "end run")
 

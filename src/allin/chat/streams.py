@@ -123,15 +123,25 @@ class ChatStream:
         self.users = 0
 
     async def publish(
-        self, frame: ServerFrame, *, turn_id: int | None = None, run: int | None = None
+        self,
+        frame: ServerFrame,
+        *,
+        turn_id: int | None = None,
+        run: int | None = None,
+        failed_turn: int | None = None,
     ) -> None:
         """Number `frame` and send it to every follower of the chat. `turn_id` is the turn it
-        announces; `run` the question whose answer a token extends (its text is kept)."""
+        announces; `run` the question whose answer a token extends (its text is kept);
+        `failed_turn` the question an error frame says could not be answered (it is kept on
+        the question, so a client that resumes later learns it too)."""
         text = frame.text if isinstance(frame, Token) else ""
         relay = _relay_payload(frame) if self._relay else None
+        failure = None
+        if failed_turn is not None and isinstance(frame, ErrorOut):
+            failure = (failed_turn, {"code": frame.code, "message": frame.message})
         async with self._publishing:
             seq = await self._log.publish(
-                *self.key, turn_id=turn_id, run=run, text=text, relay=relay
+                *self.key, turn_id=turn_id, run=run, text=text, relay=relay, failure=failure
             )
             if seq is None:
                 logger.info("chat %s/%s is gone; frame dropped", *self.key)
@@ -182,10 +192,23 @@ class ChatStream:
 
     async def _from_database(self, last_seq: int) -> tuple[list[ServerFrame], int]:
         snapshot = await self._log.snapshot_after(*self.key, last_seq)
-        frames: list[ServerFrame] = [
-            Ack(turn=turn, seq=turn.seq) if turn.role == "user" else Done.of(turn)
-            for turn in snapshot.turns
-        ]
+        frames: list[ServerFrame] = []
+        for turn in snapshot.turns:
+            if turn.role == "assistant":
+                frames.append(Done.of(turn))
+                continue
+            if (turn.seq or 0) > last_seq:
+                frames.append(Ack(turn=turn, seq=turn.seq))
+            failed = turn.metadata.get("failed")
+            if failed is not None and failed["seq"] > last_seq:
+                frames.append(
+                    ErrorOut(
+                        code=failed["code"],
+                        message=failed["message"],
+                        reply_to=turn.client_msg_id,
+                        seq=failed["seq"],
+                    )
+                )
         answered = {turn.reply_to for turn in snapshot.turns if turn.role == "assistant"}
         for run in snapshot.runs:
             missed_text = run.partial_seq is not None and run.partial_seq > last_seq

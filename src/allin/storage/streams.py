@@ -59,15 +59,34 @@ class StreamLog:
         run: int | None = None,
         text: str = "",
         relay: dict[str, Any] | None = None,
+        failure: tuple[int, dict[str, str]] | None = None,
     ) -> int | None:
-        """The seq for one frame of the chat (see `allin_publish`); None if the chat is gone."""
+        """The seq for one frame of the chat (see `allin_publish`); None if the chat is gone.
+        `failure`: a question that could not be answered, and why, kept on the question with the
+        error frame's seq."""
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
                 "select allin_publish(%s, %s, %s, %s, %s, %s) as seq",
                 (user_id, chat_id, turn_id, run, text, Jsonb(relay) if relay else None),
             )
             row = await cursor.fetchone()
-        return None if row is None or row["seq"] is None else int(row["seq"])
+            seq = None if row is None or row["seq"] is None else int(row["seq"])
+            if seq is not None and failure is not None:
+                question_id, error = failure
+                await conn.execute(
+                    "update chat_turns set metadata = metadata || jsonb_build_object('failed', %s)"
+                    " where id = %s",
+                    (Jsonb({**error, "seq": seq}), question_id),
+                )
+        return seq
+
+    async def forget_failure(self, question_id: int) -> None:
+        """The question was answered after all (it was sent again)."""
+        async with self._db.pool.connection() as conn:
+            await conn.execute(
+                "update chat_turns set metadata = metadata - 'failed' where id = %s",
+                (question_id,),
+            )
 
     async def claim_run(self, question: Turn, answer_id: int, worker: str) -> bool:
         """Become the one process answering `question`; False if another live one is."""
@@ -141,9 +160,9 @@ class StreamLog:
             )
             chat = await cursor.fetchone()
             cursor = await conn.execute(
-                f"select {TURN_COLUMNS} from chat_turns"
-                " where user_id = %s and chat_id = %s and seq > %s order by seq",
-                (user_id, chat_id, seq),
+                f"select {TURN_COLUMNS} from chat_turns where user_id = %s and chat_id = %s"
+                " and (seq > %s or (metadata->'failed'->>'seq')::bigint > %s) order by seq",
+                (user_id, chat_id, seq, seq),
             )
             turns = [Turn(**row) for row in await cursor.fetchall()]
             cursor = await conn.execute(
