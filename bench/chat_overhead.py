@@ -241,12 +241,19 @@ class CpuSeconds:
         )
 
 
-def _process_tree_cpu_s(pid: int) -> float | None:
-    """CPU seconds of a process and its live children (Postgres backends are the postmaster's)."""
+def process_tree(pid: int) -> list[psutil.Process] | None:
+    """A process and its live children (Postgres backends are the postmaster's); None if gone."""
     try:
         root = psutil.Process(pid)
-        processes = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.Error:
+        return None
+
+
+def _process_tree_cpu_s(pid: int) -> float | None:
+    """CPU seconds of a process and its live children."""
+    processes = process_tree(pid)
+    if processes is None:
         return None
     total = 0.0
     for process in processes:
@@ -278,11 +285,8 @@ def running_server(
     pgdata: Path | None = None,
     needs_account: bool = False,
 ) -> Iterator[ServerProcess]:
-    """Run `uvicorn --factory chat_overhead:<factory>` in its own process (and session, so a
-    Ctrl-C reaches only this script, which then stops the server in order) until the block exits."""
+    """Run `uvicorn --factory chat_overhead:<factory>` (see `serving`) until the block exits."""
     port = _free_port()
-    log_path = workdir / f"{name}.log"
-    env = {**os.environ, **extra_env, ENV_PARENT_PID: str(os.getpid())}
     command = [
         sys.executable,
         "-m",
@@ -299,6 +303,26 @@ def running_server(
         "warning",
         "--no-access-log",
     ]
+    env = {**os.environ, **extra_env}
+    with serving(name, command, port, workdir, env, pgdata, needs_account) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serving(
+    name: str,
+    command: list[str],
+    port: int,
+    workdir: Path,
+    env: dict[str, str],
+    pgdata: Path | None = None,
+    needs_account: bool = False,
+) -> Iterator[ServerProcess]:
+    """Run `command`, a server that listens on 127.0.0.1:`port`, with environment `env`, in its
+    own process (and session, so a Ctrl-C reaches only this script, which then stops the server
+    in order) until the block exits. Its output goes to `<workdir>/<name>.log`."""
+    log_path = workdir / f"{name}.log"
+    env = {**env, ENV_PARENT_PID: str(os.getpid())}
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             command,
@@ -376,12 +400,14 @@ class PhaseResult:
     cpu: CpuSeconds = CpuSeconds(None, None, None)
 
 
-async def ask(socket: ClientConnection, message_id: str, content: str) -> tuple[float, float, int]:
+async def ask(
+    socket: ClientConnection, message_id: str, content: str, timeout_s: float = MESSAGE_TIMEOUT_S
+) -> tuple[float, float, int]:
     """Send one message; returns (time to first token, time to done, token frames)."""
     frame = json.dumps({"type": "message", "id": message_id, "content": content})
     first_token: float | None = None
     tokens = 0
-    async with asyncio.timeout(MESSAGE_TIMEOUT_S):
+    async with asyncio.timeout(timeout_s):
         sent = time.perf_counter()
         await socket.send(frame)
         while True:
@@ -407,18 +433,26 @@ class Client:
     socket: ClientConnection
     tag: str
     sent: int = 0
+    # Longest wait for one answer before the socket counts as broken.
+    timeout_s: float = MESSAGE_TIMEOUT_S
 
     async def ask_next(self) -> tuple[float, float, int]:
         self.sent += 1
-        return await ask(self.socket, f"{self.tag}-{self.sent}", _content(self.sent))
+        return await ask(
+            self.socket, f"{self.tag}-{self.sent}", _content(self.sent), self.timeout_s
+        )
 
 
 async def open_client(
-    server: ServerProcess, stack: contextlib.AsyncExitStack, warmup: int
+    server: ServerProcess,
+    stack: contextlib.AsyncExitStack,
+    warmup: int,
+    account: BenchAccount | None = None,
 ) -> Client:
-    """A socket of its own (own user, own chat), warmed up with `warmup` uncounted messages."""
+    """A socket of its own (own user, own chat), warmed up with `warmup` uncounted messages;
+    the user is `account`, or a new one."""
     tag = uuid.uuid4().hex[:12]
-    account = await server.account(tag)
+    account = account or await server.account(tag)
     socket = await stack.enter_async_context(
         connect(server.ws_url(account, f"bench-c-{tag}"), open_timeout=MESSAGE_TIMEOUT_S)
     )
@@ -435,17 +469,25 @@ async def drive(client: Client, count: int, deadline: float, result: PhaseResult
         if time.monotonic() > deadline:
             result.errors.append("phase budget exhausted before all messages were sent")
             return
-        try:
-            ttft, done, tokens = await client.ask_next()
-        except TurnFailed as error:
-            result.errors.append(f"error frame: {error}")
-            continue
-        except (TimeoutError, WebSocketException, OSError) as error:
-            result.errors.append(f"{type(error).__name__}: {error}".rstrip(": "))
+        if not await record_turn(client, result):
             return
-        result.ttft_s.append(ttft)
-        result.done_s.append(done)
-        result.tokens.append(tokens)
+
+
+async def record_turn(client: Client, result: PhaseResult) -> bool:
+    """Send the client's next message and record its timings or its error; False when the socket
+    is no longer usable (timeout, closed)."""
+    try:
+        ttft, done, tokens = await client.ask_next()
+    except TurnFailed as error:
+        result.errors.append(f"error frame: {error}")
+        return True
+    except (TimeoutError, WebSocketException, OSError) as error:
+        result.errors.append(f"{type(error).__name__}: {error}".rstrip(": "))
+        return False
+    result.ttft_s.append(ttft)
+    result.done_s.append(done)
+    result.tokens.append(tokens)
+    return True
 
 
 async def run_phase(server: ServerProcess, clients: int, plan: Plan) -> PhaseResult:
@@ -538,10 +580,12 @@ RATIO_KEYS = (
 )
 
 
-def ratios(allin: dict[str, Any], baseline: dict[str, Any]) -> dict[str, float | None]:
-    """Allin/baseline for every latency percentile and for messages/s."""
+def ratios(
+    allin: dict[str, Any], baseline: dict[str, Any], keys: tuple[str, ...] = RATIO_KEYS
+) -> dict[str, float | None]:
+    """Allin/baseline for every latency percentile and for messages/s (or for `keys`)."""
     out: dict[str, float | None] = {}
-    for key in RATIO_KEYS:
+    for key in keys:
         a, b = allin.get(key), baseline.get(key)
         out[key] = round(a / b, 2) if a is not None and b else None
     return out

@@ -14,7 +14,7 @@ import pytest
 from starlette.applications import Starlette
 
 from allin.app import create_app
-from allin.config import Settings
+from allin.config import Settings, VoiceMode
 from allin.services import Services
 from allin.storage.embedded import start_embedded_postgres
 from allin.storage.supabase_client import SupabaseConnection
@@ -34,11 +34,13 @@ TEST_JWT_SECRET = "test-secret-" + "x" * 40
 
 
 def make_settings(**overrides: Any) -> Settings:
-    """Settings for tests: no `.env`, the offline model streaming with no delay."""
+    """Settings for tests: no `.env`, the offline model streaming with no delay, and voice off
+    (its models take seconds of CPU to load; the voice tests turn it on)."""
     values: dict[str, Any] = {
         "llm": "offline",
         "offline_token_delay_ms": 0,
         "jwt_secret": TEST_JWT_SECRET,
+        "voice": "off",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -74,6 +76,20 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 def live_server(settings: Settings) -> Iterator[str]:
     """Base URL of the real app on a loopback port, sharing the test database."""
     with serve_in_thread(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def voice_settings(settings: Settings) -> Settings:
+    """The test settings with offline voice on (and no interim transcripts, which would make the
+    frames a test sees depend on timing)."""
+    return settings.model_copy(update={"voice": VoiceMode.OFFLINE, "voice_partial_every_s": 0})
+
+
+@pytest.fixture(scope="session")
+def voice_server(voice_settings: Settings) -> Iterator[str]:
+    """Base URL of the real app with offline voice on, sharing the test database."""
+    with serve_in_thread(create_app(voice_settings)) as url:
         yield url
 
 

@@ -41,6 +41,12 @@ class ChatStoreBackend(StrEnum):
     SUPABASE = "supabase"
 
 
+class VoiceMode(StrEnum):
+    OFFLINE = "offline"
+    LIVE = "live"
+    OFF = "off"
+
+
 class ConfigError(ValueError):
     """A setting combination that cannot work; raised at start-up, never mid-request."""
 
@@ -149,6 +155,20 @@ class Settings(BaseSettings):
     # Messages (and recordings) per user per minute, per process; 0 turns the limit off.
     rate_limit_per_minute: int = Field(120, ge=0)
 
+    # Voice (README "Voice"): `offline` speech models (the default), `live` (Gemini Live, needs
+    # GEMINI_API_KEY), or `off`.
+    voice: VoiceMode = VoiceMode.OFFLINE
+    gemini_live_model: str = "gemini-2.0-flash-live-001"
+    gemini_live_voice: str | None = None
+    # Longest recording accepted; longer ones are refused as too large and not stored.
+    voice_max_seconds: float = Field(60.0, gt=0, le=600)
+    # A recording with less speech than this (voice-activity detection) is treated as silence.
+    voice_min_speech_ms: float = Field(200.0, ge=0)
+    # While the user speaks, a transcript so far is sent after each this much new audio; 0: never.
+    voice_partial_every_s: float = Field(1.5, ge=0)
+    # Threads the offline speech-to-text model uses (0: one per core).
+    voice_stt_threads: int = Field(0, ge=0)
+
     max_message_bytes: int = Field(32 * 1024, gt=0)
     history_turns: int = Field(20, ge=0)
     history_page_max: int = Field(200, gt=0)
@@ -159,6 +179,8 @@ class Settings(BaseSettings):
             raise ConfigError("ALLIN_LLM=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
         if self.embedder is EmbedderProvider.GEMINI and self.gemini_api_key is None:
             raise ConfigError("ALLIN_EMBEDDER=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
+        if self.voice is VoiceMode.LIVE and self.gemini_api_key is None:
+            raise ConfigError("ALLIN_VOICE=live needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
         if self.rag_chunk_overlap >= self.rag_chunk_tokens:
             raise ConfigError("ALLIN_RAG_CHUNK_OVERLAP must be smaller than ALLIN_RAG_CHUNK_TOKENS")
         if self.auth_mode is AuthMode.SUPABASE and not (

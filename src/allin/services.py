@@ -35,6 +35,10 @@ from allin.storage.registry import build_blob_store, build_chat_store, open_supa
 from allin.storage.streams import StreamLog
 from allin.storage.supabase_client import SupabaseConnection
 from allin.storage.users import UserRepository
+from allin.storage.voice import VoiceStore
+from allin.voice.conversation import VoiceEngine
+from allin.voice.recorder import VoiceRecorder
+from allin.voice.registry import build_voice
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +67,9 @@ class Services:
     retriever: Retriever
     # None when long-term memory is off (`ALLIN_MEMORY=off`).
     memory: MemoryManager | None
+    recorder: VoiceRecorder
+    # None when voice is off (`ALLIN_VOICE=off`).
+    voice: VoiceEngine | None
     # Heartbeats and the relay: they run for the app's lifetime and are cancelled at stop.
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -99,12 +106,36 @@ class Services:
         runs.detach(embedder.warm_up(), name="embedder-warm-up")
         runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
         memory = await open_memory(settings, db, embedder) if settings.memory else None
+        interaction = InteractionManager(
+            settings,
+            chats,
+            model,
+            runs,
+            streams,
+            sources=[
+                KnowledgeSource(retriever),
+                *([MemoryContext(memory, settings)] if memory else []),
+            ],
+            listeners=[MemoryListener(memory)] if memory else [],
+        )
+        recorder = VoiceRecorder(blobs, VoiceStore(db))
+        voice = build_voice(
+            settings,
+            recorder=recorder,
+            chats=chats,
+            interaction=interaction,
+            streams=streams,
+            runs=runs,
+        )
+        if voice is not None:
+            runs.detach(voice.warm_up(), name="voice-warm-up")
         logger.info(
-            "chat model: %s; embedder: %s; auth: %s; memory: %s",
+            "chat model: %s; embedder: %s; auth: %s; memory: %s; voice: %s",
             model.name,
             embedder.name,
             settings.auth_mode.value,
             "on" if memory else "off",
+            voice.name if voice else "off",
         )
         return cls(
             settings=settings,
@@ -118,23 +149,14 @@ class Services:
             model=model,
             runs=runs,
             streams=streams,
-            interaction=InteractionManager(
-                settings,
-                chats,
-                model,
-                runs,
-                streams,
-                sources=[
-                    KnowledgeSource(retriever),
-                    *([MemoryContext(memory, settings)] if memory else []),
-                ],
-                listeners=[MemoryListener(memory)] if memory else [],
-            ),
+            interaction=interaction,
             embedder=embedder,
             documents=documents,
             ingestor=ingestor,
             retriever=retriever,
             memory=memory,
+            recorder=recorder,
+            voice=voice,
             background=background,
         )
 
@@ -146,6 +168,8 @@ class Services:
                 await task
         if self.memory is not None:
             await self.memory.aclose()
+        if self.voice is not None:
+            await self.voice.aclose()
         await self.model.aclose()
         await self.embedder.aclose()
         await self.http.aclose()

@@ -60,7 +60,11 @@ async def rename_chat(
     summary="Delete a chat and all its turns",
 )
 async def delete_chat(user_id: OwnUserId, chat_id: ChatId, services: ServicesDep) -> Response:
+    # The rows of spoken turns go with the chat; their audio files are deleted after it.
+    audio = await services.recorder.audio_paths(user_id, chat_id)
     await services.chats.delete_chat(user_id, chat_id)
+    for path in audio:
+        await services.recorder.forget_audio(path)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

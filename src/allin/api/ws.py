@@ -13,6 +13,8 @@ from allin.api.deps import ID_PATTERN, check_owner
 from allin.api.ratelimit import RateLimiter
 from allin.auth.principal import Principal
 from allin.chat.frames import (
+    AudioEndIn,
+    AudioStartIn,
     CancelIn,
     ErrorOut,
     MessageIn,
@@ -32,6 +34,7 @@ from allin.errors import (
     as_allin_error,
 )
 from allin.services import Services
+from allin.voice.conversation import VoiceConversation
 
 logger = logging.getLogger(__name__)
 router = APIRouter()
@@ -44,23 +47,32 @@ _BEARER_SUBPROTOCOL = "bearer"
 _FRAME_OVERHEAD_FACTOR = 6
 # "Try again later": the client read too slowly; it may reconnect and resume.
 _CLOSE_TOO_SLOW = 1013
+# A binary frame is a piece of a recording; browsers send a few hundred milliseconds at a time.
+_AUDIO_FRAME_LIMIT = 256 * 1024
 
 
 class SocketSink:
-    """Sends frames to one socket in order, from a bounded queue: a client that does not read
-    is closed (it may resume) instead of making the server hold its frames without limit."""
+    """Sends frames (and binary audio frames) to one socket in order, from a bounded queue: a
+    client that does not read is closed (it may resume) instead of making the server hold its
+    frames without limit."""
 
     def __init__(self, websocket: WebSocket, limit: int) -> None:
         self._websocket = websocket
-        self._queue: asyncio.Queue[str] = asyncio.Queue(maxsize=limit)
+        self._queue: asyncio.Queue[str | bytes] = asyncio.Queue(maxsize=limit)
         self._sender = asyncio.create_task(self._send_queued())
         self.open = True
 
     async def send(self, frame: ServerFrame) -> None:
+        self._put(frame.model_dump_json())
+
+    async def send_audio(self, data: bytes) -> None:
+        self._put(data)
+
+    def _put(self, data: str | bytes) -> None:
         if not self.open:
             return
         try:
-            self._queue.put_nowait(frame.model_dump_json())
+            self._queue.put_nowait(data)
         except asyncio.QueueFull:
             logger.warning("closing a socket that left %d frames unread", self._queue.qsize())
             self._stop()
@@ -74,8 +86,11 @@ class SocketSink:
     async def _send_queued(self) -> None:
         try:
             while True:
-                text = await self._queue.get()
-                await self._websocket.send_text(text)
+                data = await self._queue.get()
+                if isinstance(data, bytes):
+                    await self._websocket.send_bytes(data)
+                else:
+                    await self._websocket.send_text(data)
         except (WebSocketDisconnect, RuntimeError, OSError):
             self._stop()
 
@@ -117,9 +132,42 @@ async def chat_socket(websocket: WebSocket, user_id: str, chat_id: str) -> None:
     follower = Follower(sink, held_limit=services.settings.socket_queue_frames)
     try:
         async with services.streams.following(user_id, chat_id, follower) as stream:
-            await _converse(services, websocket, stream, follower, user_id, chat_id)
+            talk = _Talk(services, user_id, chat_id, follower, sink)
+            try:
+                await _converse(services, websocket, stream, follower, talk)
+            finally:
+                await talk.aclose()
     finally:
         await sink.aclose()
+
+
+class _Talk:
+    """The socket's voice conversation, opened on its first recording."""
+
+    def __init__(
+        self, services: Services, user_id: str, chat_id: str, follower: Follower, sink: SocketSink
+    ) -> None:
+        self._services = services
+        self.user_id = user_id
+        self.chat_id = chat_id
+        self._follower = follower
+        self._sink = sink
+        self._conversation: VoiceConversation | None = None
+
+    def conversation(self) -> VoiceConversation:
+        if self._conversation is None:
+            voice = self._services.voice
+            if voice is None:
+                raise BadRequest("voice is turned off on this server (ALLIN_VOICE=off)")
+            self._conversation = voice.open(self.user_id, self.chat_id, self._follower, self._sink)
+        return self._conversation
+
+    async def stop(self) -> bool:
+        return self._conversation is not None and await self._conversation.stop()
+
+    async def aclose(self) -> None:
+        if self._conversation is not None:
+            await self._conversation.aclose()
 
 
 async def _converse(
@@ -127,11 +175,11 @@ async def _converse(
     websocket: WebSocket,
     stream: ChatStream,
     follower: Follower,
-    user_id: str,
-    chat_id: str,
+    talk: _Talk,
 ) -> None:
     """Read the client's frames until it leaves. Live frames wait for its first frame: `resume`
     says what it has seen; anything else means it wants only what comes next."""
+    user_id, chat_id = talk.user_id, talk.chat_id
     settings = services.settings
     frame_limit = settings.max_message_bytes * _FRAME_OVERHEAD_FACTOR + 1024
     limiter: RateLimiter = websocket.app.state.rate_limiter
@@ -142,6 +190,12 @@ async def _converse(
             if event["type"] == "websocket.disconnect":
                 break
             try:
+                audio = event.get("bytes")
+                if audio is not None:
+                    if len(audio) > _AUDIO_FRAME_LIMIT:
+                        raise TooLarge(f"audio frames are limited to {_AUDIO_FRAME_LIMIT} bytes")
+                    await talk.conversation().audio(audio)
+                    continue
                 frame = _parse(event.get("text"), frame_limit)
                 if isinstance(frame, ResumeIn):
                     if follower.started:
@@ -149,20 +203,27 @@ async def _converse(
                     await stream.resume(follower, frame.last_seq)
                     continue
                 await stream.start(follower)
+                if isinstance(frame, MessageIn | AudioStartIn) and not limiter.allow(user_id):
+                    refusal = RateLimited(
+                        f"more than {settings.rate_limit_per_minute} messages a minute;"
+                        " wait a moment"
+                    )
+                    reply_to = frame.id if isinstance(frame, MessageIn) else None
+                    await follower.reply(ErrorOut.of(refusal, reply_to=reply_to))
+                    continue
                 if isinstance(frame, MessageIn):
-                    if not limiter.allow(user_id):
-                        refusal = RateLimited(
-                            f"more than {settings.rate_limit_per_minute} messages a minute;"
-                            " wait a moment"
-                        )
-                        await follower.reply(ErrorOut.of(refusal, reply_to=frame.id))
-                        continue
                     turn = asyncio.create_task(_answer(services, user_id, chat_id, frame, follower))
                     turns.add(turn)
                     turn.add_done_callback(turns.discard)
+                elif isinstance(frame, AudioStartIn):
+                    await talk.conversation().begin(frame)
+                elif isinstance(frame, AudioEndIn):
+                    await talk.conversation().end()
                 elif isinstance(frame, CancelIn):
-                    if not await services.interaction.cancel(user_id, chat_id):
-                        raise NotFound("no answer is being written in this chat")
+                    spoken = await talk.stop()
+                    written = await services.interaction.cancel(user_id, chat_id)
+                    if not (spoken or written):
+                        raise NotFound("no answer is being written or spoken in this chat")
                 else:
                     await follower.reply(Pong())
             except Exception as exc:
@@ -177,9 +238,9 @@ async def _converse(
             turn.cancel()
 
 
-def _parse(text: str | None, frame_limit: int) -> MessageIn | ResumeIn | CancelIn | object:
+def _parse(text: str | None, frame_limit: int) -> object:
     if text is None:
-        raise BadRequest("binary frames carry audio, not supported yet")
+        raise BadRequest("a frame is text (JSON) or binary (audio)")
     if len(text) > frame_limit:
         raise TooLarge(f"frame is larger than {frame_limit} bytes")
     return parse_client_frame(text)

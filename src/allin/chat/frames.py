@@ -9,9 +9,6 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from allin.errors import AllinError, BadRequest
 from allin.storage.records import Turn
 
-# Frames of the protocol that this server does not handle yet; they get a clear refusal rather than
-# the generic "unknown frame type".
-NOT_YET_SUPPORTED = frozenset({"audio_start", "audio_end"})
 # seqs travel through JavaScript numbers.
 _MAX_SEQ = 2**53 - 1
 
@@ -39,7 +36,20 @@ class CancelIn(BaseModel):
     type: Literal["cancel"]
 
 
-AnyClientFrame = MessageIn | PingIn | ResumeIn | CancelIn
+class AudioStartIn(BaseModel):
+    """A recording starts: binary frames of `format` audio at `sample_rate` follow, then
+    `audio_end`. The server checks the format itself, to say what it accepts."""
+
+    type: Literal["audio_start"]
+    format: str = Field(max_length=32)
+    sample_rate: int
+
+
+class AudioEndIn(BaseModel):
+    type: Literal["audio_end"]
+
+
+AnyClientFrame = MessageIn | PingIn | ResumeIn | CancelIn | AudioStartIn | AudioEndIn
 ClientFrame = Annotated[AnyClientFrame, Field(discriminator="type")]
 _client_frame: TypeAdapter[AnyClientFrame] = TypeAdapter(ClientFrame)
 
@@ -54,8 +64,6 @@ def parse_client_frame(raw: str) -> AnyClientFrame:
             raise BadRequest("frame is not valid JSON") from None
         if kind == "union_tag_invalid":
             tag = error.get("input", {}).get("type") if isinstance(error["input"], dict) else None
-            if tag in NOT_YET_SUPPORTED:
-                raise BadRequest(f"'{tag}' frames are not supported by this server yet") from None
             raise BadRequest(f"unknown frame type {tag!r}") from None
         if kind in ("union_tag_not_found", "dict_type"):
             raise BadRequest("a frame is a JSON object with a 'type'") from None
@@ -110,4 +118,31 @@ class ErrorOut(Sequenced):
         return cls(code=error.code, message=error.message, reply_to=reply_to)
 
 
-ServerFrame = Ack | Token | Done | Pong | ErrorOut
+class Transcript(Sequenced):
+    """What the user is heard saying: `final` once the recording is over (the text then becomes
+    the question, announced by its `ack`), interim ones while they speak."""
+
+    type: Literal["transcript"] = "transcript"
+    text: str
+    final: bool
+
+
+class AudioStartOut(Sequenced):
+    """The answer's audio follows as binary frames of `format` at `sample_rate`."""
+
+    type: Literal["audio_start"] = "audio_start"
+    format: Literal["pcm16"] = "pcm16"
+    sample_rate: int
+    # The answer being spoken (its `token` frames' `turn_id`).
+    turn_id: int
+
+
+class AudioEndOut(Sequenced):
+    """The answer's audio is over: complete, or `stopped` by the user (barge-in, cancel)."""
+
+    type: Literal["audio_end"] = "audio_end"
+    turn_id: int
+    stopped: bool = False
+
+
+ServerFrame = Ack | Token | Done | Pong | ErrorOut | Transcript | AudioStartOut | AudioEndOut

@@ -1,0 +1,1 @@
+"""Voice: audio over the chat socket, answered in voice (offline speech models, or Gemini Live)."""

@@ -1,0 +1,88 @@
+"""What the chat socket asks of a voice engine, whichever it is (offline speech models, Live)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+from allin.chat.frames import AudioStartIn, Done, ErrorOut, ServerFrame, Token
+from allin.chat.streams import Follower, FrameSink
+from allin.storage.records import Turn
+
+# About a quarter of a second of answer audio per binary frame.
+AUDIO_FRAME_SECONDS = 0.25
+
+
+class AudioSink(FrameSink, Protocol):
+    """A socket: frames, and binary audio frames, in one order."""
+
+    async def send_audio(self, data: bytes) -> None: ...
+
+
+class VoiceConversation(Protocol):
+    """One socket's voice: recordings in, spoken answers out. Errors are `AllinError`s, which the
+    socket turns into `error` frames; a failure after `end` is sent as one by the engine."""
+
+    async def begin(self, start: AudioStartIn) -> None:
+        """A recording starts; an answer still being spoken stops (barge-in)."""
+        ...
+
+    async def audio(self, chunk: bytes) -> None: ...
+
+    async def end(self) -> None:
+        """The recording is complete: it is answered in the background."""
+        ...
+
+    async def stop(self) -> bool:
+        """Stop the answer being spoken (`cancel`); whether one was."""
+        ...
+
+    async def aclose(self) -> None:
+        """The socket is gone: a recording in progress is dropped, a turn already asked is still
+        answered and stored."""
+        ...
+
+
+class VoiceEngine(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def open(
+        self, user_id: str, chat_id: str, follower: Follower, sink: AudioSink
+    ) -> VoiceConversation: ...
+
+    async def warm_up(self) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+def audio_frames(pcm: bytes, sample_rate: int) -> list[bytes]:
+    size = int(sample_rate * AUDIO_FRAME_SECONDS) * 2
+    return [pcm[start : start + size] for start in range(0, len(pcm), size)]
+
+
+class AnswerTap:
+    """Follows a chat for one question: its answer's tokens as they stream, then its `done` (or
+    the `error` that ended it). Being a follower of the chat rather than a hook in the turn
+    pipeline, it sees the answer wherever it is written (another worker, through the relay)."""
+
+    def __init__(self, question: Turn) -> None:
+        self._question = question
+        self._frames: asyncio.Queue[Token | Done | ErrorOut] = asyncio.Queue()
+
+    async def send(self, frame: ServerFrame) -> None:
+        if (
+            (isinstance(frame, Token) and frame.reply_to == self._question.id)
+            or (isinstance(frame, Done) and frame.turn.reply_to == self._question.id)
+            or (isinstance(frame, ErrorOut) and frame.reply_to == self._question.client_msg_id)
+        ):
+            self._frames.put_nowait(frame)
+
+    async def frames(self) -> AsyncIterator[Token | Done | ErrorOut]:
+        """Until the answer's `done` or `error`."""
+        while True:
+            frame = await self._frames.get()
+            yield frame
+            if not isinstance(frame, Token):
+                return

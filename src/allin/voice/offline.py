@@ -1,0 +1,264 @@
+"""Voice with no network: voice-activity detection, speech-to-text, the normal text turn, then
+text-to-speech sentence by sentence, so the answer is heard while it is still being written.
+
+A spoken turn, once the recording ends (it runs detached from the socket, like a text turn, so a
+client that leaves still gets it stored):
+1. no speech in the recording (VAD) → an empty final `transcript` and a `bad_request` error;
+   nothing is stored
+2. transcribe it → the final `transcript`
+3. store the recording (blob), the question (`chat_turns`) and their link (`voice_turns`)
+4. answer it through the turn pipeline (the `ack`, `token` and `done` frames every tab sees)
+5. meanwhile, speak each complete sentence of the answer to this socket (`audio_start`, binary
+   frames, `audio_end`) and store the spoken answer once it is complete
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+
+from allin.chat.frames import AudioEndOut, AudioStartIn, AudioStartOut, Done, ErrorOut, Transcript
+from allin.chat.interaction import InteractionManager
+from allin.chat.runs import Runs
+from allin.chat.streams import Follower, Streams
+from allin.config import Settings
+from allin.errors import AllinError, BadRequest, as_allin_error
+from allin.storage.chat_store import ChatStore
+from allin.storage.records import Turn
+from allin.voice.base import SpeechDetector, SpeechToText, TextToSpeech
+from allin.voice.conversation import AnswerTap, AudioSink, audio_frames
+from allin.voice.recorder import VoiceRecorder, audio_path
+from allin.voice.recording import Recording
+from allin.voice.speakable import SentenceSplitter
+
+logger = logging.getLogger(__name__)
+
+
+class OfflineVoice:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        stt: SpeechToText,
+        tts: TextToSpeech,
+        detector: SpeechDetector,
+        recorder: VoiceRecorder,
+        chats: ChatStore,
+        interaction: InteractionManager,
+        streams: Streams,
+        runs: Runs,
+    ) -> None:
+        self.settings = settings
+        self.stt = stt
+        self.tts = tts
+        self.detector = detector
+        self.recorder = recorder
+        self.chats = chats
+        self.interaction = interaction
+        self.streams = streams
+        self.runs = runs
+
+    @property
+    def name(self) -> str:
+        return f"offline ({self.stt.name}, {self.tts.name})"
+
+    def open(
+        self, user_id: str, chat_id: str, follower: Follower, sink: AudioSink
+    ) -> OfflineConversation:
+        return OfflineConversation(self, user_id, chat_id, follower, sink)
+
+    async def warm_up(self) -> None:
+        """Load the models now rather than on the first recording; a failure here is logged and
+        tried again then."""
+        try:
+            await asyncio.gather(self.stt.warm_up(), self.tts.warm_up())
+        except Exception:
+            logger.exception("could not load the offline speech models")
+
+    async def aclose(self) -> None:
+        return None
+
+
+class OfflineConversation:
+    def __init__(
+        self, voice: OfflineVoice, user_id: str, chat_id: str, follower: Follower, sink: AudioSink
+    ) -> None:
+        self._voice = voice
+        self._user_id = user_id
+        self._chat_id = chat_id
+        self._follower = follower
+        self._sink = sink
+        self._recording: Recording | None = None
+        self._partial: asyncio.Task[None] | None = None
+        self._partial_at = 0
+        self._speaking: asyncio.Task[None] | None = None
+
+    async def begin(self, start: AudioStartIn) -> None:
+        if self._recording is not None:
+            raise BadRequest("a recording is already in progress: send audio_end first")
+        recording = Recording(start, self._voice.settings.voice_max_seconds)
+        await self.stop()
+        self._recording = recording
+        self._partial_at = 0
+
+    async def audio(self, chunk: bytes) -> None:
+        recording = self._recording
+        if recording is None:
+            raise BadRequest("audio frames must follow an audio_start frame")
+        try:
+            recording.add(chunk)
+        except AllinError:
+            self._drop_recording()
+            raise
+        every_ms = self._voice.settings.voice_partial_every_s * 1000
+        due = every_ms and recording.duration_ms - self._partial_at >= every_ms
+        if due and (self._partial is None or self._partial.done()):
+            self._partial_at = recording.duration_ms
+            self._partial = asyncio.create_task(
+                self._send_partial(recording.pcm, recording.sample_rate)
+            )
+
+    async def end(self) -> None:
+        recording = self._recording
+        if recording is None:
+            raise BadRequest("audio_end without a recording: send audio_start first")
+        self._drop_recording()
+        pcm = recording.finish()
+        self._voice.runs.detach(
+            self._turn(pcm, recording.sample_rate), name=f"voice-turn-{self._chat_id}"
+        )
+
+    async def stop(self) -> bool:
+        speaking = self._speaking
+        if speaking is None or speaking.done():
+            return False
+        speaking.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await speaking
+        # The answer may still be being written: the user has moved on, so stop that too.
+        await self._voice.interaction.cancel(self._user_id, self._chat_id)
+        return True
+
+    async def aclose(self) -> None:
+        self._drop_recording()
+
+    def _drop_recording(self) -> None:
+        self._recording = None
+        if self._partial is not None:
+            self._partial.cancel()
+            self._partial = None
+
+    async def _send_partial(self, pcm: bytes, sample_rate: int) -> None:
+        try:
+            text = await self._voice.stt.transcribe(pcm, sample_rate)
+        except Exception:
+            logger.exception("interim transcription failed")
+            return
+        if text:
+            await self._sink.send(Transcript(text=text, final=False))
+
+    async def _turn(self, pcm: bytes, sample_rate: int) -> None:
+        voice = self._voice
+        try:
+            question = await self._ask(pcm, sample_rate)
+        except Exception as exc:
+            if not isinstance(exc, AllinError):
+                logger.exception("spoken turn in chat %s failed", self._chat_id)
+            await self._follower.reply(ErrorOut.of(as_allin_error(exc)))
+            return
+        if question is None:
+            return
+        tap = AnswerTap(question)
+        listener = Follower(tap)
+        async with voice.streams.following(self._user_id, self._chat_id, listener):
+            await listener.start()
+            self._speaking = asyncio.create_task(self._speak(tap))
+            try:
+                await voice.interaction.handle(
+                    self._user_id,
+                    self._chat_id,
+                    question.client_msg_id or "",
+                    question.content,
+                    self._follower,
+                )
+                # Frames may still be on their way (relayed between workers).
+                await asyncio.wait_for(
+                    asyncio.shield(self._speaking), voice.settings.llm_stall_timeout_s
+                )
+            except (TimeoutError, asyncio.CancelledError):
+                self._speaking.cancel()
+            except Exception as exc:
+                self._speaking.cancel()
+                await self._follower.reply(ErrorOut.of(as_allin_error(exc)))
+
+    async def _ask(self, pcm: bytes, sample_rate: int) -> Turn | None:
+        """Steps 1–3: the question heard in the recording, stored with its audio; None for
+        silence."""
+        voice = self._voice
+        speech_ms = await voice.detector.speech_ms(pcm, sample_rate)
+        text = await voice.stt.transcribe(pcm, sample_rate) if speech_ms else ""
+        if speech_ms < voice.settings.voice_min_speech_ms or not text:
+            await self._sink.send(Transcript(text="", final=True))
+            raise BadRequest("no speech was heard in the recording; nothing was stored")
+        await self._sink.send(Transcript(text=text, final=True))
+        message_id = f"voice-{uuid.uuid4().hex}"
+        path = audio_path(self._user_id, self._chat_id, message_id)
+        await voice.recorder.put_audio(path, pcm, sample_rate)
+        try:
+            voice.interaction.check_message(text)
+            question, _ = await voice.chats.append_user_turn(
+                self._user_id, self._chat_id, message_id, text
+            )
+            await voice.recorder.link(question, path, pcm, sample_rate, voice.stt.name)
+        except BaseException:
+            await voice.recorder.forget_audio(path)
+            raise
+        return question
+
+    async def _speak(self, tap: AnswerTap) -> None:
+        """Step 5."""
+        tts = self._voice.tts
+        splitter = SentenceSplitter()
+        spoken = bytearray()
+        sample_rate = 0
+        answer_id: int | None = None
+        answer: Turn | None = None
+        stopped = False
+        try:
+            async for frame in tap.frames():
+                if isinstance(frame, ErrorOut):
+                    return
+                if isinstance(frame, Done):
+                    answer = frame.turn
+                    answer_id = answer.id
+                    sentences = splitter.flush()
+                else:
+                    answer_id = frame.turn_id
+                    sentences = splitter.feed(frame.text)
+                for sentence in sentences:
+                    speech = await tts.synthesize(sentence)
+                    if not sample_rate:
+                        sample_rate = speech.sample_rate
+                        await self._sink.send(
+                            AudioStartOut(sample_rate=sample_rate, turn_id=answer_id)
+                        )
+                    for chunk in audio_frames(speech.pcm, sample_rate):
+                        await self._sink.send_audio(chunk)
+                    spoken += speech.pcm
+        except asyncio.CancelledError:
+            stopped = True
+            raise
+        finally:
+            stopped = stopped or answer is None
+            if sample_rate and answer_id is not None:
+                await self._sink.send(AudioEndOut(turn_id=answer_id, stopped=stopped))
+            if answer is not None and spoken and not stopped:
+                await asyncio.shield(self._keep_answer(answer, bytes(spoken), sample_rate))
+
+    async def _keep_answer(self, answer: Turn, pcm: bytes, sample_rate: int) -> None:
+        try:
+            await self._voice.recorder.keep(answer, pcm, sample_rate, self._voice.tts.name)
+        except Exception:
+            logger.exception("could not store the spoken answer %s", answer.id)
