@@ -91,6 +91,9 @@ class OfflineConversation:
         self._follower = follower
         self._sink = sink
         self._recording: Recording | None = None
+        # A recording refused mid-way (too long): its remaining frames and its audio_end are
+        # ignored, the client having been told once.
+        self._dropped = False
         self._partial: asyncio.Task[None] | None = None
         self._partial_at = 0
         self._speaking: asyncio.Task[None] | None = None
@@ -101,16 +104,20 @@ class OfflineConversation:
         recording = Recording(start, self._voice.settings.voice_max_seconds)
         await self.stop()
         self._recording = recording
+        self._dropped = False
         self._partial_at = 0
 
     async def audio(self, chunk: bytes) -> None:
         recording = self._recording
         if recording is None:
+            if self._dropped:
+                return
             raise BadRequest("audio frames must follow an audio_start frame")
         try:
             recording.add(chunk)
         except AllinError:
             self._drop_recording()
+            self._dropped = True
             raise
         every_ms = self._voice.settings.voice_partial_every_s * 1000
         due = every_ms and recording.duration_ms - self._partial_at >= every_ms
@@ -123,6 +130,9 @@ class OfflineConversation:
     async def end(self) -> None:
         recording = self._recording
         if recording is None:
+            if self._dropped:
+                self._dropped = False
+                return
             raise BadRequest("audio_end without a recording: send audio_start first")
         self._drop_recording()
         pcm = recording.finish()
@@ -252,10 +262,11 @@ class OfflineConversation:
             raise
         finally:
             stopped = stopped or answer is None
-            if sample_rate and answer_id is not None:
-                await self._sink.send(AudioEndOut(turn_id=answer_id, stopped=stopped))
+            # Kept before `audio_end`, so a client can fetch the answer's audio once told it ended.
             if answer is not None and spoken and not stopped:
                 await asyncio.shield(self._keep_answer(answer, bytes(spoken), sample_rate))
+            if sample_rate and answer_id is not None:
+                await self._sink.send(AudioEndOut(turn_id=answer_id, stopped=stopped))
 
     async def _keep_answer(self, answer: Turn, pcm: bytes, sample_rate: int) -> None:
         try:

@@ -13,6 +13,14 @@ if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
 WHISPER_RATE = 16000
+# Whisper reads this as the text before the recording: it makes the product's own names (which it
+# would hear as "Allen", "teammate") and the domain more likely. On this machine it left the mean
+# word error of ten synthetic test questions as it was (0.30 with beam 5, mostly espeak-ng's
+# robotic voice) and took "Who are you?" from 5 right in 6 Piper renderings to 6 in 6.
+_VOCABULARY_HINT = (
+    "A new software engineer asks Allin, the assistant made by Team 8, about code, tools and"
+    " the team."
+)
 
 
 class WhisperSpeechToText:
@@ -41,7 +49,11 @@ class WhisperSpeechToText:
         samples = resample(to_float(pcm), sample_rate, WHISPER_RATE)
         with self._lock:
             segments, _ = self._loaded().transcribe(
-                samples, language="en", beam_size=1, condition_on_previous_text=False
+                samples,
+                language="en",
+                beam_size=5,
+                initial_prompt=_VOCABULARY_HINT,
+                condition_on_previous_text=False,
             )
             return " ".join(segment.text.strip() for segment in segments).strip()
 
