@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 1
 
-.PHONY: run test lint typecheck unit bench migrate browser-deps clean
+.PHONY: run test lint typecheck unit bench migrate system-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,12 +23,16 @@ run: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/allin migrate
 
-# Debian's Chromium drives the browser tests (Playwright cannot download its own build here).
-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+# Debian packages the tests use: Chromium drives the browser tests (Playwright cannot download its
+# own build here); espeak-ng is the second voice the voice tests speak with.
+SYSTEM_TOOLS := chromium espeak-ng
+
+system-deps:
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium is missing: run 'sudo apt-get install chromium'"; exit 1; fi; }
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing:$$missing; run 'sudo apt-get install$$missing'"; exit 1; fi; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
@@ -37,7 +41,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) browser-deps
+unit: $(STAMP) system-deps
 	$(BIN)/pytest
 
 test: lint typecheck unit
