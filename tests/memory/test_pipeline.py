@@ -51,6 +51,46 @@ async def test_a_fact_from_one_chat_is_in_the_prompt_of_another(
     assert model.prompts[-1].context == ()
 
 
+async def test_asked_by_kind_the_memory_that_names_the_thing_is_found(
+    services: Services, memory: MemoryManager, user_id: str
+) -> None:
+    """Issue 4's scenario: the question says "framework", the memory says "Flask"."""
+    model = ScriptedModel(["ok"])
+    manager = with_memory(services, model, memory)
+    await manager.handle(
+        user_id,
+        "chat-a",
+        "m1",
+        "I'm a new backend engineer and our services use Flask",
+        Collected(),
+    )
+    await manager.handle(user_id, "chat-a", "m2", "We deploy on Kubernetes.", Collected())
+    await memory.settled(user_id)
+
+    await manager.handle(user_id, "chat-b", "m1", "what framework do we use?", Collected())
+    (block,) = model.prompts[-1].context
+    assert block.items[0] == "User's team's services use Flask", block.items
+    await manager.handle(user_id, "chat-b", "m2", "Where do we deploy?", Collected())
+    (block,) = model.prompts[-1].context
+    assert block.items[0] == "User's team deploys on Kubernetes", block.items
+    # Nothing about the user bears on this, so nothing is put in.
+    await manager.handle(user_id, "chat-b", "m3", "What is a monad?", Collected())
+    assert model.prompts[-1].context == ()
+
+
+async def test_asked_what_it_knows_about_the_user_allin_recalls_everything(
+    services: Services, memory: MemoryManager, user_id: str
+) -> None:
+    model = ScriptedModel(["ok"])
+    manager = with_memory(services, model, memory)
+    await manager.handle(user_id, "chat-a", "m1", "I prefer short answers.", Collected())
+    await manager.handle(user_id, "chat-a", "m2", "My manager is Dana.", Collected())
+    await memory.settled(user_id)
+    await manager.handle(user_id, "chat-b", "m1", "What do you know about me?", Collected())
+    (block,) = model.prompts[-1].context
+    assert set(block.items) == {"User prefers short answers", "User's manager is Dana"}
+
+
 async def test_a_broken_memory_store_still_gets_an_answer(
     services: Services, user_id: str, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -16,6 +16,7 @@ from typing import Any, Literal, TypeVar
 from mem0.embeddings.base import EmbeddingBase
 
 from allin.embeddings.base import Embedder
+from allin.memory.glossary import gloss
 
 Action = Literal["add", "search", "update"]
 # A bound on a worker thread's wait; the embedders time out on their own well before this.
@@ -35,12 +36,12 @@ class Mem0Embedding(EmbeddingBase):  # type: ignore[misc]  # mem0 ships no type 
 
     def embed(self, text: str, memory_action: Action | None = None) -> list[float]:
         if memory_action == "search":
-            return self._run(self._embedder.embed_query(text))
-        (vector,) = self._run(self._embedder.embed_documents([text]))
+            return self._run(self._embedder.embed_query(gloss(text)))
+        (vector,) = self._run(self._embedder.embed_documents([gloss(text)]))
         return vector
 
     def embed_batch(self, texts: Sequence[str], memory_action: Action = "add") -> list[list[float]]:
-        return self._run(self._embedder.embed_documents(list(texts)))
+        return self._run(self._embedder.embed_documents([gloss(text) for text in texts]))
 
     def _run(self, work: Coroutine[Any, Any, T]) -> T:
         if threading.get_ident() == self._loop_thread:

@@ -4,6 +4,7 @@ answer, and what the user said is learned from after it."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 from allin.chat.context import Context
 from allin.config import Settings
@@ -12,6 +13,13 @@ from allin.memory.manager import MemoryManager
 from allin.storage.records import Turn
 
 TITLE = "What you know about this user"
+# A question about what Allin knows of the user is answered by the memories themselves, however
+# little it resembles any of them.
+_ASKS_ABOUT_ME = re.compile(
+    r"\b(know|remember|learned|recall)\b.*\babout (me|us|my team)\b"
+    r"|\bwhat (have|did) (i|we) (told|tell) you\b",
+    re.IGNORECASE,
+)
 
 
 class MemoryContext:
@@ -29,9 +37,15 @@ class MemoryContext:
         # A slow memory store must not hold the answer: past the timeout the pipeline logs the
         # failure and answers without memories.
         async with asyncio.timeout(self._timeout_s):
-            found = await self._memory.search(
-                question.user_id, question.content, top_k=self._top_k, threshold=self._threshold
-            )
+            if _ASKS_ABOUT_ME.search(question.content):
+                found = (await self._memory.list_all(question.user_id))[: self._top_k]
+            else:
+                found = await self._memory.search(
+                    question.user_id,
+                    question.content,
+                    top_k=self._top_k,
+                    threshold=self._threshold,
+                )
         if not found:
             return Context()
         return Context(block=ContextBlock(TITLE, tuple(memory.text for memory in found)))
