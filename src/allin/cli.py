@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from allin.chat.frames import ServerFrame
-from allin.config import Settings, configure_logging
+from allin.config import Settings, VoiceMode, configure_logging
 
 if TYPE_CHECKING:
     from allin.rag.ingest import IngestOutcome
@@ -26,10 +26,12 @@ app = typer.Typer(help="Allin, by Team 8: an assistant for new software engineer
 console = Console()
 
 
-def _settings() -> Settings:
+def _settings(*, voice: bool = True) -> Settings:
+    """The settings; `voice=False` for commands that never speak, so that they do not spend
+    seconds of CPU loading speech models."""
     settings = Settings()
     configure_logging(settings)
-    return settings
+    return settings if voice else settings.model_copy(update={"voice": VoiceMode.OFF})
 
 
 @app.command()
@@ -141,7 +143,7 @@ async def _lines() -> Any:
 async def _chat_in_process(user: str, chat_id: str) -> None:
     from allin.services import Services
 
-    services = await Services.start(_settings())
+    services = await Services.start(_settings(voice=False))
     try:
         async for line in _lines():
             console.print("[bold magenta]allin>[/bold magenta] ", end="")
@@ -218,7 +220,7 @@ def ingest(
 async def _ingest(files: list[Any], owner: str | None, force: bool) -> list[IngestOutcome]:
     from allin.services import Services
 
-    services = await Services.start(_settings())
+    services = await Services.start(_settings(voice=False))
     outcomes = []
     try:
         with _progress() as progress:
@@ -306,7 +308,7 @@ async def _evaluate(corpus: Path, questions: list[Any], k: int) -> Any:
     from allin.rag.evaluation import evaluate
     from allin.services import Services
 
-    services: Services = await Services.start(_settings())
+    services: Services = await Services.start(_settings(voice=False))
     try:
         with _progress() as progress:
             task = progress.add_task("ingesting the corpus", total=None)
