@@ -65,8 +65,9 @@ async def test_asked_who_it_is_every_provider_answers_as_allin(
     assert done["turn"]["content"] == "I'm Allin, made by Team 8."
     assert done["turn"]["metadata"]["model"] == provider.model_name
     assert [f["type"] for f in frames].count("token") > 1
-    sent = provider.fake.requests[-1]
-    assert "You are Allin" in sent.system and sent.user == "Who are you?"
+    # Long-term memory may have sent its own request (fact extraction) since the answer.
+    answered = [sent for sent in provider.fake.requests if sent.user == "Who are you?"]
+    assert answered and "You are Allin" in answered[0].system
 
 
 async def test_provider_failure_is_an_unavailable_frame_and_the_question_is_kept(
