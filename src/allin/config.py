@@ -160,6 +160,9 @@ class Settings(BaseSettings):
     voice: VoiceMode = VoiceMode.OFFLINE
     gemini_live_model: str = "gemini-2.0-flash-live-001"
     gemini_live_voice: str | None = None
+    # Certificate authorities (PEM) the Live connection trusts besides the usual ones: a
+    # TLS-inspecting proxy's, or the tests' local Live server's.
+    gemini_live_ca_file: Path | None = None
     # Longest recording accepted; longer ones are refused as too large and not stored.
     voice_max_seconds: float = Field(60.0, gt=0, le=600)
     # A recording with less speech than this (voice-activity detection) is treated as silence.

@@ -118,7 +118,7 @@ class Services:
             ],
             listeners=[MemoryListener(memory)] if memory else [],
         )
-        recorder = VoiceRecorder(blobs, VoiceStore(db))
+        recorder = VoiceRecorder(blobs, VoiceStore(db), chats)
         voice = build_voice(
             settings,
             recorder=recorder,

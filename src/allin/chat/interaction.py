@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
+from dataclasses import dataclass
 
 from allin.chat.context import Context, ContextSource, TurnListener
 from allin.chat.frames import Ack, Done, ErrorOut, Token
@@ -22,7 +23,7 @@ from allin.chat.runs import Runs
 from allin.chat.streams import ChatStream, Follower, FrameSink, Streams
 from allin.config import Settings
 from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
-from allin.llm.base import ChatModel, ModelUnavailable
+from allin.llm.base import ChatModel, ContextBlock, ModelUnavailable
 from allin.storage.chat_store import ChatStore
 from allin.storage.records import Turn
 from allin.storage.streams import CONTROL_CHANNEL
@@ -59,7 +60,15 @@ class InteractionManager:
             )
 
     async def handle(
-        self, user_id: str, chat_id: str, message_id: str, content: str, sink: FrameSink
+        self,
+        user_id: str,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        sink: FrameSink,
+        *,
+        model: ChatModel | None = None,
+        with_context: bool = True,
     ) -> None:
         """Answer one user message; returns once the answer is stored (or has failed).
 
@@ -68,24 +77,42 @@ class InteractionManager:
         caller: if the caller is cancelled (its client left), the message is still stored and
         answered. A retried message (same id) is stored and answered once: the stored answer is
         sent again, or, while it is being written, awaited.
+
+        `model` answers this turn instead of the deployment's (Gemini Live's spoken answer, for
+        one); `with_context=False` skips asking the context sources, for a model that answers
+        before a lookup could reach it (its answer then has no citations).
         """
         self.check_message(content)
+        turn = _TurnModel(model or self._model, with_context)
         if isinstance(sink, Follower):
-            await self._detached(user_id, chat_id, message_id, content, sink)
+            await self._detached(user_id, chat_id, message_id, content, sink, turn)
             return
         follower = Follower(sink)
         async with self._streams.following(user_id, chat_id, follower):
             await follower.start()
-            await self._detached(user_id, chat_id, message_id, content, follower)
+            await self._detached(user_id, chat_id, message_id, content, follower, turn)
+
+    async def context_for(self, question: Turn) -> tuple[ContextBlock, ...]:
+        """What the context sources (memory, documents) give for `question`, as prompt blocks:
+        for a model that keeps its own conversation (Gemini Live) and is told it separately."""
+        return tuple(
+            context.block for context in await self._contexts(question) if context.block is not None
+        )
 
     async def _detached(
-        self, user_id: str, chat_id: str, message_id: str, content: str, follower: Follower
+        self,
+        user_id: str,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        follower: Follower,
+        turn: _TurnModel,
     ) -> None:
-        turn = self._runs.detach(
-            self._handle(user_id, chat_id, message_id, content, follower),
+        task = self._runs.detach(
+            self._handle(user_id, chat_id, message_id, content, follower, turn),
             name=f"turn-{message_id}",
         )
-        await asyncio.shield(turn)
+        await asyncio.shield(task)
 
     async def cancel(self, user_id: str, chat_id: str) -> int:
         """Stop the chat's answers being written, wherever they run; returns how many."""
@@ -99,20 +126,26 @@ class InteractionManager:
         return stopped
 
     async def _handle(
-        self, user_id: str, chat_id: str, message_id: str, content: str, follower: Follower
+        self,
+        user_id: str,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        follower: Follower,
+        turn: _TurnModel,
     ) -> None:
         question, is_new = await self._chats.append_user_turn(user_id, chat_id, message_id, content)
         # No await between finding that a question has no answer and registering its run, so a
         # concurrent retry always finds the run instead of starting a second one.
         if is_new:
-            await self._runs.start_answer(question.id, self._answer(question, announce=True))
+            await self._runs.start_answer(question.id, self._answer(question, turn, announce=True))
             return
         answer = await self._chats.answer_to(question)
         # Another process may be answering: then its frames reach this chat's followers by relay.
         claimed = answer is None and await self._streams.log.run_for(question.id) is not None
         run = self._runs.answering(question.id)
         if answer is None and run is None and not claimed:
-            await self._runs.start_answer(question.id, self._answer(question, announce=True))
+            await self._runs.start_answer(question.id, self._answer(question, turn, announce=True))
             return
         await follower.reply(Ack(turn=question, seq=question.seq))
         if answer is None and run is not None:
@@ -120,7 +153,7 @@ class InteractionManager:
         if answer is not None:
             await follower.reply(Done.of(answer))
 
-    async def _answer(self, question: Turn, *, announce: bool) -> Turn | None:
+    async def _answer(self, question: Turn, turn: _TurnModel, *, announce: bool) -> Turn | None:
         async with self._streams.using(question.user_id, question.chat_id) as stream:
             if announce:
                 await stream.publish(Ack(turn=question), turn_id=question.id)
@@ -130,7 +163,7 @@ class InteractionManager:
             try:
                 async with self._runs.one_at_a_time(question.chat_id):
                     try:
-                        answer = await self._generate(question, answer_id, stream)
+                        answer = await self._generate(question, answer_id, stream, turn)
                     except Exception as exc:
                         error = as_allin_error(exc)
                         if isinstance(exc, AllinError):
@@ -146,18 +179,20 @@ class InteractionManager:
             finally:
                 await _quietly(self._streams.log.end_run(question.id), "end run")
 
-    async def _generate(self, question: Turn, answer_id: int, stream: ChatStream) -> Turn:
+    async def _generate(
+        self, question: Turn, answer_id: int, stream: ChatStream, turn: _TurnModel
+    ) -> Turn:
         parts: list[str] = []
         metadata: dict[str, object]
         with self._runs.writing(question.id):
             try:
-                metadata = await self._write(question, answer_id, stream, parts)
+                metadata = await self._write(question, answer_id, stream, parts, turn)
             except asyncio.CancelledError:
                 task = asyncio.current_task()
                 if task is None or not self._runs.cancelled_by_user(question.id):
                     # Shutting down: keep what was written, then let the cancellation through.
                     interrupted: dict[str, object] = {
-                        "model": self._model.name,
+                        "model": turn.model.name,
                         "status": "interrupted",
                     }
                     await asyncio.shield(
@@ -165,7 +200,7 @@ class InteractionManager:
                     )
                     raise
                 task.uncancel()
-                metadata = {"model": self._model.name, "status": "cancelled"}
+                metadata = {"model": turn.model.name, "status": "cancelled"}
         answer = await self._finish(question, answer_id, parts, metadata, stream)
         if "status" not in metadata:
             for listener in self._listeners:
@@ -175,22 +210,28 @@ class InteractionManager:
         return answer
 
     async def _write(
-        self, question: Turn, answer_id: int, stream: ChatStream, parts: list[str]
+        self,
+        question: Turn,
+        answer_id: int,
+        stream: ChatStream,
+        parts: list[str],
+        turn: _TurnModel,
     ) -> dict[str, object]:
         """Gather the context, stream the model's answer into `parts` (so that a cancelled answer
         keeps what was written) and return the answer's metadata."""
+        model = turn.model
         history, found = await asyncio.gather(
             self._chats.turns_before(
                 question.user_id, question.chat_id, question.id, self._settings.history_turns
             ),
-            asyncio.gather(*(self._ask(source, question) for source in self._sources)),
+            self._contexts(question) if turn.with_context else _no_context(),
         )
         blocks = tuple(context.block for context in found if context.block is not None)
         prompt = build_prompt(question.content, history, blocks)
         started = time.monotonic()
         first_token_at: float | None = None
         written = 0
-        stream_of_text = self._model.stream(prompt)
+        stream_of_text = model.stream(prompt)
         async for text in _stall_guard(stream_of_text, self._settings.llm_stall_timeout_s):
             first_token_at = first_token_at or time.monotonic()
             parts.append(text)
@@ -198,10 +239,10 @@ class InteractionManager:
             written += len(text)
             await stream.publish(token, run=question.id)
         if not parts:
-            raise ModelUnavailable(f"{self._model.name} returned an empty answer")
+            raise ModelUnavailable(f"{model.name} returned an empty answer")
         finished = time.monotonic()
         return {
-            "model": self._model.name,
+            "model": model.name,
             "timings": {
                 "first_token_ms": _ms((first_token_at or finished) - started),
                 "total_ms": _ms(finished - started),
@@ -225,6 +266,9 @@ class InteractionManager:
         await stream.publish(done, turn_id=answer.id)
         return done.turn
 
+    async def _contexts(self, question: Turn) -> list[Context]:
+        return await asyncio.gather(*(self._ask(source, question) for source in self._sources))
+
     @staticmethod
     async def _ask(source: ContextSource, question: Turn) -> Context:
         try:
@@ -241,6 +285,18 @@ class InteractionManager:
             await listener.turn_completed(question, answer)
         except Exception:
             logger.exception("%s failed after turn %s", listener.name, answer.id)
+
+
+@dataclass(frozen=True, slots=True)
+class _TurnModel:
+    """Who answers one turn, and whether the context sources are asked first."""
+
+    model: ChatModel
+    with_context: bool
+
+
+async def _no_context() -> list[Context]:
+    return []
 
 
 async def _stall_guard(stream: AsyncIterator[str], seconds: float) -> AsyncIterator[str]:

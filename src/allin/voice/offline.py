@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
 
 from allin.chat.frames import AudioEndOut, AudioStartIn, AudioStartOut, Done, ErrorOut, Transcript
 from allin.chat.interaction import InteractionManager
@@ -25,11 +24,10 @@ from allin.chat.runs import Runs
 from allin.chat.streams import Follower, Streams
 from allin.config import Settings
 from allin.errors import AllinError, BadRequest, as_allin_error
-from allin.storage.chat_store import ChatStore
 from allin.storage.records import Turn
 from allin.voice.base import SpeechDetector, SpeechToText, TextToSpeech
 from allin.voice.conversation import AnswerTap, AudioSink, audio_frames
-from allin.voice.recorder import VoiceRecorder, audio_path
+from allin.voice.recorder import VoiceRecorder
 from allin.voice.recording import Recording
 from allin.voice.speakable import SentenceSplitter
 
@@ -45,7 +43,6 @@ class OfflineVoice:
         tts: TextToSpeech,
         detector: SpeechDetector,
         recorder: VoiceRecorder,
-        chats: ChatStore,
         interaction: InteractionManager,
         streams: Streams,
         runs: Runs,
@@ -55,7 +52,6 @@ class OfflineVoice:
         self.tts = tts
         self.detector = detector
         self.recorder = recorder
-        self.chats = chats
         self.interaction = interaction
         self.streams = streams
         self.runs = runs
@@ -213,19 +209,10 @@ class OfflineConversation:
             await self._sink.send(Transcript(text="", final=True))
             raise BadRequest("no speech was heard in the recording; nothing was stored")
         await self._sink.send(Transcript(text=text, final=True))
-        message_id = f"voice-{uuid.uuid4().hex}"
-        path = audio_path(self._user_id, self._chat_id, message_id)
-        await voice.recorder.put_audio(path, pcm, sample_rate)
-        try:
-            voice.interaction.check_message(text)
-            question, _ = await voice.chats.append_user_turn(
-                self._user_id, self._chat_id, message_id, text
-            )
-            await voice.recorder.link(question, path, pcm, sample_rate, voice.stt.name)
-        except BaseException:
-            await voice.recorder.forget_audio(path)
-            raise
-        return question
+        voice.interaction.check_message(text)
+        return await voice.recorder.ask(
+            self._user_id, self._chat_id, text, pcm, sample_rate, voice.stt.name
+        )
 
     async def _speak(self, tap: AnswerTap) -> None:
         """Step 5."""

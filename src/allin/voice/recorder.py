@@ -4,8 +4,10 @@ row linking it to its chat turn."""
 from __future__ import annotations
 
 import logging
+import uuid
 
 from allin.storage.blobs import BlobStore
+from allin.storage.chat_store import ChatStore
 from allin.storage.records import Turn
 from allin.storage.voice import VoiceStore, VoiceTurn
 from allin.voice.audio import duration_ms, to_wav
@@ -20,9 +22,26 @@ def audio_path(user_id: str, chat_id: str, name: str) -> str:
 
 
 class VoiceRecorder:
-    def __init__(self, blobs: BlobStore, store: VoiceStore) -> None:
+    def __init__(self, blobs: BlobStore, store: VoiceStore, chats: ChatStore) -> None:
         self._blobs = blobs
         self.store = store
+        self._chats = chats
+
+    async def ask(
+        self, user_id: str, chat_id: str, text: str, pcm: bytes, sample_rate: int, engine: str
+    ) -> Turn:
+        """Store a spoken question whole or not at all: its recording, the question (with a
+        message id of its own: every recording is a new question), and their link."""
+        message_id = f"voice-{uuid.uuid4().hex}"
+        path = audio_path(user_id, chat_id, message_id)
+        await self.put_audio(path, pcm, sample_rate)
+        try:
+            question, _ = await self._chats.append_user_turn(user_id, chat_id, message_id, text)
+            await self.link(question, path, pcm, sample_rate, engine)
+        except BaseException:
+            await self.forget_audio(path)
+            raise
+        return question
 
     async def put_audio(self, path: str, pcm: bytes, sample_rate: int) -> None:
         await self._blobs.put(AUDIO_BUCKET, path, to_wav(pcm, sample_rate), "audio/wav")

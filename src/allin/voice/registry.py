@@ -31,6 +31,17 @@ def build_voice(
         # deployment does not reach directly.
         logger.warning("voice is off: it needs ALLIN_CHAT_STORE=postgres")
         return None
+    if settings.voice is VoiceMode.LIVE:
+        from allin.voice.live import LiveVoice
+
+        return LiveVoice(
+            settings,
+            recorder=recorder,
+            chats=chats,
+            interaction=interaction,
+            streams=streams,
+            runs=runs,
+        )
     from allin.voice.offline import OfflineVoice
     from allin.voice.piper import PiperTextToSpeech
     from allin.voice.silero import SileroSpeechDetector
@@ -42,7 +53,6 @@ def build_voice(
         tts=PiperTextToSpeech(),
         detector=SileroSpeechDetector(),
         recorder=recorder,
-        chats=chats,
         interaction=interaction,
         streams=streams,
         runs=runs,
