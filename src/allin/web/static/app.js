@@ -3,6 +3,7 @@
 import { marked } from "/static/vendor/marked.esm.js";
 import DOMPurify from "/static/vendor/purify.es.mjs";
 import { linkCitations, setupDocuments } from "/static/documents.js";
+import { setupVoice } from "/static/voice.js";
 
 const $ = (id) => document.getElementById(id);
 const SESSION_KEY = "allin.session";
@@ -31,6 +32,16 @@ const state = {
   bubbles: new Map(), // client message id -> the user's message element
   streams: new Map(), // assistant turn id -> {element, text}
 };
+
+// Recordings go out, and spoken answers come in, on the chat's socket; voice.js does the audio.
+const voice = setupVoice({
+  api,
+  session: () => state.session,
+  chatId: () => state.chatId,
+  socket: () => state.socket,
+  cancel: () => stop(),
+  activity: () => showStop(),
+});
 
 class ApiError extends Error {
   constructor(status, code, detail) {
@@ -137,6 +148,7 @@ async function startSession(session) {
 }
 
 function endSession(message) {
+  voice.reset();
   localStorage.removeItem(SESSION_KEY);
   state.session = null;
   state.chatId = null;
@@ -217,6 +229,7 @@ async function openChat(chatId) {
   state.lastSeq = 0;
   state.awaiting.clear();
   state.cancelling = false;
+  voice.reset();
   showStop();
   markCurrentChat();
   showTitle();
@@ -260,6 +273,7 @@ async function loadHistory(before = null) {
   $("empty").hidden = container.querySelector(".msg") !== null;
   if (before) container.scrollTop += container.scrollHeight - previousHeight;
   else scrollToEnd(true);
+  voice.historyLoaded(!before);
 }
 
 function resumePoint(turns) {
@@ -307,8 +321,12 @@ function messageElement(role) {
 function renderTurn(turn) {
   const element = messageElement(turn.role);
   element.dataset.turnId = String(turn.id);
-  if (turn.role === "user") element.dataset.content = turn.content;
-  else element.dataset.replyTo = String(turn.reply_to);
+  if (turn.role === "user") {
+    element.dataset.content = turn.content;
+    if (turn.client_msg_id) element.dataset.clientId = turn.client_msg_id;
+  } else {
+    element.dataset.replyTo = String(turn.reply_to);
+  }
   fill(element, turn.role, turn.content);
   element.querySelector(".meta").textContent = timeOf(turn.created_at);
   linkCitations(element, turn.metadata?.citations);
@@ -435,20 +453,21 @@ function flushOutbox() {
 
 function stop() {
   const socket = state.socket;
-  if (!socket || socket.readyState !== WebSocket.OPEN) return;
-  state.cancelling = true;
-  $("stop").disabled = true;
-  socket.send(JSON.stringify({ type: "cancel" }));
+  if (socket && socket.readyState === WebSocket.OPEN) {
+    // Set until the server says that nothing was being written or spoken (`not_found`).
+    state.cancelling = true;
+    $("stop").disabled = true;
+    socket.send(JSON.stringify({ type: "cancel" }));
+  }
+  voice.stopPlayback(); // the answer's audio stops at once, here
 }
 
 function showStop() {
-  // Visible while an answer is being written in this chat (or awaited after this client's question).
-  const answering = state.streams.size > 0 || state.awaiting.size > 0;
+  // Visible while an answer is being written in this chat (or awaited after this client's
+  // question), or spoken.
+  const answering = state.streams.size > 0 || state.awaiting.size > 0 || voice.playing;
   $("stop").hidden = !answering;
-  if (!answering) {
-    state.cancelling = false;
-    $("stop").disabled = false;
-  }
+  if (!answering) $("stop").disabled = false;
 }
 
 function streamFor(frame) {
@@ -501,6 +520,7 @@ function handleFrame(frame) {
       const turn = frame.turn;
       const mine = state.bubbles.get(turn.client_msg_id);
       const element = mine || turnElement("user", turn.id);
+      const spoken = !element && voice.claims(turn); // heard in this page's recording
       state.outbox.delete(turn.client_msg_id);
       if (element) {
         element.dataset.turnId = String(turn.id);
@@ -509,7 +529,7 @@ function handleFrame(frame) {
       } else {
         appendMessage(renderTurn(turn)); // sent from another tab, or before this page loaded
       }
-      if (mine && !$("messages").querySelector(`.msg.assistant[data-reply-to="${turn.id}"]:not(.streaming)`)) {
+      if ((mine || spoken) && !$("messages").querySelector(`.msg.assistant[data-reply-to="${turn.id}"]:not(.streaming)`)) {
         state.awaiting.add(turn.id);
       }
       showStop();
@@ -559,16 +579,19 @@ function handleFrame(frame) {
       $("stop").disabled = false;
       showStop();
       scrollToEnd();
+      voice.answerDone(turn);
       refreshChats().catch(() => {});
       break;
     }
     case "error":
       if (state.cancelling && frame.code === "not_found" && !frame.reply_to) {
-        // Nothing was being written any more: the answer had just ended.
+        // Nothing was being written or spoken any more: the answer had just ended.
+        state.cancelling = false;
         state.awaiting.clear();
         showStop();
         break;
       }
+      if (!frame.reply_to && voice.error(frame)) break; // about a recording: shown by voice.js
       if (frame.reply_to) {
         state.outbox.delete(frame.reply_to);
         endAwaiting(frame.reply_to);
@@ -583,6 +606,11 @@ function handleFrame(frame) {
         }, RATE_LIMIT_RETRY_MS);
       }
       showError(frame.message, frame.reply_to, frame.code === "unavailable");
+      break;
+    case "transcript":
+    case "audio_start":
+    case "audio_end":
+      voice.frame(frame);
       break;
     default:
       break;
@@ -708,7 +736,9 @@ function connect() {
   const url = `${scheme}://${location.host}/ws/${state.session.userId}/${encodeURIComponent(state.chatId)}`;
   // Browsers cannot set headers on a WebSocket: the token travels as the second subprotocol.
   const socket = new WebSocket(url, ["bearer", state.session.token]);
+  socket.binaryType = "arraybuffer"; // binary frames are the answer's audio (pcm16)
   state.socket = socket;
+  state.cancelling = false; // a cancel sent on the previous socket is answered there or not at all
   setConnection(state.retries ? "reconnecting" : "connecting");
   let openedAt = null;
   socket.addEventListener("open", () => {
@@ -719,10 +749,13 @@ function connect() {
     flushOutbox();
   });
   socket.addEventListener("message", (event) => {
-    if (socket === state.socket) receive(JSON.parse(event.data));
+    if (socket !== state.socket) return;
+    if (typeof event.data === "string") receive(JSON.parse(event.data));
+    else voice.audio(event.data);
   });
   socket.addEventListener("close", (event) => {
     if (socket !== state.socket) return; // replaced on purpose
+    voice.disconnected();
     // Reset the backoff only after a connection that lasted: one closed as soon as it opened
     // (a server failing on every connection) must not be retried in a tight loop.
     if (openedAt !== null && Date.now() - openedAt >= STABLE_CONNECTION_MS) state.retries = 0;
