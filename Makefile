@@ -50,6 +50,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/chat_overhead.py
 	$(BIN)/python bench/memory.py
 	$(BIN)/python bench/knowledge_base.py
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/voice.py
 
 clean:
 	rm -rf $(VENV) .allin .pytest_cache .mypy_cache .ruff_cache

@@ -50,6 +50,8 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+from harness import bench_parser, run_bench
+
 BENCH_DIR = Path(__file__).resolve().parent
 # Variables the parent hands to the server processes.
 ENV_DATA_DIR = "ALLIN_BENCH_DATA_DIR"
@@ -83,7 +85,9 @@ QUICK = Plan(warmup=2, messages={1: 40, 100: 3}, budget_s=15.0)
 
 def allin_app() -> Any:
     """The real app with the zero-latency offline model and an embedded Postgres in the bench's
-    temporary data dir. Other settings come from `ALLIN_*` variables (e.g. `ALLIN_DB_POOL_MAX`)."""
+    temporary data dir. Other settings come from `ALLIN_*` variables (e.g. `ALLIN_DB_POOL_MAX`).
+    The per-user rate limit is off (one client sends hundreds of messages a minute) and so is
+    voice (its models would load on the same cores while the text phases run)."""
     from allin.app import create_app
     from allin.config import Settings, configure_logging
 
@@ -91,6 +95,8 @@ def allin_app() -> Any:
         _env_file=None,
         llm="offline",
         offline_token_delay_ms=0,
+        rate_limit_per_minute=0,
+        voice="off",
         data_dir=Path(os.environ[ENV_DATA_DIR]),
         database_url=None,
     )
@@ -591,13 +597,14 @@ def ratios(
     return out
 
 
+# Report rows (label, key of `summarize`): TTFT and done at each percentile.
+LATENCY_ROWS = tuple(
+    (f"{label} p{q}", f"{key}_p{q}_ms")
+    for label, key in (("TTFT", "ttft"), ("done", "done"))
+    for q in (50, 95, 99)
+)
 _ROWS = (
-    ("TTFT p50", "ttft_p50_ms"),
-    ("TTFT p95", "ttft_p95_ms"),
-    ("TTFT p99", "ttft_p99_ms"),
-    ("done p50", "done_p50_ms"),
-    ("done p95", "done_p95_ms"),
-    ("done p99", "done_p99_ms"),
+    *LATENCY_ROWS,
     ("msgs/s", "messages_per_s"),
     ("server busy %", "server_busy_pct"),
     ("server CPU/msg", "server_cpu_ms_per_msg"),
@@ -723,38 +730,22 @@ def _meta(plan: Plan, elapsed_s: float) -> dict[str, Any]:
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="fewer messages (a smoke run)")
-    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the results here")
-    return parser.parse_args(argv)
+    return bench_parser(__doc__, "fewer messages (a smoke run)").parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
-    console = Console()
-    # Turn SIGTERM into an exception too, so the `finally` blocks stop the servers.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     plan = QUICK if args.quick else FULL
-    try:
-        results = run(plan, console)
-    except KeyboardInterrupt:
-        console.print("[yellow]interrupted; servers stopped[/yellow]")
-        return 130
+    return run_bench(lambda console: run(plan, console), report, args.json)
+
+
+def report(results: dict[str, Any], console: Console) -> None:
     render(results["comparisons"], console)
     meta = results["meta"]
     console.print(
         f"{meta['cpus']} CPUs, Python {meta['python']}, db_pool_max={meta['db_pool_max']}, "
         f"warm-up {meta['warmup_per_client']}/client, total {meta['elapsed_s']} s"
     )
-    for name, lines in results["server_log_problems"].items():
-        if lines:
-            console.print(f"[yellow]{name} server logged {len(lines)} warning/error line(s):")
-            for line in lines[:5]:
-                console.print(f"  {line}", markup=False)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
-        console.print(f"results written to {args.json}")
-    return 0
 
 
 if __name__ == "__main__":
