@@ -86,14 +86,46 @@ class Listener:
             raise RuntimeError(f"{self.name} is down")
 
 
+@dataclass
+class Lockstep:
+    """A model that writes its next chunk only once the previous one reached the client, as a
+    slow model on an idle server does; and the client it watches."""
+
+    chunks: list[str]
+    name: str = "scripted"
+    frames: list[ServerFrame] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def send(self, frame: ServerFrame) -> None:
+        self.frames.append(frame)
+        self.arrived.set()
+
+    async def stream(self, prompt: Prompt) -> AsyncIterator[str]:
+        for chunk in self.chunks:
+            self.arrived.clear()
+            yield chunk
+            await self.arrived.wait()
+
+    async def aclose(self) -> None:
+        return None
+
+
 async def test_answer_is_streamed_then_stored_with_metadata(
     services: Services, user_id: str
 ) -> None:
-    model = ScriptedModel(["Hel", "lo ", "there"])
+    model = Lockstep(["Hel", "lo ", "there"])
     sink = Collected()
-    await pipeline(services, model).handle(user_id, f"{user_id}-c", "m1", "hi", sink)
+    manager = InteractionManager(services.settings, services.chats, model, Runs(), services.streams)
+    await manager.handle(user_id, f"{user_id}-c", "m1", "hi", model)
+    sink.frames = model.frames
     kinds = [type(f) for f in sink.frames]
+    # Each chunk is sent as it comes when nothing else is waiting to be sent.
     assert kinds == [Ack, Token, Token, Token, Done]
+    assert [(t.text, t.offset) for t in sink.of(Token)] == [  # type: ignore[attr-defined]
+        ("Hel", 0),
+        ("lo ", 3),
+        ("there", 6),
+    ]
     done = sink.of(Done)[0]
     assert isinstance(done, Done)
     assert done.turn.content == "Hello there" and done.turn.reply_to == sink.frames[0].turn.id  # type: ignore[union-attr]
@@ -102,6 +134,18 @@ async def test_answer_is_streamed_then_stored_with_metadata(
     assert set(done.turn.metadata["timings"]) == {"first_token_ms", "total_ms"}
     stored = await services.chats.turns_before(user_id, f"{user_id}-c", None, 10)
     assert [(t.role, t.content) for t in stored] == [("user", "hi"), ("assistant", "Hello there")]
+
+
+async def test_chunks_that_come_faster_than_they_are_sent_are_joined(
+    services: Services, user_id: str
+) -> None:
+    # Written all at once: the first frame is not even out when the last chunk arrives.
+    model = ScriptedModel(["Hel", "lo ", "there"])
+    sink = Collected()
+    await pipeline(services, model).handle(user_id, f"{user_id}-c", "m1", "hi", sink)
+    assert [type(f) for f in sink.frames] == [Ack, Token, Done]
+    (token,) = sink.of(Token)
+    assert (token.text, token.offset) == ("Hello there", 0)  # type: ignore[attr-defined]
 
 
 async def test_prompt_carries_system_prompt_and_history(services: Services, user_id: str) -> None:

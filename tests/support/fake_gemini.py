@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.support.llm_scripts import (
+    CHUNK_GAP_S,
     Behaviour,
     Failure,
     Refusal,
@@ -170,7 +171,9 @@ class FakeGemini:
             ]
         else:
             chunks = [_response(model, text, None) for text in script.first]
-        for chunk in chunks:
+        for n, chunk in enumerate(chunks):
+            if n:
+                await asyncio.sleep(CHUNK_GAP_S)
             # CRLF line ends, as the real API sends them.
             yield f"data: {json.dumps(chunk)}\r\n\r\n"
         if isinstance(script, Stall):

@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from tests.support.llm_scripts import (
+    CHUNK_GAP_S,
     Behaviour,
     Failure,
     Refusal,
@@ -129,7 +130,9 @@ class FakeOpenAI:
             await asyncio.sleep(script.seconds)
             return
         if isinstance(script, Reply):
-            for text in script.chunks:
+            for n, text in enumerate(script.chunks):
+                if n:
+                    await asyncio.sleep(CHUNK_GAP_S)
                 yield _chunk(model, {"content": text}, None)
         yield _chunk(model, {}, "stop" if isinstance(script, Reply) else "content_filter")
         yield "data: [DONE]\n\n"

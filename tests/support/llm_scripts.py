@@ -12,6 +12,10 @@ from starlette.requests import Request
 
 from allin.llm.offline import identity
 
+# Between two chunks of a streamed reply, as a real model writes over time: chunks that all
+# arrived at once would be sent to the client joined (chat/publishing.py).
+CHUNK_GAP_S = 0.03
+
 
 def split(text: str, pieces: int) -> list[str]:
     """`text` cut at word boundaries into at most `pieces` chunks whose concatenation is `text`."""

@@ -17,8 +17,9 @@ from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
 
 from allin.chat.context import Context, ContextSource, TurnListener
-from allin.chat.frames import Ack, Done, ErrorOut, Token
+from allin.chat.frames import Ack, Done, ErrorOut
 from allin.chat.prompt import build_prompt
+from allin.chat.publishing import TokenPublisher
 from allin.chat.runs import Runs
 from allin.chat.streams import ChatStream, Follower, FrameSink, Streams
 from allin.config import Settings
@@ -230,14 +231,12 @@ class InteractionManager:
         prompt = build_prompt(question.content, history, blocks)
         started = time.monotonic()
         first_token_at: float | None = None
-        written = 0
         stream_of_text = model.stream(prompt)
-        async for text in _stall_guard(stream_of_text, self._settings.llm_stall_timeout_s):
-            first_token_at = first_token_at or time.monotonic()
-            parts.append(text)
-            token = Token(turn_id=answer_id, reply_to=question.id, text=text, offset=written)
-            written += len(text)
-            await stream.publish(token, run=question.id)
+        async with TokenPublisher(stream, answer_id, question.id) as publisher:
+            async for text in _stall_guard(stream_of_text, self._settings.llm_stall_timeout_s):
+                first_token_at = first_token_at or time.monotonic()
+                parts.append(text)
+                publisher.add(text)
         if not parts:
             raise ModelUnavailable(f"{model.name} returned an empty answer")
         finished = time.monotonic()
