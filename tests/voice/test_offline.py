@@ -20,6 +20,7 @@ from tests.support.accounts import Account, sign_up
 from tests.support.servers import serve_in_thread
 from tests.support.speech import (
     CHUNK_BYTES,
+    clearly_spoken,
     of_type,
     say,
     silence,
@@ -78,7 +79,7 @@ async def voice_turns(base_url: str, account: Account, chat: str) -> list[dict[s
 async def test_asked_aloud_who_it_is_allin_answers_in_text_and_voice_and_keeps_both(
     voice_server: str, voice_account: Account, socket: ClientConnection
 ) -> None:
-    question = silence(0.3) + await spoken_by_piper("Who are you?") + silence(0.5)
+    question = await clearly_spoken("Who are you?")
     await say(socket, question)
     turn = await spoken_turn(socket)
     kinds = [frame["type"] for frame in turn["frames"]]
@@ -226,7 +227,7 @@ async def test_cancel_while_the_answer_is_spoken_stops_it(slow_voice_server: str
     account = await sign_up(slow_voice_server)
     chat = new_chat()
     async with connect(ws_url(slow_voice_server, account, chat)) as socket:
-        await say(socket, silence(0.2) + await spoken_by_piper("Who are you?") + silence(0.3))
+        await say(socket, await clearly_spoken("Who are you?"))
         while (await next_frame_or_audio(socket)).get("type") != "audio_start":
             pass
         await send(socket, type="cancel")
@@ -245,10 +246,10 @@ async def test_speaking_again_while_the_answer_is_spoken_interrupts_it(
     account = await sign_up(slow_voice_server)
     chat = new_chat()
     async with connect(ws_url(slow_voice_server, account, chat)) as socket:
-        await say(socket, silence(0.2) + await spoken_by_piper("Who are you?") + silence(0.3))
+        await say(socket, await clearly_spoken("Who are you?"))
         while (await next_frame_or_audio(socket)).get("type") != "audio_start":
             pass
-        await say(socket, silence(0.2) + await spoken_by_piper("How many vacation days do I get?"))
+        await say(socket, await clearly_spoken("How many vacation days do I get?"))
         frames = []
         while True:
             frame = await next_frame_or_audio(socket)
@@ -270,7 +271,7 @@ async def test_a_client_that_leaves_after_speaking_still_gets_the_turn_stored(
 ) -> None:
     chat = new_chat()
     async with connect(ws_url(voice_server, voice_account, chat)) as socket:
-        await say(socket, silence(0.2) + await spoken_by_piper("Who are you?") + silence(0.3))
+        await say(socket, await clearly_spoken("Who are you?"))
     # Gone before anything came back: the turn runs on, and both recordings are kept.
     async with connect(ws_url(voice_server, voice_account, chat)) as socket:
         await send(socket, type="resume", last_seq=0)
@@ -286,7 +287,7 @@ async def test_a_client_that_leaves_after_speaking_still_gets_the_turn_stored(
 async def test_deleting_a_chat_deletes_its_audio(
     voice_server: str, voice_account: Account, voice_settings: Settings, socket: ClientConnection
 ) -> None:
-    await say(socket, silence(0.2) + await spoken_by_piper("Who are you?") + silence(0.3))
+    await say(socket, await clearly_spoken("Who are you?"))
     await spoken_turn(socket)
     chat = chat_of(socket)
     files = sorted((voice_settings.data_dir / "blobs" / "audio").rglob(f"{chat}/*.wav"))
@@ -302,7 +303,7 @@ async def test_deleting_a_chat_deletes_its_audio(
 async def test_another_user_cannot_list_or_fetch_the_audio(
     voice_server: str, voice_account: Account, socket: ClientConnection
 ) -> None:
-    await say(socket, silence(0.2) + await spoken_by_piper("Who are you?") + silence(0.3))
+    await say(socket, await clearly_spoken("Who are you?"))
     turn = await spoken_turn(socket)
     answer_id = of_type(turn, "done")[0]["turn"]["id"]
     chat = chat_of(socket)

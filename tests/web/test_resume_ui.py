@@ -21,7 +21,9 @@ from tests.support.servers import free_port, serve_in_thread
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, bubbles, sign_up
 
 # Answers take a couple of seconds: long enough to cut the connection mid-answer.
-TOKEN_DELAY_MS = 25
+# Slow enough that an answer is still being written after a cut, a pause and a reconnection with
+# backoff, even on a busy 2-core machine (at 25 ms, it sometimes finished first).
+TOKEN_DELAY_MS = 60
 QUESTION = "Who are you?"
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
-from allin.voice.audio import from_float, resample, to_float, to_wav
-from allin.voice.piper import PiperTextToSpeech
+from allin.voice.audio import from_float, to_float, to_wav
+from tests.support.speech import clearly_spoken
 from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, bubbles, sign_up
 
 RATE = 16000
@@ -39,8 +39,7 @@ def speech_wav(path: Path, text: str | None) -> Path:
     if text is not None:
         # In a thread of its own: Playwright's sync API runs an event loop in this one.
         with ThreadPoolExecutor(1) as pool:
-            speech = pool.submit(asyncio.run, PiperTextToSpeech().synthesize(text)).result()
-        samples = resample(to_float(speech.pcm), speech.sample_rate, RATE)
+            samples = to_float(pool.submit(asyncio.run, clearly_spoken(text)).result())
         # Piper speaks at full scale: leave the browser's gain control room not to clip it.
         samples *= SPEECH_PEAK / max(float(np.abs(samples).max()), 1e-6)
     lead_in = np.zeros(int(RATE * LEAD_IN_S), dtype=np.float32)
