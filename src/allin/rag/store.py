@@ -241,23 +241,47 @@ class DocumentStore:
         """Hybrid retrieval: the `candidates` nearest chunks by cosine ∪ the `candidates` best
         full-text matches, fused by reciprocal rank, best `k` first (see `_HYBRID_SQL`)."""
         statement = sql.SQL(_HYBRID_SQL).format(dim=sql.Literal(dimension))
-        # Nearest neighbours fetched before the scope filter; HNSW returns at most ef_search.
-        overfetch = max(ef_search, candidates * _OVERFETCH)
-        params = {
-            "owner": scope.owner_id,
-            "shared": scope.include_shared,
-            "embedder": embedder,
-            "vector": list(vector),
-            "tsquery": text_query(question),
-            "candidates": candidates,
-            "overfetch": overfetch,
-            "rrf_k": RRF_K,
-            "k": k,
-        }
+        params = hybrid_params(
+            scope,
+            question,
+            vector,
+            embedder=embedder,
+            k=k,
+            candidates=candidates,
+            ef_search=ef_search,
+        )
         async with self._db.pool.connection() as conn, conn.transaction():
-            await conn.execute("select set_config('hnsw.ef_search', %s, true)", (str(overfetch),))
+            await conn.execute(
+                "select set_config('hnsw.ef_search', %s, true)", (str(params["overfetch"]),)
+            )
             cursor = await conn.execute(statement, params)
             return [Passage(**row) for row in await cursor.fetchall()]
+
+
+def hybrid_params(
+    scope: Scope,
+    question: str,
+    vector: Sequence[float],
+    *,
+    embedder: str,
+    k: int,
+    candidates: int,
+    ef_search: int,
+) -> dict[str, Any]:
+    """The parameters of `_HYBRID_SQL` (the benchmark runs that statement bare with them too)."""
+    return {
+        "owner": scope.owner_id,
+        "shared": scope.include_shared,
+        "embedder": embedder,
+        "vector": list(vector),
+        "tsquery": text_query(question),
+        "candidates": candidates,
+        # Nearest neighbours fetched before the scope filter; also the query's ef_search, as
+        # HNSW returns at most ef_search of them.
+        "overfetch": max(ef_search, candidates * _OVERFETCH),
+        "rrf_k": RRF_K,
+        "k": k,
+    }
 
 
 _VISIBLE = """
