@@ -85,9 +85,8 @@ QUICK = Plan(warmup=2, messages={1: 40, 100: 3}, budget_s=15.0)
 
 def allin_app() -> Any:
     """The real app with the zero-latency offline model and an embedded Postgres in the bench's
-    temporary data dir. Other settings come from `ALLIN_*` variables (e.g. `ALLIN_DB_POOL_MAX`).
-    The per-user rate limit is off (one client sends hundreds of messages a minute) and so is
-    voice (its models would load on the same cores while the text phases run)."""
+    temporary data dir. Other settings come from `ALLIN_*` variables (e.g. `ALLIN_DB_POOL_MAX`;
+    `bench/voice.py` turns voice on with them)."""
     from allin.app import create_app
     from allin.config import Settings, configure_logging
 
@@ -95,8 +94,6 @@ def allin_app() -> Any:
         _env_file=None,
         llm="offline",
         offline_token_delay_ms=0,
-        rate_limit_per_minute=0,
-        voice="off",
         data_dir=Path(os.environ[ENV_DATA_DIR]),
         database_url=None,
     )
@@ -691,7 +688,9 @@ def run(plan: Plan, console: Console) -> dict[str, Any]:
             "allin",
             "allin_app",
             workdir,
-            {ENV_DATA_DIR: str(data_dir)},
+            # No per-user rate limit (one client sends hundreds of messages a minute) and no
+            # voice (its models would load on the same cores while the text phases run).
+            {ENV_DATA_DIR: str(data_dir), "ALLIN_RATE_LIMIT_PER_MINUTE": "0", "ALLIN_VOICE": "off"},
             data_dir / "pg",
             needs_account=True,
         ) as allin:
