@@ -2,7 +2,7 @@
 
 One upstream Live session per socket conversation, opened on its first recording (resuming the
 chat's stored session-resumption handle, if one is still valid) and closed when the socket is
-gone and what was asked is answered. The client's pcm16 audio (checked by `Recording`, as
+gone and what was asked is answered. The client's pcm16 audio (checked by `Microphone`, as
 offline) is forwarded as it comes, and Live answers in its own voice, which is forwarded too. A
 spoken turn:
 
@@ -59,7 +59,7 @@ from allin.storage.chat_store import ChatStore
 from allin.storage.records import Turn
 from allin.voice.conversation import AnswerTap, AudioSink, audio_frames
 from allin.voice.recorder import VoiceRecorder
-from allin.voice.recording import ACCEPTED_RATE, Recording
+from allin.voice.recording import ACCEPTED_RATE, Microphone
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +228,7 @@ class LiveConversation:
         self._chat_id = chat_id
         self._follower = follower
         self._sink = sink
-        self._recording: Recording | None = None
+        self._microphone = Microphone(voice.settings.voice_max_seconds)
         self._utterance: _Utterance | None = None
         self._answer: _Answer | None = None
         self._no_answer: asyncio.Task[None] | None = None
@@ -248,11 +248,8 @@ class LiveConversation:
     # The socket's side (VoiceConversation).
 
     async def begin(self, start: AudioStartIn) -> None:
-        if self._recording is not None:
-            raise BadRequest("a recording is already in progress: send audio_end first")
-        recording = Recording(start, self._voice.settings.voice_max_seconds)
+        self._microphone.start(start)
         await self.stop()
-        self._recording = recording
         if self._utterance is None:
             self._utterance = _Utterance()
         # Speaking again before Live answered: it is all one question.
@@ -261,29 +258,26 @@ class LiveConversation:
         self._connect()
 
     async def audio(self, chunk: bytes) -> None:
-        recording = self._recording
-        if recording is None:
-            raise BadRequest("audio frames must follow an audio_start frame")
         try:
-            recording.add(chunk)
+            recording = self._microphone.add(chunk)
         except AllinError:
             await self._drop_utterance()
             raise
+        if recording is None:
+            return
         utterance = self._utterance
         if utterance is not None:
             utterance.pcm += chunk
             await self._flush(utterance)
 
     async def end(self) -> None:
-        recording = self._recording
-        if recording is None:
-            raise BadRequest("audio_end without a recording: send audio_start first")
-        self._recording = None
         try:
-            recording.finish()
+            finished = self._microphone.finish()
         except AllinError:
             await self._drop_utterance()
             raise
+        if finished is None:
+            return
         utterance = self._utterance
         if utterance is None:
             return
@@ -301,8 +295,8 @@ class LiveConversation:
         return True
 
     async def aclose(self) -> None:
-        if self._recording is not None:
-            self._recording = None
+        if self._microphone.recording is not None:
+            self._microphone.drop()
             await self._drop_utterance()
         self._closing = True
         await self._close_if_done()
@@ -475,7 +469,7 @@ class LiveConversation:
         self._cancel_no_answer()
         utterance = self._utterance
         # Audio still coming (Live answered a pause) belongs to the next question.
-        self._utterance = _Utterance() if self._recording is not None else None
+        self._utterance = _Utterance() if self._microphone.recording is not None else None
         answer = _Answer(utterance)
         self._answer = answer
         self._handle_current = False
@@ -584,7 +578,9 @@ class LiveConversation:
 
     def _quiet(self) -> bool:
         """No recording, unanswered question or answer in progress: a session may end now."""
-        return self._recording is None and self._utterance is None and self._answer is None
+        return (
+            self._microphone.recording is None and self._utterance is None and self._answer is None
+        )
 
     def _done(self) -> bool:
         return self._closing and self._quiet()

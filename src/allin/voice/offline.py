@@ -28,7 +28,7 @@ from allin.storage.records import Turn
 from allin.voice.base import SpeechDetector, SpeechToText, TextToSpeech
 from allin.voice.conversation import AnswerTap, AudioSink, audio_frames
 from allin.voice.recorder import VoiceRecorder
-from allin.voice.recording import Recording
+from allin.voice.recording import Microphone
 from allin.voice.speakable import SentenceSplitter
 
 logger = logging.getLogger(__name__)
@@ -86,35 +86,24 @@ class OfflineConversation:
         self._chat_id = chat_id
         self._follower = follower
         self._sink = sink
-        self._recording: Recording | None = None
-        # A recording refused mid-way (too long): its remaining frames and its audio_end are
-        # ignored, the client having been told once.
-        self._dropped = False
+        self._microphone = Microphone(voice.settings.voice_max_seconds)
         self._partial: asyncio.Task[None] | None = None
         self._partial_at = 0
         self._speaking: asyncio.Task[None] | None = None
 
     async def begin(self, start: AudioStartIn) -> None:
-        if self._recording is not None:
-            raise BadRequest("a recording is already in progress: send audio_end first")
-        recording = Recording(start, self._voice.settings.voice_max_seconds)
+        self._microphone.start(start)
         await self.stop()
-        self._recording = recording
-        self._dropped = False
         self._partial_at = 0
 
     async def audio(self, chunk: bytes) -> None:
-        recording = self._recording
-        if recording is None:
-            if self._dropped:
-                return
-            raise BadRequest("audio frames must follow an audio_start frame")
         try:
-            recording.add(chunk)
+            recording = self._microphone.add(chunk)
         except AllinError:
-            self._drop_recording()
-            self._dropped = True
+            self._stop_partial()
             raise
+        if recording is None:
+            return
         every_ms = self._voice.settings.voice_partial_every_s * 1000
         due = every_ms and recording.duration_ms - self._partial_at >= every_ms
         if due and (self._partial is None or self._partial.done()):
@@ -124,14 +113,11 @@ class OfflineConversation:
             )
 
     async def end(self) -> None:
-        recording = self._recording
-        if recording is None:
-            if self._dropped:
-                self._dropped = False
-                return
-            raise BadRequest("audio_end without a recording: send audio_start first")
-        self._drop_recording()
-        pcm = recording.finish()
+        self._stop_partial()
+        finished = self._microphone.finish()
+        if finished is None:
+            return
+        recording, pcm = finished
         self._voice.runs.detach(
             self._turn(pcm, recording.sample_rate), name=f"voice-turn-{self._chat_id}"
         )
@@ -148,10 +134,10 @@ class OfflineConversation:
         return True
 
     async def aclose(self) -> None:
-        self._drop_recording()
+        self._microphone.drop()
+        self._stop_partial()
 
-    def _drop_recording(self) -> None:
-        self._recording = None
+    def _stop_partial(self) -> None:
         if self._partial is not None:
             self._partial.cancel()
             self._partial = None

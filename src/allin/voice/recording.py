@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from allin.chat.frames import AudioStartIn
-from allin.errors import BadRequest, TooLarge
+from allin.errors import AllinError, BadRequest, TooLarge
 from allin.voice.audio import SAMPLE_WIDTH, duration_ms
 
 # What every engine takes: browsers resample to it, Whisper and Gemini Live expect it.
@@ -46,3 +46,50 @@ class Recording:
         if len(self._pcm) % SAMPLE_WIDTH:
             raise BadRequest("pcm16 audio has an even number of bytes; this recording was dropped")
         return self.pcm
+
+
+class Microphone:
+    """A socket's recordings, one at a time, in order: `audio_start`, audio frames, `audio_end`.
+    Frames out of that order are refused. A recording refused mid-way (too long) is dropped whole,
+    and its remaining frames and its `audio_end` are ignored: the client was told once."""
+
+    def __init__(self, max_seconds: float) -> None:
+        self._max_seconds = max_seconds
+        self.recording: Recording | None = None
+        self._dropped = False
+
+    def start(self, start: AudioStartIn) -> Recording:
+        if self.recording is not None:
+            raise BadRequest("a recording is already in progress: send audio_end first")
+        self.recording = Recording(start, self._max_seconds)
+        self._dropped = False
+        return self.recording
+
+    def add(self, chunk: bytes) -> Recording | None:
+        """The recording `chunk` joined; None when it belongs to a dropped one."""
+        recording = self.recording
+        if recording is None:
+            if self._dropped:
+                return None
+            raise BadRequest("audio frames must follow an audio_start frame")
+        try:
+            recording.add(chunk)
+        except AllinError:
+            self.recording = None
+            self._dropped = True
+            raise
+        return recording
+
+    def finish(self) -> tuple[Recording, bytes] | None:
+        """The recording `audio_end` completes, and its audio; None when it was dropped."""
+        recording = self.recording
+        if recording is None:
+            if self._dropped:
+                self._dropped = False
+                return None
+            raise BadRequest("audio_end without a recording: send audio_start first")
+        self.recording = None
+        return recording, recording.finish()
+
+    def drop(self) -> None:
+        self.recording = None
