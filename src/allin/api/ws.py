@@ -47,8 +47,6 @@ _BEARER_SUBPROTOCOL = "bearer"
 _FRAME_OVERHEAD_FACTOR = 6
 # "Try again later": the client read too slowly; it may reconnect and resume.
 _CLOSE_TOO_SLOW = 1013
-# A binary frame is a piece of a recording; browsers send a few hundred milliseconds at a time.
-_AUDIO_FRAME_LIMIT = 256 * 1024
 
 
 class SocketSink:
@@ -192,8 +190,6 @@ async def _converse(
             try:
                 audio = event.get("bytes")
                 if audio is not None:
-                    if len(audio) > _AUDIO_FRAME_LIMIT:
-                        raise TooLarge(f"audio frames are limited to {_AUDIO_FRAME_LIMIT} bytes")
                     await talk.conversation().audio(audio)
                     continue
                 frame = _parse(event.get("text"), frame_limit)

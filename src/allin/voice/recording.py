@@ -9,6 +9,8 @@ from allin.voice.audio import SAMPLE_WIDTH, duration_ms
 # What every engine takes: browsers resample to it, Whisper and Gemini Live expect it.
 ACCEPTED_FORMAT = "pcm16"
 ACCEPTED_RATE = 16000
+# A binary frame is a piece of a recording; browsers send a few hundred milliseconds at a time.
+MAX_FRAME_BYTES = 256 * 1024
 
 
 class Recording:
@@ -73,6 +75,11 @@ class Microphone:
                 return None
             raise BadRequest("audio frames must follow an audio_start frame")
         try:
+            if len(chunk) > MAX_FRAME_BYTES:
+                raise TooLarge(
+                    f"audio frames are limited to {MAX_FRAME_BYTES} bytes; this recording was"
+                    " dropped"
+                )
             recording.add(chunk)
         except AllinError:
             self.recording = None
