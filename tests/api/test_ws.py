@@ -25,7 +25,10 @@ async def test_message_is_acked_streamed_and_stored(live_server: str, account: A
         frames = await ask(socket, "m1", "Who are you?")
     kinds = [f["type"] for f in frames]
     assert kinds[0] == "ack" and kinds[-1] == "done"
-    assert kinds.count("token") > 5 and set(kinds[1:-1]) == {"token"}
+    # More than one frame shows the answer streamed. How many depends on the machine's load: text
+    # written while a frame is being published goes out joined (chat/publishing.py); one frame
+    # per chunk on an idle server is tested deterministically in tests/chat/test_interaction.py.
+    assert kinds.count("token") > 1 and set(kinds[1:-1]) == {"token"}
     done = frames[-1]["turn"]
     assert "".join(f["text"] for f in frames if f["type"] == "token") == done["content"]
     assert "Allin" in done["content"] and "Team 8" in done["content"]
