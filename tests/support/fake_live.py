@@ -15,8 +15,10 @@ model does.
 Knobs: `script` (what is heard and answered, turn by turn), `chunk_delay_s` (pause between answer
 chunks), `go_away_after` (after that many answers overall, send `goAway` and close the connection
 if the client has not left within `go_away_grace_s`), `drop_after` (close abruptly instead) and
-`drop_first_after_bytes` (close the first connection abruptly once it has that much audio) and
-`refuse` (turn every connection away with a 503).
+`drop_first_after_bytes` (close the first connection abruptly once it has that much audio),
+`refuse` (turn every connection away with a 503), `refuse_attempts` (turn away those connection
+attempts, counted from 1, with a 503) and `refuse_handles` (close a session asked to resume, as
+the service does with a handle it no longer knows).
 """
 
 from __future__ import annotations
@@ -149,7 +151,10 @@ class FakeLive:
         self.drop_after: int | None = None
         self.drop_first_after_bytes: int | None = None
         self.refuse = False
+        self.refuse_attempts: set[int] = set()
+        self.refuse_handles = False
         self.refused = 0
+        self.attempts = 0
         self.connections: list[LiveConnection] = []
         self.answered = 0
         self._ssl = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -199,7 +204,10 @@ class FakeLive:
         self.drop_after = None
         self.drop_first_after_bytes = None
         self.refuse = False
+        self.refuse_attempts = set()
+        self.refuse_handles = False
         self.refused = 0
+        self.attempts = 0
         self.connections.clear()
         self.answered = 0
 
@@ -209,7 +217,8 @@ class FakeLive:
             return connection.respond(404, f"no Live endpoint at {path}\n")
         if request.headers.get("x-goog-api-key") != self.api_key:
             return connection.respond(403, "API key not valid\n")
-        if self.refuse:
+        self.attempts += 1
+        if self.refuse or self.attempts in self.refuse_attempts:
             self.refused += 1
             return connection.respond(503, "The service is currently unavailable.\n")
         return None
@@ -242,6 +251,10 @@ class _Session:
     async def run(self) -> None:
         setup = json.loads(await self._ws.recv())
         self._received.setup = setup["setup"]
+        if self._fake.refuse_handles and self._received.resumed_from is not None:
+            self.closing = True
+            await self._ws.close(1008, "session resumption handle not found")
+            return
         await self._send({"setupComplete": {}})
         async for raw in self._ws:
             message = json.loads(raw)

@@ -247,6 +247,41 @@ async def test_dropped_connection_is_resumed_at_once(
     assert of_type(frames, "done") and not of_type(frames, "error")
 
 
+async def test_network_failure_while_reconnecting_keeps_the_handle(
+    live_app: str, fake: FakeLive, speaker: Account
+) -> None:
+    fake.drop_after = 1
+    fake.refuse_attempts = {2}
+    async with connect(ws_url(live_app, speaker, "flaky")) as socket:
+        await spoken_turn(socket)
+        await until(lambda: len(fake.connections) == 2, "a connection after the refused one")
+        frames = await spoken_turn(socket)
+    assert fake.refused == 1
+    assert fake.connections[1].resumed_from == "handle-1"
+    assert of_type(frames, "done") and not of_type(frames, "error")
+
+
+async def test_refused_handle_starts_a_fresh_session_told_the_conversation(
+    live_app: str, fake: FakeLive, speaker: Account
+) -> None:
+    fake.drop_after = 1
+    fake.refuse_handles = True
+    fake.script = [LiveTurn(), LiveTurn("what can you do", ("I help", " new engineers."))]
+    async with connect(ws_url(live_app, speaker, "stale")) as socket:
+        first = await spoken_turn(socket)
+        await until(lambda: len(fake.connections) == 3, "a fresh connection")
+        frames = await spoken_turn(socket)
+    refused, fresh = fake.connections[1:]
+    assert refused.resumed_from == "handle-1" and fresh.resumed_from is None
+    # What the refused session knew is given to the fresh one as the chat so far.
+    (told,) = fresh.client_content[:1]
+    assert [(t["role"], t["parts"][0]["text"]) for t in told["turns"]] == [
+        ("user", "who are you"),
+        ("model", of_type(first, "done")[0]["turn"]["content"]),
+    ]
+    assert of_type(frames, "done")[0]["turn"]["content"] == "I help new engineers."
+
+
 async def test_recording_cut_off_by_a_dropped_connection_is_sent_again(
     live_app: str, fake: FakeLive, speaker: Account
 ) -> None:

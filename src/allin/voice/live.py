@@ -45,7 +45,7 @@ import certifi
 from google import genai
 from google.genai import errors, types
 from google.genai.live import AsyncSession
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from allin.chat.frames import AudioEndOut, AudioStartIn, AudioStartOut, Done, ErrorOut, Transcript
 from allin.chat.interaction import InteractionManager
@@ -76,6 +76,7 @@ _LINGER_S = 2.0
 # The SDK raises its own errors for a refused or closed connection, the websockets ones for a
 # failed handshake, OSError (ssl.SSLError included) for the network.
 FAILURES = (errors.APIError, WebSocketException, OSError, TimeoutError)
+_ABNORMAL_CLOSURE = 1006
 
 
 def live_client(settings: Settings) -> genai.Client:
@@ -315,12 +316,12 @@ class LiveConversation:
     async def _keep_linked(self) -> None:
         """Keep a session open until the conversation is over, reconnecting as needed."""
         failures = 0
+        resume = True
         try:
             while not self._done():
                 error: BaseException | None = None
                 try:
-                    # After a failure, start afresh: the handle may be what is refused.
-                    worked = await self._session_once(resume=failures == 0)
+                    worked = await self._session_once(resume=resume)
                 except FAILURES as exc:
                     worked, error = False, exc
                     logger.warning(
@@ -331,9 +332,13 @@ class LiveConversation:
                     worked, error = False, exc
                     logger.exception("Gemini Live session for chat %s failed", self._chat_id)
                 if worked:
-                    failures = 0
+                    failures, resume = 0, True
                     continue
                 failures += 1
+                # Start afresh only when Live itself may have turned the handle down: a network
+                # or database failure says nothing against it, and a fresh session forgets the
+                # conversation's audio.
+                resume = not _may_have_refused_the_handle(error)
                 if failures >= CONNECT_ATTEMPTS:
                     await self._lost(error)
                     return
@@ -793,6 +798,19 @@ def _rate(mime_type: str) -> int:
         if name == "rate" and value.isdigit():
             return int(value)
     return OUTPUT_RATE
+
+
+def _may_have_refused_the_handle(error: BaseException | None) -> bool:
+    """Whether a failed attempt may be Live refusing the session it was asked to resume: Live
+    closed it (while setting it up, or at once after), rather than the network, the HTTP handshake
+    or our own database failing before it began. `None`: the session closed without a word."""
+    if error is None:
+        return True
+    # The SDK turns a close during setup into an APIError with the close code; 1006 means no
+    # close frame came at all, which is the network, not Live.
+    if isinstance(error, errors.APIError):
+        return error.code != _ABNORMAL_CLOSURE
+    return isinstance(error, ConnectionClosed) and error.rcvd is not None
 
 
 def _describe(exc: BaseException | None) -> str:
