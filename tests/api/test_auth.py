@@ -99,6 +99,7 @@ async def test_client_config_is_public(http: httpx.AsyncClient) -> None:
     response = await http.get("/api/v1/config")
     assert response.json() == {
         "auth_mode": "local",
+        "voice": False,
         "supabase_url": None,
         "supabase_anon_key": None,
     }
@@ -137,6 +138,7 @@ async def test_supabase_mode_has_no_local_accounts(postgres: Any, tmp_path: Any)
     assert refused.status_code == 400 and "Supabase Auth" in refused.json()["detail"]
     assert config == {
         "auth_mode": "supabase",
+        "voice": False,
         "supabase_url": "https://project.supabase.co",
         "supabase_anon_key": "anon-key",
     }

@@ -143,6 +143,11 @@ async def test_spoken_questions_are_transcribed_within_a_word_error_bound(
     assert sum(errors) / len(errors) <= MEAN_WER_BOUND[voice], errors
 
 
+async def test_clients_are_told_voice_is_on(voice_server: str) -> None:
+    async with httpx.AsyncClient(base_url=voice_server) as http:
+        assert (await http.get("/api/v1/config")).json()["voice"] is True
+
+
 async def test_silence_is_not_a_question_and_nothing_is_stored(
     voice_server: str, voice_account: Account, socket: ClientConnection
 ) -> None:

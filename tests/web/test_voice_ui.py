@@ -211,7 +211,22 @@ def test_speaking_over_the_answer_stops_it_and_asks_again(page: Page, voice_serv
     expect(page.get_by_test_id("message-error")).to_have_count(0)
 
 
-def test_voice_turned_off_on_the_server_says_so(page: Page, live_server: str) -> None:
+def test_voice_turned_off_on_the_server_offers_no_microphone(page: Page, live_server: str) -> None:
+    sign_up(page, live_server)
+    expect(page.get_by_test_id("mic")).to_be_hidden()
+    page.get_by_test_id("composer").fill("hello")
+    page.get_by_test_id("composer").press("Enter")
+    expect(page.get_by_test_id("message-assistant")).to_have_count(1)
+    expect(page.get_by_test_id("message-error")).to_have_count(0)
+
+
+def test_voice_turned_off_after_the_page_loaded_says_so(page: Page, live_server: str) -> None:
+    # A page loaded while voice was on, from a server restarted with it off, offers a mic the
+    # server refuses: the refusal is said once, not once per audio frame.
+    page.route(
+        "**/api/v1/config",
+        lambda route: route.fulfill(json={**route.fetch().json(), "voice": True}),
+    )
     sign_up(page, live_server)
     page.get_by_test_id("mic").click()
     expect(page.get_by_test_id("voice-error")).to_have_text(

@@ -34,9 +34,10 @@ class Me(BaseModel):
 
 
 class ClientConfig(BaseModel):
-    """What the browser needs before anyone logs in: how to log in."""
+    """What the browser needs before anyone logs in: how to log in, and whether to offer voice."""
 
     auth_mode: AuthMode
+    voice: bool
     supabase_url: str | None = None
     supabase_anon_key: str | None = None
 
@@ -76,13 +77,15 @@ async def me(principal: CurrentUser) -> Me:
     return Me(user_id=principal.user_id, email=principal.email, is_admin=principal.is_admin)
 
 
-@router.get("/config", summary="How clients log in to this deployment")
+@router.get("/config", summary="How clients log in to this deployment, and whether it has voice")
 async def client_config(services: ServicesDep) -> ClientConfig:
     settings = services.settings
+    voice = services.voice is not None
     if settings.auth_mode is AuthMode.SUPABASE:
         return ClientConfig(
             auth_mode=settings.auth_mode,
+            voice=voice,
             supabase_url=settings.supabase_url,
             supabase_anon_key=settings.supabase_anon_key,
         )
-    return ClientConfig(auth_mode=settings.auth_mode)
+    return ClientConfig(auth_mode=settings.auth_mode, voice=voice)
