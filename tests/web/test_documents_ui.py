@@ -7,9 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.web.test_browser import ask, browser, page, sign_up
-
-__all__ = ["browser", "page"]  # fixtures, shared with the other browser tests
+from tests.web.test_browser import ask, sign_up
 
 HANDBOOK = """# Handbook
 

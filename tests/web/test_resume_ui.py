@@ -12,39 +12,19 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import BrowserContext, Page, expect
 
 from allin.app import create_app
 from tests.conftest import make_settings
 from tests.support.proxy import CuttableProxy, cuttable_proxy
 from tests.support.servers import free_port, serve_in_thread
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, bubbles, sign_up
+from tests.web.test_browser import bubbles, sign_up
 
 # Answers take a couple of seconds: long enough to cut the connection mid-answer.
 # Slow enough that an answer is still being written after a cut, a pause and a reconnection with
 # backoff, even on a busy 2-core machine (at 25 ms, it sometimes finished first).
 TOKEN_DELAY_MS = 60
 QUESTION = "Who are you?"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def context(browser: Browser) -> Iterator[BrowserContext]:
-    context = browser.new_context()
-    yield context
-    context.close()
-
-
-@pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
 
 
 @pytest.fixture

@@ -15,11 +15,12 @@ from pathlib import Path
 import httpx
 import numpy as np
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect
 
 from allin.voice.audio import from_float, to_float, to_wav
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.support.speech import clearly_spoken
-from tests.web.test_browser import CHROMIUM, CHROMIUM_ARGS, bubbles, sign_up
+from tests.web.test_browser import bubbles, sign_up
 
 RATE = 16000
 # What the fake microphone hears, in a loop: silence, the question, silence. A recording of
@@ -62,25 +63,11 @@ def launch_with_microphone(playwright: Playwright, wav: Path) -> Browser:
 
 
 @pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
 def browser(playwright: Playwright, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
     wav = speech_wav(tmp_path_factory.mktemp("voice-ui") / "who-are-you.wav", "Who are you?")
     browser = launch_with_microphone(playwright, wav)
     yield browser
     browser.close()
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context()
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def voice_state(page: Page, name: str) -> object:
@@ -234,7 +221,6 @@ def test_voice_turned_off_after_the_page_loaded_says_so(page: Page, live_server:
     )
     expect(page.get_by_test_id("mic")).to_have_attribute("data-state", "idle")
     expect(page.get_by_test_id("composer-form")).to_have_attribute("data-voice", "idle")
-    # The audio frames already on their way were refused too: those errors are not shown.
     page.wait_for_function("window.allinVoice.errorsQuieted === window.allinVoice.chunksSent")
     expect(page.get_by_test_id("message-error")).to_have_count(0)
 
