@@ -198,9 +198,44 @@ def test_speaking_over_the_answer_stops_it_and_asks_again(page: Page, voice_serv
     expect(page.get_by_test_id("message-error")).to_have_count(0)
 
 
+def test_hands_free_talking_over_the_answer_interrupts_it(page: Page, voice_server: str) -> None:
+    sign_up(page, voice_server)
+    toggle = page.get_by_test_id("hands-free")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    composer = page.get_by_test_id("composer-form")
+
+    # One press: the recording ends by itself once the question has been said.
+    page.get_by_test_id("mic").click()
+    expect(composer).to_have_attribute("data-voice", "recording")
+    page.wait_for_function("window.allinVoice.endedByQuiet === 1", timeout=SLOW_MS)
+    expect(bubbles(page, "user")).to_have_text([re.compile(r"who are you", re.IGNORECASE)])
+    # While the answer plays the microphone listens, and hears the question asked again: the
+    # answer stops, here and on the server, and what was said is the next question.
+    page.wait_for_function("window.allinVoice.bargeIns === 1", timeout=SLOW_MS)
+    page.wait_for_function("window.allinVoice.audioEnds.length > 0", timeout=SLOW_MS)
+    ends = voice_state(page, "audioEnds")
+    assert isinstance(ends, list) and ends[0]["stopped"] is True, ends
+    page.wait_for_function("window.allinVoice.endedByQuiet === 2", timeout=SLOW_MS)
+    users = bubbles(page, "user")
+    expect(users.nth(1)).to_have_text(re.compile(r"who are you", re.IGNORECASE), timeout=SLOW_MS)
+    expect(page.get_by_test_id("message-assistant").nth(1)).to_contain_text(
+        "Team 8", timeout=SLOW_MS
+    )
+    expect(page.get_by_test_id("voice-error")).to_have_text("")
+    expect(page.get_by_test_id("message-error")).to_have_count(0)
+
+    page.reload()
+    expect(page.get_by_test_id("hands-free")).to_have_attribute("aria-pressed", "true")
+    page.get_by_test_id("hands-free").click()
+    expect(page.get_by_test_id("hands-free")).to_have_attribute("aria-pressed", "false")
+
+
 def test_voice_turned_off_on_the_server_offers_no_microphone(page: Page, live_server: str) -> None:
     sign_up(page, live_server)
     expect(page.get_by_test_id("mic")).to_be_hidden()
+    expect(page.get_by_test_id("hands-free")).to_be_hidden()
     page.get_by_test_id("composer").fill("hello")
     page.get_by_test_id("composer").press("Enter")
     expect(page.get_by_test_id("message-assistant")).to_have_count(1)

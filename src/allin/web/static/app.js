@@ -832,7 +832,8 @@ async function boot() {
   wire();
   marked.setOptions({ gfm: true, breaks: false });
   state.config = await (await fetch("/api/v1/config")).json();
-  $("mic").hidden = !state.config.voice; // a server with voice off would refuse every recording
+  // A server with voice off would refuse every recording.
+  for (const id of ["mic", "hands-free"]) $(id).hidden = !state.config.voice;
   const saved = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
   if (!saved) {
     showAuth();

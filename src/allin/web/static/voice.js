@@ -1,8 +1,11 @@
 // Talking to Allin: the microphone button records a question (an AudioWorklet turns it into 16 kHz
 // pcm16, sent as binary frames on the chat's WebSocket between `audio_start` and `audio_end`), the
 // transcript shows while it is heard, the answer streams as text and plays as audio, and speaking
-// again or pressing Stop cuts the answer short (barge-in). Spoken turns in the history get a play
-// button. app.js owns the socket and hands this module the voice frames.
+// again or pressing Stop cuts the answer short (barge-in). Hands-free (a toggle, kept per browser):
+// while an answer plays the microphone listens, and talking over it interrupts it and becomes the
+// next question; a recording ends by itself once the speaker has been quiet for a second. Spoken
+// turns in the history get a play button. app.js owns the socket and hands this module the voice
+// frames.
 
 const $ = (id) => document.getElementById(id);
 
@@ -18,6 +21,13 @@ const PLAYBACK_LEAD_S = 0.08;
 const LIST_RETRIES_MS = [300, 600, 1200, 2400, 4800, 9600];
 // Errors that follow a failed recording (its frames still in flight) are not news.
 const AFTERMATH_MS = 1500;
+// Hands-free. A chunk is speech when louder than this (RMS; about -30 dBFS, well over a quiet
+// room once the browser's echo cancellation has taken the answer's own sound out).
+const SPEECH_LEVEL = 0.03;
+const BARGE_IN_CHUNKS = 3; // this much speech in a row over an answer interrupts it (300 ms)
+const PRE_ROLL_CHUNKS = 5; // and the half second before it is sent as the start of the question
+const END_QUIET_CHUNKS = 10; // a second of quiet after speech ends a hands-free recording
+const HANDS_FREE_KEY = "allin.handsFree";
 
 const MIC_LABELS = {
   idle: "Speak your question",
@@ -36,7 +46,9 @@ class Voice {
     this.context = null;
     this.worklet = null; // the promise of the capture worklet's module, per context
     this.phase = "idle"; // idle | starting | recording | stopping | thinking | heard
-    this.capture = null; // {stream, source, node, socket, samples}
+    this.capture = null; // {stream, source, node, socket, samples, heard, quiet}
+    this.listener = null; // hands-free, while an answer plays: {microphone, recent, loud}
+    this.handsFree = localStorage.getItem(HANDS_FREE_KEY) === "on";
     this.playback = null; // {turnId, rate, nextTime, sources, ended}
     this.thinkingTimer = null;
     this.aftermathUntil = 0;
@@ -56,6 +68,9 @@ class Voice {
       transcript: "",
       clipsPlayed: 0,
       errorsQuieted: 0, // refusals of the frames of a recording that had failed already
+      listening: false, // hands-free: the microphone is open while an answer plays
+      bargeIns: 0, // answers interrupted by talking over them
+      endedByQuiet: 0, // recordings that ended because the speaker went quiet
     };
     Object.defineProperty(this.stats, "audioTime", {
       enumerable: true,
@@ -63,6 +78,8 @@ class Voice {
     });
     window.allinVoice = this.stats;
     $("mic").addEventListener("click", () => this.toggle());
+    $("hands-free").addEventListener("click", () => this.setHandsFree(!this.handsFree));
+    this.showHandsFree();
     $("composer-input").addEventListener("input", () => {
       if (this.phase === "idle") this.hidePanel();
     });
@@ -154,6 +171,7 @@ class Voice {
   reset() {
     // Another chat: what was recorded, played or listed here is dropped.
     this.dropCapture();
+    this.stopListening();
     this.setPhase("idle");
     this.stopPlayback();
     this.stopClip();
@@ -166,6 +184,7 @@ class Voice {
   }
 
   disconnected() {
+    this.stopListening();
     if (["starting", "recording", "stopping"].includes(this.phase)) {
       this.abortRecording("The connection dropped while recording, so the recording was lost. Please try again.");
     } else if (this.phase === "thinking" || this.phase === "heard") {
@@ -195,50 +214,62 @@ class Voice {
     if (this.playing) this.bargeIn(); // speaking over the answer stops it
     this.setPhase("starting");
     this.showStatus("Asking for the microphone…");
-    let stream;
+    let microphone;
     try {
       const context = this.audioContext(); // made in the click, so that it may play later
       await context.resume();
-      // The worklet first, so that nothing said once the microphone is on is lost.
-      this.worklet ||= context.audioWorklet.addModule(WORKLET_URL).catch((error) => {
-        this.worklet = null; // tried again on the next press
-        throw error;
-      });
-      await this.worklet;
-      stream = await navigator.mediaDevices.getUserMedia({
-        audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-      });
+      microphone = await this.openMicrophone();
       if (this.phase !== "starting") throw new Cancelled();
       if (socket !== this.hooks.socket() || socket.readyState !== WebSocket.OPEN) {
         throw new Error("The connection dropped. Try again once it is back.");
       }
-      const source = context.createMediaStreamSource(stream);
-      const node = new AudioWorkletNode(context, "pcm-capture", {
-        numberOfInputs: 1,
-        numberOfOutputs: 0,
-        channelCountMode: "explicit",
-        channelCount: 1,
-        processorOptions: { targetRate: RATE, chunkMs: CHUNK_MS },
-      });
-      this.capture = { stream, source, node, socket, samples: 0, flushTimer: null };
-      node.port.onmessage = (event) => this.captured(event.data);
-      // A microphone unplugged (or taken away) ends the recording: what was heard is sent.
-      stream.getAudioTracks()[0]?.addEventListener("ended", () => this.finishRecording());
-      socket.send(JSON.stringify({ type: "audio_start", format: "pcm16", sample_rate: RATE }));
-      this.aftermathUntil = 0;
-      source.connect(node);
-      this.stats.transcript = "";
-      $("voice-transcript").textContent = "";
-      this.setPhase("recording");
-      this.showStatus("Listening…");
-      $("voice-clock").textContent = clock(0);
     } catch (error) {
-      stream?.getTracks().forEach((track) => track.stop());
+      if (microphone) closeMicrophone(microphone);
       if (error instanceof Cancelled) return;
-      this.dropCapture();
       this.setPhase("idle");
       this.showError(microphoneError(error));
+      return;
     }
+    this.record(microphone, socket, []);
+    microphone.source.connect(microphone.node);
+  }
+
+  async openMicrophone() {
+    // The worklet first, so that nothing said once the microphone is on is lost.
+    const context = this.audioContext();
+    this.worklet ||= context.audioWorklet.addModule(WORKLET_URL).catch((error) => {
+      this.worklet = null; // tried again on the next press
+      throw error;
+    });
+    await this.worklet;
+    const stream = await navigator.mediaDevices.getUserMedia({
+      audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+    });
+    const source = context.createMediaStreamSource(stream);
+    const node = new AudioWorkletNode(context, "pcm-capture", {
+      numberOfInputs: 1,
+      numberOfOutputs: 0,
+      channelCountMode: "explicit",
+      channelCount: 1,
+      processorOptions: { targetRate: RATE, chunkMs: CHUNK_MS },
+    });
+    return { stream, source, node };
+  }
+
+  record(microphone, socket, earlier) {
+    // A recording from `microphone` starts now, with the `earlier` chunks it already heard.
+    this.capture = { ...microphone, socket, samples: 0, flushTimer: null, heard: false, quiet: 0 };
+    microphone.node.port.onmessage = (event) => this.captured(event.data);
+    // A microphone unplugged (or taken away) ends the recording: what was heard is sent.
+    microphone.stream.getAudioTracks()[0]?.addEventListener("ended", () => this.finishRecording());
+    socket.send(JSON.stringify({ type: "audio_start", format: "pcm16", sample_rate: RATE }));
+    this.aftermathUntil = 0;
+    this.stats.transcript = "";
+    $("voice-transcript").textContent = "";
+    this.setPhase("recording");
+    this.showStatus(this.handsFree ? "Listening… (it ends when you stop talking)" : "Listening…");
+    $("voice-clock").textContent = clock(0);
+    for (const chunk of earlier) this.captured(chunk);
   }
 
   captured(message) {
@@ -255,11 +286,18 @@ class Voice {
     this.stats.chunksSent += 1;
     capture.samples += message.pcm.byteLength >> 1;
     this.showLevel(message.level);
+    const speech = message.level > SPEECH_LEVEL;
+    capture.heard ||= speech;
+    capture.quiet = speech ? 0 : capture.quiet + 1;
     const ms = (capture.samples / RATE) * 1000;
     if (this.phase === "recording") {
       const shown = clock(ms);
       if ($("voice-clock").textContent !== shown) $("voice-clock").textContent = shown;
       if (ms >= MAX_RECORDING_MS) this.finishRecording();
+      else if (this.handsFree && capture.heard && capture.quiet >= END_QUIET_CHUNKS) {
+        this.stats.endedByQuiet += 1;
+        this.finishRecording();
+      }
     }
   }
 
@@ -308,11 +346,84 @@ class Voice {
     this.capture = null;
     if (!capture) return;
     clearTimeout(capture.flushTimer);
-    capture.source.disconnect();
-    capture.node.port.onmessage = null;
-    capture.node.port.postMessage("stop");
-    capture.stream.getTracks().forEach((track) => track.stop());
+    closeMicrophone(capture);
     this.showLevel(0);
+  }
+
+  // ------------------------------------------------------------ hands-free
+
+  async setHandsFree(on) {
+    this.clearError();
+    if (on) {
+      // Asked now, on the click, rather than by surprise when the next answer starts playing.
+      try {
+        closeMicrophone(await this.openMicrophone());
+      } catch (error) {
+        this.showError(microphoneError(error));
+        return;
+      }
+    }
+    this.handsFree = on;
+    localStorage.setItem(HANDS_FREE_KEY, on ? "on" : "off");
+    this.showHandsFree();
+    if (!on) this.stopListening();
+    else if (this.playing) this.listen();
+  }
+
+  showHandsFree() {
+    const toggle = $("hands-free");
+    toggle.setAttribute("aria-pressed", String(this.handsFree));
+    toggle.title = this.handsFree
+      ? "Hands-free is on: talk over an answer to interrupt it; recordings end when you stop talking"
+      : "Hands-free is off: press the microphone to speak, and again to send";
+  }
+
+  async listen() {
+    // While an answer plays, hear whether the user talks over it.
+    if (!this.handsFree || this.listener || this.capture || !this.playing) return;
+    const listener = { microphone: null, recent: [], loud: 0 };
+    this.listener = listener;
+    let microphone;
+    try {
+      microphone = await this.openMicrophone();
+    } catch (error) {
+      if (this.listener === listener) this.listener = null;
+      this.showError(microphoneError(error));
+      return;
+    }
+    if (this.listener !== listener) {
+      closeMicrophone(microphone); // the answer ended meanwhile
+      return;
+    }
+    listener.microphone = microphone;
+    microphone.node.port.onmessage = (event) => this.overheard(listener, event.data);
+    microphone.source.connect(microphone.node);
+    this.stats.listening = true;
+  }
+
+  overheard(listener, message) {
+    if (message.type !== "chunk" || this.listener !== listener) return;
+    listener.recent.push(message);
+    if (listener.recent.length > PRE_ROLL_CHUNKS + BARGE_IN_CHUNKS) listener.recent.shift();
+    listener.loud = message.level > SPEECH_LEVEL ? listener.loud + 1 : 0;
+    if (listener.loud < BARGE_IN_CHUNKS || this.phase !== "idle") return;
+    const socket = this.hooks.socket();
+    if (!socket || socket.readyState !== WebSocket.OPEN) return;
+    // The user is talking over the answer: it stops, and what they say is the next question,
+    // from the same microphone, so that its first words are not lost.
+    this.listener = null;
+    this.stats.listening = false;
+    this.stats.bargeIns += 1;
+    this.bargeIn();
+    this.clearError();
+    this.record(listener.microphone, socket, listener.recent);
+  }
+
+  stopListening() {
+    const listener = this.listener;
+    this.listener = null;
+    this.stats.listening = false;
+    if (listener?.microphone) closeMicrophone(listener.microphone);
   }
 
   transcript(frame) {
@@ -356,6 +467,7 @@ class Voice {
     this.playback = { turnId: frame.turn_id, rate: frame.sample_rate, nextTime: 0, sources: new Set(), ended: false };
     this.setPlayback("waiting");
     this.hooks.activity();
+    this.listen();
   }
 
   audioEnd(frame) {
@@ -380,6 +492,7 @@ class Voice {
     const playback = this.playback;
     if (!playback) return;
     this.playback = null;
+    this.stopListening();
     for (const source of playback.sources) {
       try {
         source.stop();
@@ -564,6 +677,13 @@ class Voice {
 }
 
 class Cancelled extends Error {}
+
+function closeMicrophone({ stream, source, node }) {
+  source.disconnect();
+  node.port.onmessage = null;
+  node.port.postMessage("stop");
+  stream.getTracks().forEach((track) => track.stop());
+}
 
 function setClipButton(button, playing, what = button.dataset.what) {
   button.dataset.what = what;
