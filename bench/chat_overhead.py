@@ -674,9 +674,20 @@ async def measure(
 
 
 def log_problems(server: ServerProcess) -> list[str]:
-    """Warnings and errors the server logged (uvicorn's and Allin's)."""
-    markers = (" WARNING ", " ERROR ", " CRITICAL ", "WARNING:", "ERROR:", "Traceback")
-    return [line for line in server.log_lines() if any(m in line for m in markers)]
+    """Warnings and errors the server logged (uvicorn's and Allin's), each traceback as the
+    exception it ended with."""
+    markers = (" WARNING ", " ERROR ", " CRITICAL ", "WARNING:", "ERROR:")
+    problems: list[str] = []
+    in_traceback = False
+    for line in server.log_lines():
+        if line.startswith("Traceback"):
+            in_traceback = True
+        elif in_traceback and line and not line[0].isspace():
+            problems.append(f"  {line}")  # the exception: the first unindented line after it
+            in_traceback = False
+        elif any(marker in line for marker in markers):
+            problems.append(line)
+    return problems
 
 
 def run(plan: Plan, console: Console) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import AsyncIterator, Iterator
 
@@ -104,3 +105,15 @@ def test_registry_picks_gemini_with_a_key_and_minilm_without() -> None:
     assert make_settings().embedder_provider is EmbedderProvider.MINILM
     assert make_settings(gemini_api_key=KEY).embedder_provider is EmbedderProvider.GEMINI
     assert isinstance(build_embedder(make_settings()), MiniLMEmbedder)
+
+
+async def test_minilm_questions_asked_at_once_share_passes_and_get_their_own_vectors(
+    minilm: MiniLMEmbedder,
+) -> None:
+    questions = [f"how do I deploy service number {n}?" for n in range(12)] + ["lunch menu"]
+    alone = [await minilm.embed_query(question) for question in questions]
+    before = minilm.encoder.passes
+    together = await asyncio.gather(*(minilm.embed_query(question) for question in questions))
+    assert minilm.encoder.passes - before <= 2
+    # Padding to the longest text in a pass does not change a text's vector.
+    assert all(cosine(a, b) > 0.9999 for a, b in zip(alone, together, strict=True))

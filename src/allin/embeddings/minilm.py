@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from typing import TYPE_CHECKING
 
+from allin.embeddings.coalescing import CoalescingEncoder
+
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
@@ -18,6 +20,9 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSION = 384
 # Texts per forward pass: on CPU, 16 chunk-sized texts per batch measured fastest here.
 BATCH_SIZE = 16
+# Texts of concurrent requests encoded in one go (in batches of BATCH_SIZE): enough for a burst of
+# questions, small enough that a question does not wait behind a long ingestion.
+PASS_TEXTS = 64
 
 _load_lock = threading.Lock()
 
@@ -45,10 +50,12 @@ def load_model() -> SentenceTransformer:
 
 class MiniLMEmbedder:
     """Runs the model in one worker thread: torch already uses every core for one batch, and a
-    single thread keeps the event loop free while serialising batches instead of thrashing."""
+    single thread keeps the event loop free while serialising batches instead of thrashing.
+    Requests made while a pass runs share the next one (`CoalescingEncoder`)."""
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minilm")
+        self.encoder = CoalescingEncoder(_encode, self._executor, max_texts=PASS_TEXTS)
 
     @property
     def name(self) -> str:
@@ -63,17 +70,14 @@ class MiniLMEmbedder:
         await asyncio.get_running_loop().run_in_executor(self._executor, load_model)
 
     async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        if not texts:
-            return []
-        return await asyncio.get_running_loop().run_in_executor(
-            self._executor, _encode, list(texts)
-        )
+        return await self.encoder.encode(list(texts))
 
     async def embed_query(self, text: str) -> list[float]:
         (vector,) = await self.embed_documents([text])
         return vector
 
     async def aclose(self) -> None:
+        self.encoder.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
