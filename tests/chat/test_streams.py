@@ -3,13 +3,16 @@ from the buffer or from the tables, and a follower that let too many frames pile
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
-from allin.chat.frames import Ack, ErrorOut, ServerFrame
+from allin.chat.frames import Ack, ErrorOut, ServerFrame, Token
 from allin.chat.interaction import InteractionManager
 from allin.chat.runs import Runs
 from allin.chat.streams import Follower, Streams
 from allin.services import Services
+from allin.storage.records import Turn
+from allin.storage.streams import StreamLog
 from tests.chat.test_interaction import ScriptedModel
 
 
@@ -101,3 +104,57 @@ async def test_a_failed_turn_is_reported_to_a_client_that_resumes_later(
     async with services.streams.following(user_id, "c", follower) as stream:
         await stream.resume(follower, last_seq=ack.seq or 0)
     assert [frame.type for frame in again.frames] == ["ack", "done"]
+
+
+class HeldLog(StreamLog):
+    """Reads one turn back only once the test lets it."""
+
+    def __init__(self, log: StreamLog, held_turn: int) -> None:
+        self._log = log
+        self.held_turn = held_turn
+        self.release = asyncio.Event()
+
+    async def turn(self, turn_id: int) -> Turn | None:
+        if turn_id == self.held_turn:
+            await self.release.wait()
+        return await self._log.turn(turn_id)
+
+
+async def test_relayed_frames_keep_their_chat_s_order_and_chats_do_not_wait_for_each_other(
+    services: Services, user_id: str
+) -> None:
+    slow, _ = await services.chats.append_user_turn(user_id, "slow", "m1", "first question")
+    fast, _ = await services.chats.append_user_turn(user_id, "fast", "m1", "other question")
+    log = HeldLog(services.streams.log, held_turn=slow.id)
+    streams = Streams(log, relay=True, buffer_frames=100)
+    sinks = {"slow": Collected(), "fast": Collected()}
+    async with (
+        streams.following(user_id, "slow", follower := Follower(sinks["slow"])),
+        streams.following(user_id, "fast", other := Follower(sinks["fast"])),
+    ):
+        await follower.start()
+        await other.start()
+
+        def note(chat: str, seq: int, **frame: object) -> None:
+            streams.deliver_relayed({"user_id": user_id, "chat_id": chat, "seq": seq, **frame})
+
+        note("slow", 1, type="ack", turn_id=slow.id)
+        note("slow", 2, type="token", turn_id=99, reply_to=slow.id, offset=0, text="Hi")
+        note("fast", 1, type="ack", turn_id=fast.id)
+        note("elsewhere", 1, type="ack", turn_id=fast.id)  # no one follows it here: dropped
+        for _ in range(100):
+            if sinks["fast"].frames:
+                break
+            await asyncio.sleep(0.01)
+        # The other chat's ack came while this one's was still being read back...
+        assert sinks["fast"].contents == ["other question"]
+        # ... and this chat's token waits for the ack before it.
+        assert sinks["slow"].frames == []
+        log.release.set()
+        for _ in range(100):
+            if len(sinks["slow"].frames) == 2:
+                break
+            await asyncio.sleep(0.01)
+    ack, token = sinks["slow"].frames
+    assert isinstance(ack, Ack) and ack.turn.content == "first question" and ack.seq == 1
+    assert isinstance(token, Token) and token.text == "Hi" and token.seq == 2

@@ -1,7 +1,7 @@
 """The relay between app processes (`ALLIN_RELAY`): every process listens to Postgres
 notifications on the frame channel and delivers each frame to its own followers of the chat, in
-the order Postgres committed them; the control channel carries requests for the process that owns
-a run (`cancel <question id>`)."""
+the order Postgres committed them (chats apart do not wait for each other: `Streams`); the
+control channel carries requests for the process that owns a run (`cancel <question id>`)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ class Relay:
                     self.listening.set()
                     failures = 0
                     async for note in conn.notifies():
-                        await self._handle(note.channel, note.payload)
+                        self._handle(note.channel, note.payload)
             except psycopg.OperationalError as exc:
                 self.listening.clear()
                 delay = _RETRY_S[min(failures, len(_RETRY_S) - 1)]
@@ -48,10 +48,10 @@ class Relay:
                 logger.warning("relay lost the database (%s); retrying in %.1f s", exc, delay)
                 await asyncio.sleep(delay)
 
-    async def _handle(self, channel: str, payload: str) -> None:
+    def _handle(self, channel: str, payload: str) -> None:
         try:
             if channel == FRAMES_CHANNEL:
-                await self._streams.deliver_relayed(json.loads(payload))
+                self._streams.deliver_relayed(json.loads(payload))
             elif channel == CONTROL_CHANNEL:
                 command, _, argument = payload.partition(" ")
                 if command == "cancel":

@@ -235,6 +235,9 @@ class Streams:
         self.relay = relay
         self._buffer_frames = buffer_frames
         self._streams: dict[ChatKey, ChatStream] = {}
+        # Relayed frames waiting to be delivered, per chat, each chat's drained by a task.
+        self._lanes: dict[ChatKey, deque[dict[str, Any]]] = {}
+        self._draining: set[asyncio.Task[None]] = set()
 
     @asynccontextmanager
     async def using(self, user_id: str, chat_id: str) -> AsyncIterator[ChatStream]:
@@ -265,15 +268,39 @@ class Streams:
     def open_stream(self, user_id: str, chat_id: str) -> ChatStream | None:
         return self._streams.get((user_id, chat_id))
 
-    async def deliver_relayed(self, payload: dict[str, Any]) -> None:
-        """A frame another process (or this one) published, as `allin_publish` notified it."""
-        stream = self._streams.get((payload["user_id"], payload["chat_id"]))
-        if stream is None:
+    def deliver_relayed(self, payload: dict[str, Any]) -> None:
+        """A frame another process (or this one) published, as `allin_publish` notified it.
+
+        Delivered in the order notified within its chat, but chats do not wait for each other:
+        an ack read back from the table, or a follower slow to take a frame, holds up only its own
+        chat, not every chat of this process."""
+        key: ChatKey = (payload["user_id"], payload["chat_id"])
+        if key not in self._streams:
             return
-        frame = await self._frame_from(payload)
-        if frame is not None:
-            frame.seq = int(payload["seq"])
-            await stream.deliver(frame)
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = deque()
+            task = asyncio.create_task(self._drain(key, lane), name="relay-lane")
+            self._draining.add(task)
+            task.add_done_callback(self._draining.discard)
+        lane.append(payload)
+
+    async def _drain(self, key: ChatKey, lane: deque[dict[str, Any]]) -> None:
+        try:
+            while lane:
+                payload = lane[0]
+                stream = self._streams.get(key)
+                try:
+                    frame = None if stream is None else await self._frame_from(payload)
+                    if stream is not None and frame is not None:
+                        frame.seq = int(payload["seq"])
+                        await stream.deliver(frame)
+                except Exception:
+                    # One bad notification must not stop the chat's stream.
+                    logger.exception("could not deliver relayed frame %.200s", payload)
+                lane.popleft()
+        finally:
+            del self._lanes[key]
 
     async def _frame_from(self, payload: dict[str, Any]) -> ServerFrame | None:
         kind = payload["type"]
