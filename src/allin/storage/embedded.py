@@ -9,6 +9,7 @@ The server listens on a Unix socket only, and stops when the last process using 
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,14 @@ logger = logging.getLogger(__name__)
 def start_embedded_postgres(pgdata: Path) -> Any:
     """Start (or attach to) the embedded server in `pgdata`; returns pgserver's handle, whose
     `get_uri()` is the connection URL. Keep the handle alive as long as the server is needed."""
-    import pgserver
+    from platformdirs import RuntimeDirWarning
+
+    with warnings.catch_warnings():
+        # pgserver looks up a runtime dir as it is imported, only to hold a lock file; without
+        # XDG_RUNTIME_DIR (root in a container, CI) /tmp/runtime-<uid> serves as well, so the
+        # warning on every start is noise.
+        warnings.simplefilter("ignore", RuntimeDirWarning)
+        import pgserver
 
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
