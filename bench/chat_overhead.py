@@ -719,7 +719,7 @@ def run(plan: Plan, console: Console) -> dict[str, Any]:
     return {
         "meta": _meta(plan, time.monotonic() - started),
         "comparisons": comparisons,
-        "server_log_problems": {name: lines[:20] for name, lines in problems.items()},
+        "server_log_problems": problems,
     }
 
 

@@ -42,11 +42,15 @@ def run_bench(
         console.print(f"[yellow]interrupted; {stopped} stopped[/yellow]")
         return 130
     report(results, console)
-    for name, lines in results["server_log_problems"].items():
+    problems: dict[str, list[str]] = results["server_log_problems"]
+    for name, lines in problems.items():
         if lines:
             console.print(f"[yellow]{name} server logged {len(lines)} warning/error line(s):")
             for line in lines[:5]:
                 console.print(f"  {line}", markup=False)
+    # The JSON keeps how many there were, and the first few.
+    results["server_log_problem_counts"] = {name: len(lines) for name, lines in problems.items()}
+    results["server_log_problems"] = {name: lines[:20] for name, lines in problems.items()}
     if json_path:
         json_path.write_text(json.dumps(results, indent=2) + "\n")
         console.print(f"results written to {json_path}")

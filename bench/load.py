@@ -466,7 +466,7 @@ def run(plan: Plan, console: Console) -> dict[str, Any]:
         "meta": _meta(plan, time.monotonic() - started),
         "runs": runs,
         "ratio_2_vs_1": ratios(runs["2"], runs["1"], RATIO_KEYS),
-        "server_log_problems": {name: lines[:20] for name, lines in problems.items()},
+        "server_log_problems": problems,
     }
 
 

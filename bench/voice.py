@@ -603,7 +603,7 @@ def run(plan: Plan, console: Console) -> dict[str, Any]:
             {key: value for key, value in asdict(turn).items() if key != "tokens"}
             for turn in session.turns
         ],
-        "server_log_problems": {"allin": problems[:20]},
+        "server_log_problems": {"allin": problems},
     }
 
 
