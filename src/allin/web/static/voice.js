@@ -245,15 +245,20 @@ class Voice {
     const stream = await navigator.mediaDevices.getUserMedia({
       audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true, autoGainControl: true },
     });
-    const source = context.createMediaStreamSource(stream);
-    const node = new AudioWorkletNode(context, "pcm-capture", {
-      numberOfInputs: 1,
-      numberOfOutputs: 0,
-      channelCountMode: "explicit",
-      channelCount: 1,
-      processorOptions: { targetRate: RATE, chunkMs: CHUNK_MS },
-    });
-    return { stream, source, node };
+    try {
+      const source = context.createMediaStreamSource(stream);
+      const node = new AudioWorkletNode(context, "pcm-capture", {
+        numberOfInputs: 1,
+        numberOfOutputs: 0,
+        channelCountMode: "explicit",
+        channelCount: 1,
+        processorOptions: { targetRate: RATE, chunkMs: CHUNK_MS },
+      });
+      return { stream, source, node };
+    } catch (error) {
+      stream.getTracks().forEach((track) => track.stop()); // or the browser shows it still in use
+      throw error;
+    }
   }
 
   record(microphone, socket, earlier) {
