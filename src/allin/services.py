@@ -166,6 +166,7 @@ class Services:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.streams.aclose()
         if self.memory is not None:
             await self.memory.aclose()
         if self.voice is not None:

@@ -158,3 +158,17 @@ async def test_relayed_frames_keep_their_chat_s_order_and_chats_do_not_wait_for_
     ack, token = sinks["slow"].frames
     assert isinstance(ack, Ack) and ack.turn.content == "first question" and ack.seq == 1
     assert isinstance(token, Token) and token.text == "Hi" and token.seq == 2
+
+
+async def test_closing_stops_relayed_frames_still_waiting(services: Services, user_id: str) -> None:
+    turn, _ = await services.chats.append_user_turn(user_id, "held", "m1", "question")
+    streams = Streams(HeldLog(services.streams.log, held_turn=turn.id), relay=True, buffer_frames=9)
+    sink = Collected()
+    async with streams.following(user_id, "held", follower := Follower(sink)):
+        await follower.start()
+        streams.deliver_relayed(
+            {"user_id": user_id, "chat_id": "held", "seq": 1, "type": "ack", "turn_id": turn.id}
+        )
+        await asyncio.sleep(0.05)
+        await asyncio.wait_for(streams.aclose(), timeout=5)
+    assert sink.frames == []

@@ -285,6 +285,13 @@ class Streams:
             task.add_done_callback(self._draining.discard)
         lane.append(payload)
 
+    async def aclose(self) -> None:
+        """Stop delivering relayed frames (the relay has stopped listening)."""
+        draining = list(self._draining)
+        for task in draining:
+            task.cancel()
+        await asyncio.gather(*draining, return_exceptions=True)
+
     async def _drain(self, key: ChatKey, lane: deque[dict[str, Any]]) -> None:
         try:
             while lane:
