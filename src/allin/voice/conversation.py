@@ -4,14 +4,32 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Protocol
 
 from allin.chat.frames import AudioStartIn, Done, ErrorOut, ServerFrame, Token
-from allin.chat.streams import Follower, FrameSink
+from allin.chat.interaction import InteractionManager
+from allin.chat.runs import Runs
+from allin.chat.streams import Follower, FrameSink, Streams
+from allin.config import Settings
+from allin.storage.chat_store import ChatStore
 from allin.storage.records import Turn
+from allin.voice.recorder import VoiceRecorder
 
 # About a quarter of a second of answer audio per binary frame.
 AUDIO_FRAME_SECONDS = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceApp:
+    """The parts of the app every voice engine answers through, built once (`Services`)."""
+
+    settings: Settings
+    recorder: VoiceRecorder
+    chats: ChatStore
+    interaction: InteractionManager
+    streams: Streams
+    runs: Runs
 
 
 class AudioSink(FrameSink, Protocol):

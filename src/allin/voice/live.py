@@ -48,17 +48,13 @@ from google.genai.live import AsyncSession
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from allin.chat.frames import AudioEndOut, AudioStartIn, AudioStartOut, Done, ErrorOut, Transcript
-from allin.chat.interaction import InteractionManager
 from allin.chat.prompt import build_prompt
-from allin.chat.runs import Runs
-from allin.chat.streams import Follower, Streams
+from allin.chat.streams import Follower
 from allin.config import ConfigError, Settings
 from allin.errors import AllinError, BadRequest, Unavailable, as_allin_error
 from allin.llm.base import ContextBlock, ModelUnavailable, Prompt
-from allin.storage.chat_store import ChatStore
 from allin.storage.records import Turn
-from allin.voice.conversation import AnswerTap, AudioSink, audio_frames
-from allin.voice.recorder import VoiceRecorder
+from allin.voice.conversation import AnswerTap, AudioSink, VoiceApp, audio_frames
 from allin.voice.recording import ACCEPTED_RATE, Microphone
 
 logger = logging.getLogger(__name__)
@@ -99,25 +95,10 @@ def _ssl_context(settings: Settings) -> ssl.SSLContext:
 
 
 class LiveVoice:
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        recorder: VoiceRecorder,
-        chats: ChatStore,
-        interaction: InteractionManager,
-        streams: Streams,
-        runs: Runs,
-        client: genai.Client | None = None,
-    ) -> None:
-        self.settings = settings
-        self.client = client or live_client(settings)
-        self.model = settings.gemini_live_model
-        self.recorder = recorder
-        self.chats = chats
-        self.interaction = interaction
-        self.streams = streams
-        self.runs = runs
+    def __init__(self, app: VoiceApp, client: genai.Client | None = None) -> None:
+        self.app = app
+        self.client = client or live_client(app.settings)
+        self.model = app.settings.gemini_live_model
         self._open: set[LiveConversation] = set()
 
     @property
@@ -229,7 +210,7 @@ class LiveConversation:
         self._chat_id = chat_id
         self._follower = follower
         self._sink = sink
-        self._microphone = Microphone(voice.settings.voice_max_seconds)
+        self._microphone = Microphone(voice.app.settings.voice_max_seconds)
         self._utterance: _Utterance | None = None
         self._answer: _Answer | None = None
         self._no_answer: asyncio.Task[None] | None = None
@@ -291,7 +272,7 @@ class LiveConversation:
             return False
         # Cancel first: an answer ended while it is being written is stored as cancelled. The
         # rest of Live's model turn is still received, and dropped.
-        await self._voice.interaction.cancel(self._user_id, self._chat_id)
+        await self._voice.app.interaction.cancel(self._user_id, self._chat_id)
         answer.end(stopped=True)
         return True
 
@@ -354,15 +335,16 @@ class LiveConversation:
         voice = self._voice
         if not resume:
             self._handle = None
+        store = voice.app.recorder.store
         handle = self._handle or (
-            await voice.recorder.store.live_handle(self._user_id, self._chat_id) if resume else None
+            await store.live_handle(self._user_id, self._chat_id) if resume else None
         )
         history, blocks = await self._context_at_connection()
-        config = _config(voice.settings, handle, blocks)
+        config = _config(voice.app.settings, handle, blocks)
         async with contextlib.AsyncExitStack() as stack:
             connecting = voice.client.aio.live.connect(model=voice.model, config=config)
             session = await asyncio.wait_for(
-                stack.enter_async_context(connecting), voice.settings.llm_timeout_s
+                stack.enter_async_context(connecting), voice.app.settings.llm_timeout_s
             )
             await self._attach(session, [] if handle else history)
             try:
@@ -377,12 +359,12 @@ class LiveConversation:
         return worked
 
     async def _context_at_connection(self) -> tuple[list[Turn], tuple[ContextBlock, ...]]:
-        settings = self._voice.settings
-        history = await self._voice.chats.turns_before(
+        settings = self._voice.app.settings
+        history = await self._voice.app.chats.turns_before(
             self._user_id, self._chat_id, None, max(settings.history_turns, 2)
         )
         latest = next((turn for turn in reversed(history) if turn.role == "user"), None)
-        blocks = await self._voice.interaction.context_for(latest) if latest else ()
+        blocks = await self._voice.app.interaction.context_for(latest) if latest else ()
         return history[-settings.history_turns :] if settings.history_turns else [], blocks
 
     async def _attach(self, session: AsyncSession, history: list[Turn]) -> None:
@@ -483,7 +465,7 @@ class LiveConversation:
 
     def _start_turn(self, answer: _Answer) -> None:
         if answer.turn is None and not answer.stopped and answer.question.strip():
-            answer.turn = self._voice.runs.detach(
+            answer.turn = self._voice.app.runs.detach(
                 self._turn(answer), name=f"live-turn-{self._chat_id}"
             )
 
@@ -501,7 +483,7 @@ class LiveConversation:
         """Keep `handle` as the chat's newest. A chat's first handle can come before its first
         question is stored, when there is no chat to keep it for yet: `_turn` keeps it again."""
         self._handle = handle
-        store = self._voice.recorder.store
+        store = self._voice.app.recorder.store
         try:
             # Shielded: a session ending at this moment must not lose the handle it ends with.
             await asyncio.shield(store.keep_live_handle(self._user_id, self._chat_id, handle))
@@ -551,7 +533,7 @@ class LiveConversation:
     async def _expect_answer(self, utterance: _Utterance) -> None:
         """Live's voice-activity detection gives no answer to silence: after as long as any model
         may stay silent, say so instead of leaving the user waiting."""
-        await asyncio.sleep(self._voice.settings.llm_stall_timeout_s)
+        await asyncio.sleep(self._voice.app.settings.llm_stall_timeout_s)
         if self._utterance is not utterance:
             return
         self._utterance = None
@@ -616,14 +598,14 @@ class LiveConversation:
             return
         if self._handle is not None:
             await self._keep_handle(self._handle)
-        context = asyncio.create_task(voice.interaction.context_for(question))
+        context = asyncio.create_task(voice.app.interaction.context_for(question))
         tap = AnswerTap(question)
         listener = Follower(tap)
-        async with voice.streams.following(self._user_id, self._chat_id, listener):
+        async with voice.app.streams.following(self._user_id, self._chat_id, listener):
             await listener.start()
             speaking = asyncio.create_task(self._speak(answer, tap))
             try:
-                await voice.interaction.handle(
+                await voice.app.interaction.handle(
                     self._user_id,
                     self._chat_id,
                     question.client_msg_id or "",
@@ -632,7 +614,8 @@ class LiveConversation:
                     model=LiveAnswerModel(f"gemini:{voice.model}", answer),
                     with_context=False,
                 )
-                await asyncio.wait_for(asyncio.shield(speaking), voice.settings.llm_stall_timeout_s)
+                stall_s = voice.app.settings.llm_stall_timeout_s
+                await asyncio.wait_for(asyncio.shield(speaking), stall_s)
             except TimeoutError:
                 speaking.cancel()
             except asyncio.CancelledError:
@@ -651,8 +634,8 @@ class LiveConversation:
         text = answer.question.strip()
         await self._sink.send(Transcript(text=text, final=True))
         pcm = bytes(answer.utterance.pcm) if answer.utterance else b""
-        voice.interaction.check_message(text)
-        return await voice.recorder.ask(
+        voice.app.interaction.check_message(text)
+        return await voice.app.recorder.ask(
             self._user_id, self._chat_id, text, pcm, ACCEPTED_RATE, voice.engine
         )
 
@@ -699,7 +682,7 @@ class LiveConversation:
 
     async def _keep_answer(self, answer: Turn, pcm: bytes, sample_rate: int) -> None:
         try:
-            await self._voice.recorder.keep(answer, pcm, sample_rate, self._voice.engine)
+            await self._voice.app.recorder.keep(answer, pcm, sample_rate, self._voice.engine)
         except Exception:
             logger.exception("could not store the spoken answer %s", answer.id)
 

@@ -19,15 +19,11 @@ import contextlib
 import logging
 
 from allin.chat.frames import AudioEndOut, AudioStartIn, AudioStartOut, Done, ErrorOut, Transcript
-from allin.chat.interaction import InteractionManager
-from allin.chat.runs import Runs
-from allin.chat.streams import Follower, Streams
-from allin.config import Settings
+from allin.chat.streams import Follower
 from allin.errors import AllinError, BadRequest, as_allin_error
 from allin.storage.records import Turn
 from allin.voice.base import SpeechDetector, SpeechToText, TextToSpeech
-from allin.voice.conversation import AnswerTap, AudioSink, audio_frames
-from allin.voice.recorder import VoiceRecorder
+from allin.voice.conversation import AnswerTap, AudioSink, VoiceApp, audio_frames
 from allin.voice.recording import Microphone
 from allin.voice.speakable import SentenceSplitter
 
@@ -36,25 +32,12 @@ logger = logging.getLogger(__name__)
 
 class OfflineVoice:
     def __init__(
-        self,
-        settings: Settings,
-        *,
-        stt: SpeechToText,
-        tts: TextToSpeech,
-        detector: SpeechDetector,
-        recorder: VoiceRecorder,
-        interaction: InteractionManager,
-        streams: Streams,
-        runs: Runs,
+        self, app: VoiceApp, *, stt: SpeechToText, tts: TextToSpeech, detector: SpeechDetector
     ) -> None:
-        self.settings = settings
+        self.app = app
         self.stt = stt
         self.tts = tts
         self.detector = detector
-        self.recorder = recorder
-        self.interaction = interaction
-        self.streams = streams
-        self.runs = runs
 
     @property
     def name(self) -> str:
@@ -86,7 +69,7 @@ class OfflineConversation:
         self._chat_id = chat_id
         self._follower = follower
         self._sink = sink
-        self._microphone = Microphone(voice.settings.voice_max_seconds)
+        self._microphone = Microphone(voice.app.settings.voice_max_seconds)
         self._partial: asyncio.Task[None] | None = None
         self._partial_at = 0
         self._speaking: asyncio.Task[None] | None = None
@@ -104,7 +87,7 @@ class OfflineConversation:
             raise
         if recording is None:
             return
-        every_ms = self._voice.settings.voice_partial_every_s * 1000
+        every_ms = self._voice.app.settings.voice_partial_every_s * 1000
         due = every_ms and recording.duration_ms - self._partial_at >= every_ms
         if due and (self._partial is None or self._partial.done()):
             self._partial_at = recording.duration_ms
@@ -118,7 +101,7 @@ class OfflineConversation:
         if finished is None:
             return
         recording, pcm = finished
-        self._voice.runs.detach(
+        self._voice.app.runs.detach(
             self._turn(pcm, recording.sample_rate), name=f"voice-turn-{self._chat_id}"
         )
 
@@ -130,7 +113,7 @@ class OfflineConversation:
         with contextlib.suppress(asyncio.CancelledError):
             await speaking
         # The answer may still be being written: the user has moved on, so stop that too.
-        await self._voice.interaction.cancel(self._user_id, self._chat_id)
+        await self._voice.app.interaction.cancel(self._user_id, self._chat_id)
         return True
 
     async def aclose(self) -> None:
@@ -164,11 +147,11 @@ class OfflineConversation:
             return
         tap = AnswerTap(question)
         listener = Follower(tap)
-        async with voice.streams.following(self._user_id, self._chat_id, listener):
+        async with voice.app.streams.following(self._user_id, self._chat_id, listener):
             await listener.start()
             self._speaking = asyncio.create_task(self._speak(tap))
             try:
-                await voice.interaction.handle(
+                await voice.app.interaction.handle(
                     self._user_id,
                     self._chat_id,
                     question.client_msg_id or "",
@@ -177,7 +160,7 @@ class OfflineConversation:
                 )
                 # Frames may still be on their way (relayed between workers).
                 await asyncio.wait_for(
-                    asyncio.shield(self._speaking), voice.settings.llm_stall_timeout_s
+                    asyncio.shield(self._speaking), voice.app.settings.llm_stall_timeout_s
                 )
             except (TimeoutError, asyncio.CancelledError):
                 self._speaking.cancel()
@@ -191,12 +174,12 @@ class OfflineConversation:
         voice = self._voice
         speech_ms = await voice.detector.speech_ms(pcm, sample_rate)
         text = await voice.stt.transcribe(pcm, sample_rate) if speech_ms else ""
-        if speech_ms < voice.settings.voice_min_speech_ms or not text:
+        if speech_ms < voice.app.settings.voice_min_speech_ms or not text:
             await self._sink.send(Transcript(text="", final=True))
             raise BadRequest("no speech was heard in the recording; nothing was stored")
         await self._sink.send(Transcript(text=text, final=True))
-        voice.interaction.check_message(text)
-        return await voice.recorder.ask(
+        voice.app.interaction.check_message(text)
+        return await voice.app.recorder.ask(
             self._user_id, self._chat_id, text, pcm, sample_rate, voice.stt.name
         )
 
@@ -243,6 +226,6 @@ class OfflineConversation:
 
     async def _keep_answer(self, answer: Turn, pcm: bytes, sample_rate: int) -> None:
         try:
-            await self._voice.recorder.keep(answer, pcm, sample_rate, self._voice.tts.name)
+            await self._voice.app.recorder.keep(answer, pcm, sample_rate, self._voice.tts.name)
         except Exception:
             logger.exception("could not store the spoken answer %s", answer.id)

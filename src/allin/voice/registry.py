@@ -4,26 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from allin.chat.interaction import InteractionManager
-from allin.chat.runs import Runs
-from allin.chat.streams import Streams
-from allin.config import ChatStoreBackend, Settings, VoiceMode
-from allin.storage.chat_store import ChatStore
-from allin.voice.conversation import VoiceEngine
-from allin.voice.recorder import VoiceRecorder
+from allin.config import ChatStoreBackend, VoiceMode
+from allin.voice.conversation import VoiceApp, VoiceEngine
 
 logger = logging.getLogger(__name__)
 
 
-def build_voice(
-    settings: Settings,
-    *,
-    recorder: VoiceRecorder,
-    chats: ChatStore,
-    interaction: InteractionManager,
-    streams: Streams,
-    runs: Runs,
-) -> VoiceEngine | None:
+def build_voice(app: VoiceApp) -> VoiceEngine | None:
+    settings = app.settings
     if settings.voice is VoiceMode.OFF:
         return None
     if settings.chat_store is ChatStoreBackend.SUPABASE:
@@ -34,26 +22,15 @@ def build_voice(
     if settings.voice is VoiceMode.LIVE:
         from allin.voice.live import LiveVoice
 
-        return LiveVoice(
-            settings,
-            recorder=recorder,
-            chats=chats,
-            interaction=interaction,
-            streams=streams,
-            runs=runs,
-        )
+        return LiveVoice(app)
     from allin.voice.offline import OfflineVoice
     from allin.voice.piper import PiperTextToSpeech
     from allin.voice.silero import SileroSpeechDetector
     from allin.voice.whisper import WhisperSpeechToText
 
     return OfflineVoice(
-        settings,
+        app,
         stt=WhisperSpeechToText(settings.voice_stt_threads),
         tts=PiperTextToSpeech(),
         detector=SileroSpeechDetector(),
-        recorder=recorder,
-        interaction=interaction,
-        streams=streams,
-        runs=runs,
     )
