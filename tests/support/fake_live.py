@@ -227,7 +227,6 @@ class FakeLive:
         request = ws.request
         assert request is not None
         received = LiveConnection(request.path, dict(request.headers))
-        self.connections.append(received)
         session = _Session(self, ws, received)
         with contextlib.suppress(ConnectionClosed):
             await session.run()
@@ -251,6 +250,8 @@ class _Session:
     async def run(self) -> None:
         setup = json.loads(await self._ws.recv())
         self._received.setup = setup["setup"]
+        # Listed once its setup is in: a test that sees a connection can read how it was set up.
+        self._fake.connections.append(self._received)
         if self._fake.refuse_handles and self._received.resumed_from is not None:
             self.closing = True
             await self._ws.close(1008, "session resumption handle not found")
