@@ -96,9 +96,7 @@ class InteractionManager:
     async def context_for(self, question: Turn) -> tuple[ContextBlock, ...]:
         """What the context sources (memory, documents) give for `question`, as prompt blocks:
         for a model that keeps its own conversation (Gemini Live) and is told it separately."""
-        return tuple(
-            context.block for context in await self._contexts(question) if context.block is not None
-        )
+        return _blocks(await self._contexts(question))
 
     async def _detached(
         self,
@@ -227,8 +225,7 @@ class InteractionManager:
             ),
             self._contexts(question) if turn.with_context else _no_context(),
         )
-        blocks = tuple(context.block for context in found if context.block is not None)
-        prompt = build_prompt(question.content, history, blocks)
+        prompt = build_prompt(question.content, history, _blocks(found))
         started = time.monotonic()
         first_token_at: float | None = None
         stream_of_text = model.stream(prompt)
@@ -296,6 +293,10 @@ class _TurnModel:
 
 async def _no_context() -> list[Context]:
     return []
+
+
+def _blocks(contexts: Sequence[Context]) -> tuple[ContextBlock, ...]:
+    return tuple(context.block for context in contexts if context.block is not None)
 
 
 async def _stall_guard(stream: AsyncIterator[str], seconds: float) -> AsyncIterator[str]:
