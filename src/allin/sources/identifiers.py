@@ -12,6 +12,7 @@ These words go beside the text, not instead of it: plain words are left to Postg
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Identifiers, with dotted paths kept together so their parts are split apart here.
 _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)*")
@@ -19,6 +20,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*
 # lower-case runs, the rest of an acronym, digits stay with the word before them (base64, utf8).
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+[0-9]*|[A-Z]+[0-9]*|[0-9]+")
 _MAX_TERMS = 400
+_JOINERS = frozenset("._$")
 
 
 def identifier_terms(text: str, *, max_terms: int = _MAX_TERMS) -> str:
@@ -37,16 +39,25 @@ def query_terms(question: str, *, max_terms: int = _MAX_TERMS) -> str:
 def _collect(text: str, max_terms: int, *, simple_words: bool) -> str:
     terms: dict[str, None] = {}
     for match in _IDENTIFIER.finditer(text):
-        parts = match.group().split(".")
-        for part in parts:
-            words = [word.lower() for word in _WORD.findall(part)]
-            if len(words) > 1:
-                words.append("".join(words))
-            elif len(parts) == 1 and not simple_words:
-                # A plain word: Postgres indexes it as it is.
-                continue
-            for word in words:
-                terms.setdefault(word)
-                if len(terms) >= max_terms:
-                    return " ".join(terms)
+        identifier = match.group()
+        if not simple_words and identifier.islower() and not _JOINERS & set(identifier):
+            continue  # a plain word: Postgres indexes it as it is
+        for term in _terms(identifier, simple_words):
+            terms.setdefault(term)
+            if len(terms) >= max_terms:
+                return " ".join(terms)
     return " ".join(terms)
+
+
+@lru_cache(maxsize=65536)
+def _terms(identifier: str, simple_words: bool) -> tuple[str, ...]:
+    """Code repeats its identifiers: each is split once."""
+    terms: list[str] = []
+    parts = identifier.split(".")
+    for part in parts:
+        words = [word.lower() for word in _WORD.findall(part)]
+        if len(words) > 1:
+            terms += [*words, "".join(words)]
+        elif simple_words or len(parts) > 1:
+            terms += words
+    return tuple(terms)

@@ -18,7 +18,13 @@ class Lines:
         self.rows = text.split("\n")
         if text.endswith("\n"):
             self.rows.pop()  # the empty string after the final newline is not a line
-        self._before = [0, *accumulate(count_tokens(self.rows))]
+        # Indentation yields no tokens, and code repeats its lines (`return None`, `}`): each
+        # distinct stripped line goes through the tokenizer once.
+        stripped = [row.strip() for row in self.rows]
+        distinct = list(dict.fromkeys(filter(None, stripped)))
+        counts = dict(zip(distinct, count_tokens(distinct), strict=True))
+        counts[""] = 0
+        self._before = [0, *accumulate(counts[row] for row in stripped)]
 
     def __len__(self) -> int:
         return len(self.rows)
