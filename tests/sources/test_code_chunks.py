@@ -62,8 +62,17 @@ def test_a_class_that_fits_stays_one_chunk() -> None:
     found = chunks("widget.js", max_tokens=256)
     [counter] = by_symbol(found, "Counter")
     assert counter.kind == "class"
-    assert counter.content.startswith("/**\n * A counter")  # its doc comment
+    assert "/**\n * A counter that can be incremented and reset.\n */\nexport class Counter {" in (
+        counter.content
+    )
     assert counter.content.endswith("  }\n}")
+
+
+def test_small_module_code_joins_the_definition_after_it() -> None:
+    found = chunks("widget.js", max_tokens=256)
+    assert found[0].symbol == "Counter"
+    assert found[0].content.startswith("// A small counter widget")
+    assert found[0].heading == "repo/widget.js › Counter"
 
 
 def test_comments_and_decorators_belong_to_their_definition() -> None:

@@ -13,7 +13,7 @@ number them; a "\\r" before it stays in the content.
 from __future__ import annotations
 
 from bisect import bisect_left
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from allin.errors import BadRequest
 from allin.rag.chunking import chunk_document
@@ -60,7 +60,30 @@ def chunk_source_file(
             Piece(first, last, (), "text", None)
             for first, last in lines.windows(0, len(lines) - 1, max_tokens, overlap_tokens)
         ]
+    pieces = _absorb_small(pieces, lines, max_tokens)
     return [_chunk(path, lines, i, piece) for i, piece in enumerate(pieces)]
+
+
+def _absorb_small(pieces: list[Piece], lines: Lines, max_tokens: int) -> list[Piece]:
+    """A small piece of module code (imports) or of prose before the first heading (`:orphan:`,
+    a lone directive) joins the piece after it when both fit: alone it would be a chunk that
+    answers nothing. A small section keeps its own heading."""
+    kept: list[Piece] = []
+    held: Piece | None = None
+    for piece in pieces:
+        if held is not None and lines.tokens(held.first, piece.last) <= max_tokens:
+            piece = replace(piece, first=held.first)
+        elif held is not None:
+            kept.append(held)
+        held = None
+        absorbed = piece.kind == "module" or (piece.kind == "section" and not piece.names)
+        if absorbed and lines.tokens(piece.first, piece.last) < max_tokens // 4:
+            held = piece
+        else:
+            kept.append(piece)
+    if held is not None:
+        kept.append(held)
+    return kept
 
 
 def _chunk(path: str, lines: Lines, ord_: int, piece: Piece) -> SourceChunk:
