@@ -158,6 +158,30 @@ def test_javascript_classes_functions_and_arrow_functions() -> None:
             "App.run",
             "App.java › App › run (part 1)",
         ),
+        (
+            "Cart.kt",
+            "class Cart {\n    fun add(item: String) {\n"
+            + "        items.add(item)\n" * 40
+            + "    }\n}\n",
+            "Cart.add",
+            "Cart.kt › Cart › add (part 1)",
+        ),
+        (
+            "cart.rb",
+            "module Shop\n  class Cart\n    def add(item)\n"
+            + "      @items << item\n" * 40
+            + "    end\n  end\nend\n",
+            "Shop.Cart.add",
+            "cart.rb › Shop › Cart › add (part 1)",
+        ),
+        (
+            "store.ts",
+            "export class Store {\n  @action\n  add(item: string): void {\n"
+            + "    this.items.push(item);\n" * 40
+            + "  }\n}\n",
+            "Store.add",
+            "store.ts › Store › add (part 1)",
+        ),
     ],
 )
 def test_other_languages(name: str, source: str, symbol: str, heading: str) -> None:

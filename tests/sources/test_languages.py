@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from allin.sources.languages import language_for
+from allin.sources.syntax import parser_for
 
 
 @pytest.mark.parametrize(
@@ -32,3 +33,16 @@ from allin.sources.languages import language_for
 )
 def test_language_by_suffix_or_name(path: str, language: str | None) -> None:
     assert language_for(path) == language
+
+
+@pytest.mark.parametrize(
+    "path",
+    [f"a.{suffix}" for suffix in ("py", "js", "ts", "tsx", "go", "rs", "java", "kt", "scala", "cs")]
+    + [f"a.{suffix}" for suffix in ("c", "cpp", "rb", "php", "swift", "lua", "sh")],
+)
+def test_every_code_language_has_a_grammar_without_network(path: str) -> None:
+    language = language_for(path)
+    assert language is not None
+    parser = parser_for(language)
+    assert parser is not None
+    assert parser.parse(b"x\n").root_node is not None

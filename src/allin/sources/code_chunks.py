@@ -67,7 +67,8 @@ def chunk_source_file(
 def _absorb_small(pieces: list[Piece], lines: Lines, max_tokens: int) -> list[Piece]:
     """A small piece of module code (imports) or of prose before the first heading (`:orphan:`,
     a lone directive) joins the piece after it when both fit: alone it would be a chunk that
-    answers nothing. A small section keeps its own heading."""
+    answers nothing; at the end of the file it joins the piece before. A small section keeps its
+    own heading."""
     kept: list[Piece] = []
     held: Piece | None = None
     for piece in pieces:
@@ -81,7 +82,9 @@ def _absorb_small(pieces: list[Piece], lines: Lines, max_tokens: int) -> list[Pi
             held = piece
         else:
             kept.append(piece)
-    if held is not None:
+    if held is not None and kept and lines.tokens(kept[-1].first, held.last) <= max_tokens:
+        kept[-1] = replace(kept[-1], last=held.last)  # trailing code (`main()`) joins the last
+    elif held is not None:
         kept.append(held)
     return kept
 

@@ -66,10 +66,20 @@ _FUNCTION_VALUES = frozenset(
     {"arrow_function", "function_expression", "function", "generator_function"}
 )
 _NAME_NODES = frozenset(
-    {"identifier", "field_identifier", "qualified_identifier", "destructor_name", "operator_name"}
+    {
+        "identifier",
+        "field_identifier",
+        "qualified_identifier",
+        "destructor_name",
+        "operator_name",
+        "type_identifier",
+        "simple_identifier",
+    }
 )
+# Bodies in grammars that do not mark them with a `body` field (Kotlin).
+_BODIES = frozenset({"class_body", "function_body", "enum_class_body"})
 # A body's single child that only holds its statements (Go's block, Ruby's class body).
-_BODY_LISTS = frozenset({"statement_list", "body_statement"})
+_BODY_LISTS = frozenset({"statement_list", "body_statement", "statements"})
 _WORD = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -139,7 +149,11 @@ def _name(node: Node) -> str:
     declarator = node.child_by_field_name("declarator")  # C, C++: through pointers and params
     while declarator is not None and declarator.type not in _NAME_NODES:
         declarator = declarator.child_by_field_name("declarator")
-    return _text(declarator) if declarator is not None else ""
+    if declarator is not None:
+        return _text(declarator)
+    # Grammars without a `name` field (Kotlin) put the name first among the node's children.
+    named = next((c for c in node.named_children if c.type in _NAME_NODES), None)
+    return _text(named) if named is not None else ""
 
 
 def _field_text(node: Node | None, field: str = "name") -> str:
@@ -157,7 +171,9 @@ def _receiver(node: Node) -> str | None:
 def _body(node: Node) -> list[Node]:
     """The statements or members inside a definition's body, else the node's own children (an
     `if` statement's condition, branches and `else`)."""
-    body = node.child_by_field_name("body")
+    body = node.child_by_field_name("body") or next(
+        (c for c in node.named_children if c.type in _BODIES), None
+    )
     if body is None:
         return node.named_children
     while body.named_child_count == 1 and body.named_children[0].type in _BODY_LISTS:
@@ -296,25 +312,37 @@ class _Chunker:
 
     def _pack(self, units: list[tuple[int, int]]) -> list[tuple[int, int]]:
         """Consecutive units joined up to the budget. A small head (a signature, a class line)
-        that cannot take the whole next unit takes its first lines instead of standing alone."""
-        packed: list[tuple[int, int]] = []
+        that cannot take the whole next unit takes its first lines instead of standing alone, and
+        a small tail (a closing brace) takes units back from the range before it."""
+        tokens = self.lines.tokens
+        groups: list[list[tuple[int, int]]] = []
         queue = list(reversed(units))
         while queue:
             a, b = queue.pop()
-            if packed and self.lines.tokens(packed[-1][0], b) <= self.max_tokens:
-                packed[-1] = (packed[-1][0], b)
-                continue
-            if packed and self.lines.tokens(*packed[-1]) < self.small:
-                head = packed[-1][0]
+            if groups:
+                head = groups[-1][0][0]
+                if tokens(head, b) <= self.max_tokens:
+                    groups[-1].append((a, b))
+                    continue
                 end = a
-                while end < b and self.lines.tokens(head, end) <= self.max_tokens:
-                    end += 1
+                if tokens(head, groups[-1][-1][1]) < self.small:
+                    while end < b and tokens(head, end) <= self.max_tokens:
+                        end += 1
                 if end > a:  # lines a..end-1 fit after the head
-                    packed[-1] = (head, end - 1)
+                    groups[-1].append((a, end - 1))
                     queue.append((end, b))
                     continue
-            packed.append((a, b))
-        return [r for r in (self.lines.trim(a, b) for a, b in packed) if r]
+            groups.append([(a, b)])
+        while len(groups) > 1 and len(groups[-2]) > 1:
+            tail_first, tail_last = groups[-1][0][0], groups[-1][-1][1]
+            moved = groups[-2][-1]
+            if tokens(tail_first, tail_last) >= self.small or (
+                tokens(moved[0], tail_last) > self.max_tokens
+            ):
+                break
+            groups[-1].insert(0, groups[-2].pop())
+        ranges = (self.lines.trim(group[0][0], group[-1][1]) for group in groups)
+        return [r for r in ranges if r]
 
     def merge_small(self, pieces: list[Piece]) -> list[Piece]:
         """Adjacent small definitions of one kind in one scope share a piece, up to the budget:
