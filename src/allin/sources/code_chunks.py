@@ -12,6 +12,7 @@ number them; a "\\r" before it stays in the content.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from dataclasses import dataclass, replace
 
@@ -25,6 +26,7 @@ from allin.sources.lines import Lines
 from allin.sources.syntax import Piece, parser_for, syntax_pieces
 
 _SEPARATOR = " › "
+_NEWLINE = re.compile("\n")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,10 @@ def chunk_source_file(
         pieces = _document_pieces(text, language or "text", lines, max_tokens, overlap_tokens)
     elif language is not None and (parser := parser_for(language)) is not None:
         tree = parser.parse(text.encode("utf-8", errors="surrogatepass"))
-        pieces = syntax_pieces(tree.root_node, lines, max_tokens)
+        try:
+            pieces = syntax_pieces(tree.root_node, lines, max_tokens)
+        except RecursionError:
+            pieces = None  # nesting deeper than Python's stack: line windows will do
     if pieces is None:
         pieces = [
             Piece(first, last, (), "text", None)
@@ -118,7 +123,7 @@ def _document_pieces(
         return None
     # The parsers may drop a byte-order mark or turn "\r\n" into "\n": neither moves a line, so
     # offsets in their text map to rows by counting newlines there.
-    newlines = [i for i, char in enumerate(document.text) if char == "\n"]
+    newlines = [match.start() for match in _NEWLINE.finditer(document.text)]
     last_row = len(lines) - 1
     pieces: list[Piece] = []
     for chunk in chunk_document(document, max_tokens, overlap_tokens):

@@ -55,6 +55,7 @@ _CLASSES = frozenset(
 _NAMESPACES = frozenset(
     {"namespace_definition", "namespace_declaration", "internal_module", "mod_item", "module"}
 )
+_DEFINITIONS = _FUNCTIONS | _CLASSES | _NAMESPACES
 # Nodes that only wrap a definition (decorators, `export`, `template<...>`): the piece spans the
 # wrapper, the name and kind come from the definition inside.
 _WRAPPERS = frozenset({"decorated_definition", "export_statement", "template_declaration"})
@@ -128,7 +129,7 @@ def _definition(node: Node) -> Node | None:
         if inner is None:
             inner = next((c for c in reversed(node.named_children) if _definition(c)), None)
         return _definition(inner) if inner is not None else None
-    if node.type in _FUNCTIONS | _CLASSES | _NAMESPACES:
+    if node.type in _DEFINITIONS:
         return node if _name(node) else None
     if node.type in _VARIABLES:
         declarators = [c for c in node.named_children if c.type == "variable_declarator"]
