@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from allin import __version__
-from allin.api import auth, chats, documents, health, memories, voice, ws
+from allin.api import auth, chats, documents, health, memories, repositories, voice, ws
 from allin.api.errors import install_error_handlers
 from allin.api.ratelimit import RateLimiter
 from allin.config import Settings, configure_logging
@@ -41,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chats.router)
     app.include_router(documents.router)
     app.include_router(memories.router)
+    app.include_router(repositories.router)
     app.include_router(voice.router)
     app.include_router(ws.router)
     mount_web(app)

@@ -1,4 +1,4 @@
-"""`allin serve | migrate | chat | ingest | eval`."""
+"""`allin serve | migrate | chat | ingest | eval | repos | worker`."""
 
 from __future__ import annotations
 
@@ -11,27 +11,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from allin.chat.frames import ServerFrame
-from allin.config import Settings, VoiceMode, configure_logging
+from allin.jobs.cli import worker
+from allin.sources.cli import repos_app
+from allin.terminal import console
+from allin.terminal import load_settings as _settings
+from allin.terminal import progress_bar as _progress
 
 if TYPE_CHECKING:
     from allin.rag.ingest import IngestOutcome
     from allin.services import Services
 
 app = typer.Typer(help="Allin, by Team 8: an assistant for new software engineers.")
-console = Console()
-
-
-def _settings(*, voice: bool = True) -> Settings:
-    """The settings; `voice=False` for commands that never speak, so that they do not spend
-    seconds of CPU loading speech models."""
-    settings = Settings()
-    configure_logging(settings)
-    return settings if voice else settings.model_copy(update={"voice": VoiceMode.OFF})
+app.add_typer(repos_app, name="repos")
+app.command("worker")(worker)
 
 
 @app.command()
@@ -178,16 +173,6 @@ async def _chat_remote(url: str, user: str, chat_id: str, token: str) -> None:
 
 # The owner of team knowledge ingested from the command line (shared with every user).
 TEAM_OWNER = "team"
-
-
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
 
 
 @app.command()

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from allin.api.deps import CurrentUser, ServicesDep
 from allin.auth.principal import Principal
-from allin.errors import BadRequest, Forbidden, NotFound, TooLarge
+from allin.errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from allin.rag.ingest import IngestOutcome
 from allin.rag.records import Document
 from allin.rag.store import Scope
@@ -76,9 +76,19 @@ async def _visible(services: Services, principal: Principal, document_id: str) -
 
 async def _changeable(services: Services, principal: Principal, document_id: str) -> Document:
     document = await _visible(services, principal, document_id)
+    _not_from_repository(document)
     if document.owner_id != principal.user_id and not (document.shared and principal.is_admin):
         raise Forbidden("only its owner (or an admin, for a shared document) can change it")
     return document
+
+
+def _not_from_repository(document: Document) -> None:
+    """A repository's files change only by syncing it, and are read through its code view."""
+    if document.repository_id is not None:
+        raise Conflict(
+            f"{document.name} is a file of a synced repository: see "
+            f"/api/v1/repositories/{document.repository_id}"
+        )
 
 
 @router.get("/documents", summary="Your documents and the shared ones")
@@ -165,6 +175,7 @@ async def document_link(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Link:
     document = await _visible(services, principal, document_id)
+    _not_from_repository(document)
     url = await services.blobs.signed_url(DOCUMENTS, document.storage_path, _LINK_TTL_S)
     return Link(url=url)
 

@@ -7,9 +7,11 @@ works behind Supabase's transaction pooler.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import re
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -89,9 +91,24 @@ async def migrate(conn: psycopg.AsyncConnection[Any]) -> list[str]:
                 )
             logger.info("applied migration %s", migration.name)
             done.append(migration.name)
+        await _apply_job_queue_schema(conn)
         return done
     finally:
         await conn.execute("select pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
+
+
+async def _apply_job_queue_schema(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Procrastinate's own tables (jobs, workers, locks), created once. Its schema is versioned by
+    the pinned `procrastinate` release: upgrading it means applying its migration files too."""
+    from procrastinate.schema import SchemaManager
+
+    cursor = await conn.execute("select to_regclass('procrastinate_jobs') is not null")
+    row = await cursor.fetchone()
+    if row and row[0]:
+        return
+    async with conn.transaction():
+        await conn.execute(SchemaManager.get_schema().encode())
+    logger.info("created the job queue's tables (procrastinate)")
 
 
 class Database:
@@ -123,6 +140,13 @@ class Database:
         )
         await pool.open(wait=True, timeout=30)
         return cls(url, pool, embedded)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection in a transaction, for writes that span several statements: all of them
+        are stored or none."""
+        async with self.pool.connection() as conn, conn.transaction():
+            yield conn
 
     async def ping(self) -> None:
         async with self.pool.connection(timeout=3) as conn:
