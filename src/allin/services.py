@@ -123,6 +123,7 @@ class Services:
                 WorkerOptions(
                     concurrency=settings.jobs_concurrency,
                     sync_interval_s=settings.repo_sync_interval_s,
+                    stalled_after_s=settings.jobs_stalled_after_s,
                 )
             )
             background.append(asyncio.create_task(worker, name="job-worker"))
