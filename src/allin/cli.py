@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
+from rich.markup import escape
 from rich.table import Table
 
 from allin.chat.frames import ServerFrame
@@ -262,9 +263,15 @@ def evaluate_retrieval(
 ) -> None:
     """Score retrieval: hit@K, MRR@10 and time per query, on a corpus ingested into a fresh
     scope (removed afterwards)."""
-    from allin.rag.evaluation import load_questions, write_json
+    from allin.errors import BadRequest
+    from allin.rag.evaluation import check_questions, load_questions, write_json
 
-    asked = load_questions(questions)
+    try:
+        asked = load_questions(questions)
+        check_questions(asked, corpus)  # before starting anything, so a typo costs no ingest
+    except BadRequest as exc:
+        console.print(f"[red]{escape(exc.message)}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
     report = asyncio.run(_evaluate(corpus, asked, k))
     table = Table(title=f"Retrieval on {corpus} ({len(asked)} questions, {report.chunks} chunks)")
     for column in (f"hit@{k}", "MRR@10", "query p50", "query p95"):

@@ -4,6 +4,9 @@ where the first passage that answers it ranks.
 A question file is JSON Lines: `{"id", "question", "source", "answer_contains"}`, `source` being
 the answering file's path relative to the corpus folder. A retrieved chunk is a hit when it comes
 from `source` and contains `answer_contains` (case-insensitive, whitespace collapsed).
+
+Before anything is ingested, `check_questions` refuses a set in which some question could never
+score: its `source` is not a file the corpus ingests, or `answer_contains` is not in it.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from allin.errors import BadRequest
 from allin.rag.files import discover
@@ -33,6 +36,8 @@ class Question(BaseModel):
     question: str
     source: str
     answer_contains: str
+    # Where the question was read from, `file:line`, for messages; not part of the file format.
+    origin: str = Field("", exclude=True)
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -41,9 +46,10 @@ def load_questions(path: Path) -> list[Question]:
         if not line.strip():
             continue
         try:
-            questions.append(Question.model_validate_json(line))
+            question = Question.model_validate_json(line)
         except ValidationError as exc:
             raise BadRequest(f"{path}:{number}: {exc.errors()[0]['msg']}") from None
+        questions.append(question.model_copy(update={"origin": f"{path}:{number}"}))
     if not questions:
         raise BadRequest(f"{path}: no questions")
     return questions
@@ -51,6 +57,38 @@ def load_questions(path: Path) -> list[Question]:
 
 def _flat(text: str) -> str:
     return " ".join(text.lower().split())
+
+
+def check_questions(questions: list[Question], corpus: Path) -> None:
+    """Refuse, listing every offender by `file:line`, questions whose `source` is not a file the
+    corpus ingests or whose `answer_contains` is not in that file (whitespace collapsed, any case).
+    A phrase found here can still be missed if it straddles two chunks."""
+    ingested = {file.name: file.path for file in discover([str(corpus)]).files}
+    texts: dict[str, str] = {}
+    problems = []
+    for question in questions:
+        where = f"{question.origin or '?'}: {question.id}"
+        path = ingested.get(question.source)
+        if path is None:
+            problem = (
+                "not a file the evaluation ingests (unsupported type or hidden)"
+                if (corpus / question.source).is_file()
+                else "no such file"
+            )
+            problems.append(f"{where}: source {question.source!r}: {problem} under {corpus}")
+            continue
+        if question.source not in texts:
+            texts[question.source] = _flat(path.read_text(encoding="utf-8", errors="replace"))
+        if (
+            not _flat(question.answer_contains)
+            or _flat(question.answer_contains) not in texts[question.source]
+        ):
+            problems.append(
+                f"{where}: answer_contains {question.answer_contains!r} is not in {question.source}"
+            )
+    if problems:
+        count = f"{len(problems)} question{'s' if len(problems) > 1 else ''}"
+        raise BadRequest(f"{count} cannot be scored on {corpus}:\n" + "\n".join(problems))
 
 
 def is_hit(passage: Passage, question: Question) -> bool:
@@ -110,7 +148,8 @@ async def evaluate(
     on_file: Callable[[str], None] | None = None,
 ) -> Report:
     """Ingest `corpus` under a fresh owner (no shared documents in scope), score `questions`,
-    then delete what was ingested."""
+    then delete what was ingested. Questions that cannot be scored are refused first."""
+    check_questions(questions, corpus)
     scope = Scope(owner_id=f"eval-{uuid.uuid4().hex[:12]}", include_shared=False)
     report = Report(k=k)
     found = discover([str(corpus)])
