@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from allin.api.deps import ID_PATTERN, ChatId, OwnUserId, ServicesDep
+from allin.api.deps import ID_RULE, ChatId, Id, OwnUserId, ServicesDep
 from allin.errors import BadRequest
 from allin.storage.records import Chat, Turn
 
@@ -20,7 +20,7 @@ class ChatList(BaseModel):
 
 
 class NewChat(BaseModel):
-    chat_id: str | None = Field(None, pattern=ID_PATTERN, description="Generated when omitted.")
+    chat_id: Id | None = Field(None, description=f"{ID_RULE}; generated when omitted.")
     title: str | None = Field(None, min_length=1, max_length=200)
 
 
