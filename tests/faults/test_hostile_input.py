@@ -1,5 +1,6 @@
-"""Input crafted to slip past validation: ids with a trailing newline or made of dots. Each gets
-a clear refusal (422, or a 4400 close on the socket) and nothing is stored."""
+"""Input crafted to slip past validation: ids with a trailing newline or made of dots, numbers
+past what Postgres stores. Each gets a clear refusal (422, or a 4400 close on the socket), never
+a 500, and nothing is stored."""
 
 from __future__ import annotations
 
@@ -57,3 +58,26 @@ async def test_ids_with_dots_inside_are_still_fine(live_server: str, account: Ac
             f"/api/v1/chat/chats/{account.user_id}", json={"chat_id": "v1.2..final"}
         )
     assert response.status_code == 201, response.text
+
+
+BIGINT_MAX = 2**63 - 1
+
+
+async def test_row_ids_past_bigint_are_refused_not_a_500(
+    live_server: str, account: Account
+) -> None:
+    chat = f"/api/v1/chat/history/{account.user_id}/c1"
+    async with httpx.AsyncClient(base_url=live_server, headers=account.headers) as http:
+        await http.post(f"/api/v1/chat/chats/{account.user_id}", json={"chat_id": "c1"})
+        for url in [
+            f"{chat}?before={BIGINT_MAX + 1}",
+            f"{chat}?before={10**30}",
+            f"/api/v1/passages/{BIGINT_MAX + 1}",
+            f"/api/v1/voice/{account.user_id}/c1/{BIGINT_MAX + 1}/audio",
+        ]:
+            response = await http.get(url)
+            assert response.status_code == 422, (url, response.text)
+            assert "less than or equal to" in response.json()["detail"]
+        # The largest id Postgres stores is still a valid (empty) page.
+        response = await http.get(f"{chat}?before={BIGINT_MAX}")
+        assert response.status_code == 200 and response.json()["turns"] == []

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from allin.api.deps import ID_RULE, ChatId, Id, OwnUserId, ServicesDep
+from allin.api.deps import ID_RULE, ROW_ID_MAX, ChatId, Id, OwnUserId, ServicesDep
 from allin.errors import BadRequest
 from allin.storage.records import Chat, Turn
 
@@ -74,7 +74,7 @@ async def history(
     chat_id: ChatId,
     services: ServicesDep,
     before: Annotated[
-        int | None, Query(ge=1, description="Return turns older than this id.")
+        int | None, Query(ge=1, le=ROW_ID_MAX, description="Return turns older than this id.")
     ] = None,
     limit: Annotated[int, Query(ge=1, description="Page size.")] = 50,
 ) -> History:

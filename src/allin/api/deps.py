@@ -37,6 +37,8 @@ def checked_ids(*values: str) -> None:
 
 
 Id = Annotated[str, AfterValidator(valid_id)]
+# Row ids are Postgres bigints: a larger number is refused here rather than by the database (500).
+ROW_ID_MAX = 2**63 - 1
 
 
 def get_services(connection: HTTPConnection) -> Services:
