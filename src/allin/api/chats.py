@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from allin.api.deps import ID_RULE, ROW_ID_MAX, ChatId, Id, OwnUserId, ServicesDep
 from allin.errors import BadRequest
 from allin.storage.records import Chat, Turn
+from allin.storage.text import StorableText
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chats"])
 
@@ -21,11 +22,11 @@ class ChatList(BaseModel):
 
 class NewChat(BaseModel):
     chat_id: Id | None = Field(None, description=f"{ID_RULE}; generated when omitted.")
-    title: str | None = Field(None, min_length=1, max_length=200)
+    title: StorableText | None = Field(None, min_length=1, max_length=200)
 
 
 class ChatRename(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
+    title: StorableText = Field(min_length=1, max_length=200)
 
 
 class History(BaseModel):
