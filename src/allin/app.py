@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from allin import __version__
 from allin.api import auth, chats, documents, health, memories, voice, ws
+from allin.api.access_log import redact_server_logs
 from allin.api.errors import install_error_handlers
 from allin.api.ratelimit import RateLimiter
 from allin.config import Settings, configure_logging
@@ -34,6 +35,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
     )
+    # Whatever serves the app logs request targets, query strings (and tokens) included.
+    redact_server_logs()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
     app.include_router(health.router)
