@@ -9,9 +9,11 @@ from fastapi import FastAPI
 
 from allin import __version__
 from allin.api import auth, chats, documents, health, memories, repositories, voice, ws
+from allin.api.access_log import redact_server_logs
 from allin.api.errors import install_error_handlers
 from allin.api.ratelimit import RateLimiter
-from allin.config import Settings, configure_logging
+from allin.api.security_headers import SecurityHeaders, origin
+from allin.config import AuthMode, Settings, configure_logging
 from allin.services import Services
 from allin.web import mount_web
 
@@ -34,8 +36,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         lifespan=lifespan,
     )
+    # Whatever serves the app logs request targets, query strings (and tokens) included.
+    redact_server_logs()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
+    docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    supabase = settings.supabase_url if settings.auth_mode is AuthMode.SUPABASE else None
+    app.add_middleware(
+        SecurityHeaders,
+        docs_paths={path for path in docs if path},
+        connect_to=[origin(supabase)] if supabase else [],
+    )
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(chats.router)

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel
 
-from allin.api.deps import CurrentUser, ServicesDep
+from allin.api.deps import ROW_ID_MAX, CurrentUser, ServicesDep
 from allin.auth.principal import Principal
 from allin.errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from allin.rag.ingest import IngestOutcome
@@ -182,7 +182,9 @@ async def document_link(
 
 @router.get("/passages/{chunk_id}", summary="A cited passage, in full")
 async def get_passage(
-    chunk_id: Annotated[int, Path(ge=1)], principal: CurrentUser, services: ServicesDep
+    chunk_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
+    principal: CurrentUser,
+    services: ServicesDep,
 ) -> Passage:
     chunk = await services.documents.chunk(chunk_id)
     document = await _visible(services, principal, chunk["document_id"])
