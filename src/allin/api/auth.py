@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from allin.api.deps import CurrentUser, ServicesDep
+from allin.api.errors import AUTHENTICATED, error_responses
 from allin.config import AuthMode
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -46,6 +47,7 @@ class ClientConfig(BaseModel):
     "/auth/signup",
     status_code=status.HTTP_201_CREATED,
     summary="Create a local account (the first one is admin) and log in",
+    responses=error_responses(409, 422, 503),
 )
 async def signup(body: Credentials, services: ServicesDep) -> TokenResponse:
     user, token, expires = await services.auth.signup(body.email, body.password)
@@ -54,7 +56,11 @@ async def signup(body: Credentials, services: ServicesDep) -> TokenResponse:
     )
 
 
-@router.post("/auth/login", summary="Log in to a local account")
+@router.post(
+    "/auth/login",
+    summary="Log in to a local account",
+    responses=error_responses(*AUTHENTICATED),
+)
 async def login(body: Credentials, services: ServicesDep) -> TokenResponse:
     user, token, expires = await services.auth.login(body.email, body.password)
     return TokenResponse(
@@ -66,13 +72,16 @@ async def login(body: Credentials, services: ServicesDep) -> TokenResponse:
     "/auth/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="End this session: its token stops working",
+    responses=error_responses(*AUTHENTICATED),
 )
 async def logout(principal: CurrentUser, services: ServicesDep) -> Response:
     await services.auth.logout(principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/auth/me", summary="Who the token belongs to")
+@router.get(
+    "/auth/me", summary="Who the token belongs to", responses=error_responses(*AUTHENTICATED)
+)
 async def me(principal: CurrentUser) -> Me:
     return Me(user_id=principal.user_id, email=principal.email, is_admin=principal.is_admin)
 
