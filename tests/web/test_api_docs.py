@@ -29,7 +29,9 @@ def test_swagger_ui_renders_offline_and_links_the_protocol(page: Page, live_serv
     refused = only_the_app(page, live_server)
     page.goto(f"{live_server}/docs")
     expect(page.locator(".opblock").first).to_be_visible(timeout=30_000)
-    expect(page.locator(".opblock-summary-path", has_text="/api/v1/documents").first).to_be_visible()
+    expect(
+        page.locator(".opblock-summary-path", has_text="/api/v1/documents").first
+    ).to_be_visible()
     with page.context.expect_page() as opened:  # Swagger UI opens description links in a tab
         page.get_by_role("link", name="the chat protocol").click()
     protocol = opened.value

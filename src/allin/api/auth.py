@@ -39,6 +39,9 @@ class ClientConfig(BaseModel):
 
     auth_mode: AuthMode
     voice: bool
+    # The largest message (UTF-8 bytes) the chat accepts: the UI refuses a longer one before
+    # sending it, and keeps it in the composer.
+    max_message_bytes: int
     supabase_url: str | None = None
     supabase_anon_key: str | None = None
 
@@ -94,7 +97,10 @@ async def client_config(services: ServicesDep) -> ClientConfig:
         return ClientConfig(
             auth_mode=settings.auth_mode,
             voice=voice,
+            max_message_bytes=settings.max_message_bytes,
             supabase_url=settings.supabase_url,
             supabase_anon_key=settings.supabase_anon_key,
         )
-    return ClientConfig(auth_mode=settings.auth_mode, voice=voice)
+    return ClientConfig(
+        auth_mode=settings.auth_mode, voice=voice, max_message_bytes=settings.max_message_bytes
+    )
