@@ -893,6 +893,10 @@ function wire() {
   }
   $("stop").addEventListener("click", stop);
   $("open-memories").addEventListener("click", openMemories);
+  // A panel opened from the phone drawer replaces it.
+  for (const id of ["open-docs", "open-memories"]) $(id).addEventListener("click", closeDrawer);
+  // The keyboard hint does not fit a phone's composer.
+  if (matchMedia("(max-width: 760px)").matches) $("composer-input").placeholder = "Message Allin…";
   $("close-memories").addEventListener("click", () => $("memories").close());
   $("forget-all").addEventListener("click", forgetAll);
   $("toggle-sidebar").addEventListener("click", openDrawer);
