@@ -67,7 +67,10 @@ def test_every_panel(
 
         if phone:
             page.get_by_test_id("toggle-sidebar").click()
-            expect(page.locator(".sidebar")).to_be_in_viewport()
+            # Shot once the drawer has slid all the way in.
+            page.wait_for_function(
+                "document.querySelector('.sidebar').getBoundingClientRect().left >= 0"
+            )
             shoot(page, f"{name}-6-drawer")
             page.keyboard.press("Escape")
         open_from_sidebar(page, "open-memories", phone)
