@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from allin import __version__
 from allin.api import auth, chats, documents, health, memories, repositories, voice, ws
@@ -16,6 +17,14 @@ from allin.api.security_headers import SecurityHeaders, origin
 from allin.config import AuthMode, Settings, configure_logging
 from allin.services import Services
 from allin.web import mount_web
+
+DESCRIPTION = """\
+Every error has the body `{"error": "<code>", "detail": "<message>"}` (the `ErrorBody` schema);
+each route lists the statuses it can answer with.
+
+Answers stream over a WebSocket, `/ws/{user_id}/{chat_id}`: its frames, resumption and close
+codes are described in [the chat protocol](/protocol).
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -30,9 +39,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await services.stop()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the app itself: FastAPI's default pages load
+    # them from a CDN, and show a blank page where it cannot be reached.
+    app = FastAPIOffline(
         title="Allin",
         summary="Allin, by Team 8: an assistant that helps new software engineers get productive.",
+        description=DESCRIPTION,
         version=__version__,
         lifespan=lifespan,
     )
