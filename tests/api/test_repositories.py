@@ -4,6 +4,7 @@ code over the WebSocket, the CLI, and a worker process killed in the middle of a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -166,7 +167,7 @@ def cli_env(settings: Settings) -> dict[str, str]:
 
 
 async def test_a_worker_killed_mid_sync_is_replaced_and_nothing_is_indexed_twice(
-    settings: Settings, tmp_path: Path
+    postgres: Any, tmp_path: Path
 ) -> None:
     from allin.services import Services
 
@@ -174,8 +175,11 @@ async def test_a_worker_killed_mid_sync_is_replaced_and_nothing_is_indexed_twice
     for n in range(600):
         repo.write(f"pkg/module_{n:03}.py", f"def function_{n}(value):\n    return value * {n}\n")
     repo.commit("Many modules")
-    own = settings.model_copy(update={"jobs_worker": False})
-    services = await Services.start(own)
+    # A database of its own: the module's app runs a worker that would take the job too.
+    settings = make_settings(
+        database_url=new_database(postgres), data_dir=tmp_path / "data", memory=False
+    )
+    services = await Services.start(settings)
     log = (tmp_path / "worker.log").open("ab")
     worker = await asyncio.create_subprocess_exec(
         *(sys.executable, "-m", "allin", "worker"),
@@ -207,6 +211,8 @@ async def test_a_worker_killed_mid_sync_is_replaced_and_nothing_is_indexed_twice
             status = await asyncio.wait_for(services.jobs.wait(queued.job_id), 240)
         finally:
             replacement.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await replacement
         assert status == "succeeded"
         repository = await services.repositories.store.get(repository_id)
         assert repository.status == "ready" and repository.file_count == 600
