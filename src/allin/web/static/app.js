@@ -3,6 +3,8 @@
 import { marked } from "/static/vendor/marked.esm.js";
 import DOMPurify from "/static/vendor/purify.es.mjs";
 import { linkCitations, setupDocuments } from "/static/documents.js";
+import { setupCodeView } from "/static/codeview.js";
+import { setupRepositories } from "/static/repositories.js";
 import { setupVoice } from "/static/voice.js";
 
 const $ = (id) => document.getElementById(id);
@@ -785,6 +787,8 @@ function scheduleReconnect() {
 
 function wire() {
   setupDocuments(api, () => state.session?.token);
+  setupRepositories(api);
+  setupCodeView(api);
   $("auth-form").addEventListener("submit", submitAuth);
   for (const tab of document.querySelectorAll(".tabs button")) {
     tab.addEventListener("click", () => setAuthMode(tab.dataset.mode));

@@ -1,0 +1,216 @@
+"""Repositories in the browser: an admin adds a real git repository with the panel and watches it
+sync, asks about its code, and follows the answer's code citation to the cited lines; another
+user sees the repository but none of the admin's controls."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from allin.app import create_app
+from tests.conftest import make_settings, new_database
+from tests.support.gitrepo import GitRepo
+from tests.support.servers import serve_in_thread
+from tests.web.test_browser import ask, sign_up
+
+SHOTS = Path("/test-results")
+
+INVOICES = '''"""Invoices for the shop."""
+
+from decimal import Decimal
+
+VAT_RATE = Decimal("0.21")
+
+
+def compute_invoice_total(lines, discount=Decimal("0")):
+    """The invoice's total: the lines' prices with VAT, less the discount."""
+    subtotal = sum(line.price * line.quantity for line in lines)
+    with_vat = subtotal * (1 + VAT_RATE)
+    return (with_vat - discount).quantize(Decimal("0.01"))
+
+
+def format_invoice_number(year, sequence):
+    """Invoice numbers look like INV-2024-00042."""
+    return f"INV-{year}-{sequence:05d}"
+'''
+
+README = """# Shop
+
+The shop's backend. Run the tests with `pytest`.
+"""
+
+
+@pytest.fixture(scope="module")
+def repo_server(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app with a job worker (repositories sync in jobs) on a database of its own, so
+    that the first account signed up on it is an admin."""
+    settings = make_settings(
+        database_url=new_database(postgres),
+        data_dir=tmp_path_factory.mktemp("data"),
+        jobs_worker=True,
+        memory=False,
+    )
+    with serve_in_thread(create_app(settings)) as url:
+        yield url
+
+
+def shop(path: Path) -> GitRepo:
+    repo = GitRepo(path)
+    repo.write("README.md", README)
+    repo.write("shop/invoices.py", INVOICES)
+    repo.write("shop/__init__.py", '"""The shop\'s backend."""\n')
+    repo.write("static/logo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+    repo.commit("The shop")
+    return repo
+
+
+def shoot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"repoui-{name}.png"))
+
+
+def test_add_sync_ask_and_open_the_cited_code(
+    browser: Browser, repo_server: str, tmp_path: Path
+) -> None:
+    repo = shop(tmp_path / "shop")
+    head = repo.head()
+    admin_context = browser.new_context(viewport={"width": 1366, "height": 850})
+    page = admin_context.new_page()
+    try:
+        sign_up(page, repo_server)  # the first account: an admin
+
+        page.get_by_test_id("open-repos").click()
+        dialog = page.get_by_test_id("repos-dialog")
+        expect(dialog).to_be_visible()
+        expect(page.get_by_test_id("repos-empty")).to_be_visible()
+        page.get_by_test_id("repo-location").fill(str(repo.path))
+        page.get_by_test_id("repo-name-input").fill("shop")
+        page.get_by_test_id("repo-submit").click()
+        expect(page.get_by_test_id("repo-note")).to_contain_text("Added shop")
+
+        card = page.get_by_test_id("repo-card").filter(has_text="shop")
+        expect(card).to_have_count(1)
+        expect(card.get_by_test_id("repo-status")).to_have_text("ready", timeout=60_000)
+        expect(card.get_by_test_id("repo-progress")).to_be_hidden()
+        expect(card.get_by_test_id("repo-branch")).to_have_text("main")
+        expect(card.get_by_test_id("repo-commit")).to_have_text(head[:12])
+        expect(card.get_by_test_id("repo-files")).to_have_text("3")
+        expect(card.get_by_test_id("repo-chunks")).not_to_have_text("0")
+        expect(card.get_by_test_id("repo-synced")).to_have_text("just now")
+        expect(card.get_by_test_id("repo-report")).to_contain_text("full: 3 indexed, 0 moved, 0 removed")
+        expect(card.get_by_test_id("repo-report")).to_contain_text("skipped: 1 unsupported")
+        expect(card.get_by_test_id("repo-error")).to_be_hidden()
+        expect(card.get_by_test_id("repo-sync")).to_be_visible()
+        expect(card.get_by_test_id("repo-remove")).to_be_visible()
+        shoot(page, "panel-desktop-light")
+
+        # Removing asks first, in the page; keeping it changes nothing.
+        card.get_by_test_id("repo-remove").click()
+        expect(card.get_by_test_id("repo-confirm")).to_be_visible()
+        expect(card.get_by_test_id("repo-confirm-text")).to_contain_text("Remove “shop”")
+        card.get_by_test_id("repo-confirm-keep").click()
+        expect(card.get_by_test_id("repo-confirm")).to_be_hidden()
+        expect(card.get_by_test_id("repo-remove")).to_be_visible()
+
+        # A sync with nothing new: the report says so.
+        card.get_by_test_id("repo-sync").click()
+        expect(card.get_by_test_id("repo-report")).to_contain_text("unchanged", timeout=60_000)
+        expect(card.get_by_test_id("repo-status")).to_have_text("ready")
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
+
+        ask(page, "How does compute_invoice_total compute the invoice total?")
+        answer = page.get_by_test_id("message-assistant").last
+        sources = answer.get_by_test_id("sources")
+        expect(sources).to_contain_text("shop › shop/invoices.py:L")
+        citation = sources.get_by_test_id("citation").filter(has_text="shop/invoices.py").first
+        label = citation.inner_text()
+        match = re.search(r":L(\d+)–L(\d+) @ ([0-9a-f]{7})", label)
+        assert match, label
+        start, end = int(match[1]), int(match[2])
+        assert match[3] == head[:7]
+        shoot(page, "answer-desktop-light")
+
+        citation.click()
+        code = page.get_by_test_id("code-dialog")
+        expect(code).to_be_visible()
+        expect(page.get_by_test_id("code-title")).to_have_text(
+            f"shop › shop/invoices.py @ {head[:7]}"
+        )
+        expect(page.get_by_test_id("code-view")).to_have_attribute("data-state", "ready")
+        hits = page.get_by_test_id("code-hit")
+        expect(hits).to_have_count(end - start + 1)
+        expect(hits.first).to_have_attribute("data-line", str(start))
+        expect(hits.last).to_have_attribute("data-line", str(end))
+        expect(hits.filter(has_text="def compute_invoice_total(lines")).to_have_count(1)
+        expect(hits.first).to_be_in_viewport()
+        # Coloured by highlight.js, and every line of the file is there.
+        expect(page.locator(".code-line .hljs-keyword").first).to_be_visible()
+        lines = page.locator(".code-line")
+        expect(lines).to_have_count(INVOICES.rstrip("\n").count("\n") + 1)
+        expect(page.get_by_test_id("code-web")).to_be_hidden()  # a local path has no web page
+        shoot(page, "code-desktop-light")
+        page.keyboard.press("Escape")
+        expect(code).to_be_hidden()
+
+        # The stored answer keeps its code citations after a reload.
+        page.reload()
+        again = page.get_by_test_id("message-assistant").last.get_by_test_id("sources")
+        again.get_by_test_id("citation").filter(has_text="shop/invoices.py").first.click()
+        expect(page.get_by_test_id("code-hit").first).to_have_attribute("data-line", str(start))
+        page.keyboard.press("Escape")
+
+        # Phone size, light and dark.
+        for scheme in ("light", "dark"):
+            page.emulate_media(color_scheme=scheme)
+            page.set_viewport_size({"width": 1366, "height": 850})
+            if scheme == "dark":
+                page.get_by_test_id("open-repos").click()
+                expect(card.get_by_test_id("repo-status")).to_have_text("ready")
+                shoot(page, "panel-desktop-dark")
+                page.keyboard.press("Escape")
+                citation = page.get_by_test_id("message-assistant").last.get_by_test_id(
+                    "citation"
+                )
+                citation.filter(has_text="shop/invoices.py").first.click()
+                expect(page.get_by_test_id("code-view")).to_have_attribute("data-state", "ready")
+                shoot(page, "code-desktop-dark")
+                page.keyboard.press("Escape")
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.locator("#toggle-sidebar").click()
+            page.get_by_test_id("open-repos").click()
+            expect(card.get_by_test_id("repo-status")).to_have_text("ready")
+            shoot(page, f"panel-phone-{scheme}")
+            page.keyboard.press("Escape")
+            page.get_by_test_id("message-assistant").last.get_by_test_id("citation").filter(
+                has_text="shop/invoices.py"
+            ).first.click()
+            expect(page.get_by_test_id("code-view")).to_have_attribute("data-state", "ready")
+            expect(page.get_by_test_id("code-hit").first).to_be_in_viewport()
+            shoot(page, f"code-phone-{scheme}")
+            page.keyboard.press("Escape")
+        page.emulate_media(color_scheme="light")
+    finally:
+        admin_context.close()
+
+    # Another user: sees the repository and its state, but no controls.
+    member_context = browser.new_context(viewport={"width": 1366, "height": 850})
+    member = member_context.new_page()
+    try:
+        sign_up(member, repo_server)
+        member.get_by_test_id("open-repos").click()
+        member_card = member.get_by_test_id("repo-card").filter(has_text="shop")
+        expect(member_card.get_by_test_id("repo-status")).to_have_text("ready")
+        expect(member_card.get_by_test_id("repo-commit")).to_have_text(head[:12])
+        expect(member.get_by_test_id("repo-form")).to_be_hidden()
+        expect(member_card.get_by_test_id("repo-sync")).to_be_hidden()
+        expect(member_card.get_by_test_id("repo-remove")).to_be_hidden()
+        expect(member_card.get_by_test_id("repo-cancel")).to_be_hidden()
+        shoot(member, "panel-member-desktop-light")
+    finally:
+        member_context.close()
