@@ -36,6 +36,7 @@ export function setupRepositories(api) {
 
 async function openPanel() {
   note("");
+  document.querySelector(".sidebar")?.classList.remove("open"); // on a phone it covers the chat
   $("repos-dialog").showModal();
   const me = await context.api("/api/v1/auth/me");
   panel.admin = Boolean(me.is_admin);
