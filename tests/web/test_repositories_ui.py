@@ -143,6 +143,14 @@ def test_add_sync_ask_and_open_the_cited_code(
 
         card = page.get_by_test_id("repo-card").filter(has_text="shop")
         expect(card).to_have_count(1)
+        # The first sync loads the embedding model: long enough to see its progress, usually.
+        try:
+            expect(card.get_by_test_id("repo-progress-label")).to_contain_text(
+                "Indexing", timeout=15_000
+            )
+            shoot(page, "panel-syncing-desktop-light")
+        except AssertionError:
+            pass
         expect(card.get_by_test_id("repo-status")).to_have_text("ready", timeout=60_000)
         expect(card.get_by_test_id("repo-progress")).to_be_hidden()
         expect(card.get_by_test_id("repo-branch")).to_have_text("main")
@@ -157,13 +165,35 @@ def test_add_sync_ask_and_open_the_cited_code(
         expect(card.get_by_test_id("repo-remove")).to_be_visible()
         shoot(page, "panel-desktop-light")
 
-        # Removing asks first, in the page; keeping it changes nothing.
-        card.get_by_test_id("repo-remove").click()
-        expect(card.get_by_test_id("repo-confirm")).to_be_visible()
-        expect(card.get_by_test_id("repo-confirm-text")).to_contain_text("Remove “shop”")
-        card.get_by_test_id("repo-confirm-keep").click()
-        expect(card.get_by_test_id("repo-confirm")).to_be_hidden()
-        expect(card.get_by_test_id("repo-remove")).to_be_visible()
+        # A location the server refuses: said in the panel, nothing added.
+        page.get_by_test_id("repo-location").fill("http://example.com/team/shop.git")
+        page.get_by_test_id("repo-submit").click()
+        expect(page.get_by_test_id("repo-note")).to_contain_text("plain http is not allowed")
+        expect(page.get_by_test_id("repo-card")).to_have_count(1)
+
+        # A branch that does not exist: added, its sync fails and says why.
+        page.get_by_test_id("repo-location").fill(str(repo.path))
+        page.get_by_test_id("repo-name-input").fill("legacy")
+        page.get_by_test_id("repo-branch-input").fill("release-1")
+        page.get_by_test_id("repo-submit").click()
+        broken = page.get_by_test_id("repo-card").filter(has_text="legacy")
+        expect(broken.get_by_test_id("repo-status")).to_have_text("failed", timeout=60_000)
+        expect(broken.get_by_test_id("repo-error")).to_contain_text("Sync failed:")
+        expect(broken.get_by_test_id("repo-commit")).to_have_text("—")
+        expect(broken.get_by_test_id("repo-synced")).to_have_text("never")
+        shoot(page, "panel-failed-desktop-light")
+
+        # Removing asks first, in the page; keeping it changes nothing, confirming removes it.
+        broken.get_by_test_id("repo-remove").click()
+        expect(broken.get_by_test_id("repo-confirm")).to_be_visible()
+        expect(broken.get_by_test_id("repo-confirm-text")).to_contain_text("Remove “legacy”")
+        broken.get_by_test_id("repo-confirm-keep").click()
+        expect(broken.get_by_test_id("repo-confirm")).to_be_hidden()
+        broken.get_by_test_id("repo-remove").click()
+        broken.get_by_test_id("repo-confirm-remove").click()
+        expect(page.get_by_test_id("repo-note")).to_contain_text("Removed legacy")
+        expect(page.get_by_test_id("repo-card")).to_have_count(1)
+        expect(card.get_by_test_id("repo-status")).to_have_text("ready")
 
         # A sync with nothing new: the report says so.
         card.get_by_test_id("repo-sync").click()
@@ -223,6 +253,8 @@ def test_add_sync_ask_and_open_the_cited_code(
             if size == "phone":
                 page.locator("#toggle-sidebar").click()
             page.get_by_test_id("open-repos").click()
+            if size == "phone":  # the chat list closed (not still sliding away)
+                expect(page.locator(".sidebar")).not_to_be_in_viewport()
             expect(card.get_by_test_id("repo-status")).to_have_text("ready")
             expect(card.get_by_test_id("repo-sync")).to_be_in_viewport()
             shoot(page, f"panel-{size}-{scheme}")
