@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
 from allin.app import create_app
 from tests.conftest import make_settings, new_database
@@ -158,7 +158,9 @@ def test_add_sync_ask_and_open_the_cited_code(
         expect(card.get_by_test_id("repo-files")).to_have_text("3")
         expect(card.get_by_test_id("repo-chunks")).not_to_have_text("0")
         expect(card.get_by_test_id("repo-synced")).to_have_text("just now")
-        expect(card.get_by_test_id("repo-report")).to_contain_text("full: 3 indexed, 0 moved, 0 removed")
+        expect(card.get_by_test_id("repo-report")).to_contain_text(
+            "full: 3 indexed, 0 moved, 0 removed"
+        )
         expect(card.get_by_test_id("repo-report")).to_contain_text("skipped: 1 unsupported")
         expect(card.get_by_test_id("repo-error")).to_be_hidden()
         expect(card.get_by_test_id("repo-sync")).to_be_visible()
@@ -237,6 +239,25 @@ def test_add_sync_ask_and_open_the_cited_code(
         expect(lines).to_have_count(INVOICES.rstrip("\n").count("\n") + 1)
         expect(page.get_by_test_id("code-web")).to_be_hidden()  # a local path has no web page
         shoot(page, "code-desktop-light")
+        page.keyboard.press("Escape")
+        expect(code).to_be_hidden()
+
+        # A repository on GitHub: the view links to the same lines there (the server's answer
+        # is given a web_url, as it is for an https://github.com remote).
+        web = f"https://github.com/team/shop/blob/{head}/shop/invoices.py"
+
+        def on_github(route: Route) -> None:
+            body = route.fetch().json()
+            route.fulfill(json={**body, "web_url": web})
+
+        page.route("**/api/v1/repositories/*/file?*", on_github)
+        citation.click()
+        link = page.get_by_test_id("code-web")
+        expect(link).to_have_text("View on GitHub")
+        expect(link).to_have_attribute("href", f"{web}#L{start}-L{end}")
+        expect(link).to_have_attribute("target", "_blank")
+        expect(link).to_have_attribute("rel", "noopener")
+        page.unroute("**/api/v1/repositories/*/file?*")
         page.keyboard.press("Escape")
         expect(code).to_be_hidden()
 
