@@ -229,7 +229,8 @@ function showProgress(f, repository) {
   }
   const total = Number(progress.total) || 0;
   const done = Number(progress.done) || 0;
-  if (total > 0) f.bar.value = Math.min(1, done / total);
+  // Nothing done yet (the first batch is being embedded): moving, rather than stuck at zero.
+  if (total > 0 && done > 0) f.bar.value = Math.min(1, done / total);
   else f.bar.removeAttribute("value");
   const phase = progress.phase ? progress.phase[0].toUpperCase() + progress.phase.slice(1) : "Syncing";
   f.progressLabel.textContent = total > 1 ? `${phase} ${done} / ${total}` : `${phase}…`;
