@@ -43,6 +43,10 @@ export async function openCodeView(citation) {
     file = await context.api(`/api/v1/repositories/${encodeURIComponent(citation.repository_id)}/file?${query}`);
   } catch (error) {
     if (request !== opened) return;
+    if (error.status === 401) {
+      dialog.close(); // the session ended: the login form is behind this dialog
+      return;
+    }
     view.removeAttribute("aria-busy");
     view.dataset.state = "error";
     $("code-error").textContent =

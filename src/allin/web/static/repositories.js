@@ -57,6 +57,10 @@ async function refresh() {
   try {
     ({ repositories } = await context.api("/api/v1/repositories"));
   } catch (error) {
+    if (error.status === 401) {
+      $("repos-dialog").close(); // the session ended: the login form is behind this dialog
+      return;
+    }
     note(error.message, true);
     schedule();
     return;
@@ -160,6 +164,7 @@ function makeCard(id) {
   const progressRow = element("div", "repo-progress", "repo-progress");
   const bar = element("progress");
   bar.max = 1;
+  bar.setAttribute("aria-label", "Sync progress");
   const progressLabel = element("span", "small muted", "repo-progress-label");
   progressRow.append(bar, progressLabel);
 
