@@ -6,14 +6,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from allin import __version__
 from allin.api import auth, chats, documents, health, memories, repositories, voice, ws
+from allin.api.access_log import redact_server_logs
 from allin.api.errors import install_error_handlers
 from allin.api.ratelimit import RateLimiter
-from allin.config import Settings, configure_logging
+from allin.api.security_headers import SecurityHeaders, origin
+from allin.config import AuthMode, Settings, configure_logging
 from allin.services import Services
 from allin.web import mount_web
+
+DESCRIPTION = """\
+Every error has the body `{"error": "<code>", "detail": "<message>"}` (the `ErrorBody` schema);
+each route lists the statuses it can answer with.
+
+Answers stream over a WebSocket, `/ws/{user_id}/{chat_id}`: its frames, resumption and close
+codes are described in [the chat protocol](/protocol).
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,14 +39,26 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await services.stop()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the app itself: FastAPI's default pages load
+    # them from a CDN, and show a blank page where it cannot be reached.
+    app = FastAPIOffline(
         title="Allin",
         summary="Allin, by Team 8: an assistant that helps new software engineers get productive.",
+        description=DESCRIPTION,
         version=__version__,
         lifespan=lifespan,
     )
+    # Whatever serves the app logs request targets, query strings (and tokens) included.
+    redact_server_logs()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
+    docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    supabase = settings.supabase_url if settings.auth_mode is AuthMode.SUPABASE else None
+    app.add_middleware(
+        SecurityHeaders,
+        docs_paths={path for path in docs if path},
+        connect_to=[origin(supabase)] if supabase else [],
+    )
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(chats.router)

@@ -185,6 +185,8 @@ class Settings(BaseSettings):
     # off where dedicated `allin worker` processes serve the queue.
     jobs_worker: bool = True
     jobs_concurrency: int = Field(1, ge=1, le=32)
+    # A worker silent this long counts as dead, and its jobs are queued again.
+    jobs_stalled_after_s: float = Field(30.0, ge=1)
 
     max_message_bytes: int = Field(32 * 1024, gt=0)
     history_turns: int = Field(20, ge=0)

@@ -39,7 +39,6 @@ from allin.storage.repositories import RepositoryStore
 from allin.storage.streams import StreamLog
 from allin.storage.supabase_client import SupabaseConnection
 from allin.storage.users import UserRepository
-from allin.storage.voice import VoiceStore
 from allin.voice.conversation import VoiceApp, VoiceEngine
 from allin.voice.recorder import VoiceRecorder
 from allin.voice.registry import build_voice
@@ -123,6 +122,7 @@ class Services:
                 WorkerOptions(
                     concurrency=settings.jobs_concurrency,
                     sync_interval_s=settings.repo_sync_interval_s,
+                    stalled_after_s=settings.jobs_stalled_after_s,
                 )
             )
             background.append(asyncio.create_task(worker, name="job-worker"))
@@ -142,7 +142,7 @@ class Services:
             ],
             listeners=[MemoryListener(memory)] if memory else [],
         )
-        recorder = VoiceRecorder(blobs, VoiceStore(db), chats)
+        recorder = VoiceRecorder(db, blobs)
         voice = build_voice(VoiceApp(settings, recorder, chats, interaction, streams, runs))
         if voice is not None:
             runs.detach(voice.warm_up(), name="voice-warm-up")

@@ -16,6 +16,7 @@ from allin.app import create_app
 from tests.conftest import make_settings, new_database
 from tests.support.gitrepo import GitRepo
 from tests.support.servers import serve_in_thread
+from tests.web.conftest import csp_refusals
 from tests.web.test_browser import ask, sign_up
 
 SHOTS = Path("/test-results")
@@ -129,6 +130,7 @@ def test_add_sync_ask_and_open_the_cited_code(
     head = repo.head()
     admin_context = browser.new_context(viewport={"width": 1366, "height": 850})
     page = admin_context.new_page()
+    refusals = csp_refusals(page)  # the panel and the code view run under the app's CSP
     try:
         sign_up(page, repo_server)  # the first account: an admin
 
@@ -283,13 +285,14 @@ def test_add_sync_ask_and_open_the_cited_code(
             open_function_code(page, start)
             shoot(page, f"code-{size}-{scheme}")
             page.keyboard.press("Escape")
-        page.emulate_media(color_scheme="light")
+        assert refusals == []
     finally:
         admin_context.close()
 
     # Another user: sees the repository and its state, but no controls.
     member_context = browser.new_context(viewport={"width": 1366, "height": 850})
     member = member_context.new_page()
+    member_refusals = csp_refusals(member)
     try:
         sign_up(member, repo_server)
         member.get_by_test_id("open-repos").click()
@@ -301,5 +304,6 @@ def test_add_sync_ask_and_open_the_cited_code(
         expect(member_card.get_by_test_id("repo-remove")).to_be_hidden()
         expect(member_card.get_by_test_id("repo-cancel")).to_be_hidden()
         shoot(member, "panel-member-desktop-light")
+        assert member_refusals == []
     finally:
         member_context.close()

@@ -8,11 +8,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from allin.api.deps import ID_PATTERN, ChatId, OwnUserId, ServicesDep
+from allin.api.deps import ID_RULE, ROW_ID_MAX, ChatId, Id, OwnUserId, ServicesDep
+from allin.api.errors import PER_USER, error_responses
 from allin.errors import BadRequest
 from allin.storage.records import Chat, Turn
+from allin.storage.text import StorableText
 
-router = APIRouter(prefix="/api/v1/chat", tags=["chats"])
+router = APIRouter(prefix="/api/v1/chat", tags=["chats"], responses=error_responses(*PER_USER, 404))
 
 
 class ChatList(BaseModel):
@@ -20,12 +22,12 @@ class ChatList(BaseModel):
 
 
 class NewChat(BaseModel):
-    chat_id: str | None = Field(None, pattern=ID_PATTERN, description="Generated when omitted.")
-    title: str | None = Field(None, min_length=1, max_length=200)
+    chat_id: Id | None = Field(None, description=f"{ID_RULE}; generated when omitted.")
+    title: StorableText | None = Field(None, min_length=1, max_length=200)
 
 
 class ChatRename(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
+    title: StorableText = Field(min_length=1, max_length=200)
 
 
 class History(BaseModel):
@@ -41,7 +43,12 @@ async def list_chats(user_id: OwnUserId, services: ServicesDep) -> ChatList:
     return ChatList(chats=await services.chats.list_chats(user_id))
 
 
-@router.post("/chats/{user_id}", status_code=status.HTTP_201_CREATED, summary="Create a chat")
+@router.post(
+    "/chats/{user_id}",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a chat",
+    responses=error_responses(409),
+)
 async def create_chat(user_id: OwnUserId, body: NewChat, services: ServicesDep) -> Chat:
     chat_id = body.chat_id or uuid.uuid4().hex
     return await services.chats.create_chat(user_id, chat_id, body.title)
@@ -74,7 +81,7 @@ async def history(
     chat_id: ChatId,
     services: ServicesDep,
     before: Annotated[
-        int | None, Query(ge=1, description="Return turns older than this id.")
+        int | None, Query(ge=1, le=ROW_ID_MAX, description="Return turns older than this id.")
     ] = None,
     limit: Annotated[int, Query(ge=1, description="Page size.")] = 50,
 ) -> History:

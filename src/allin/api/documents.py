@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel
 
-from allin.api.deps import CurrentUser, ServicesDep
+from allin.api.deps import ROW_ID_MAX, CurrentUser, ServicesDep
+from allin.api.errors import error_responses
 from allin.auth.principal import Principal
 from allin.errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from allin.rag.ingest import IngestOutcome
@@ -17,7 +18,12 @@ from allin.rag.store import Scope
 from allin.services import Services
 from allin.storage.blobs import DOCUMENTS, LocalBlobStore
 
-router = APIRouter(prefix="/api/v1", tags=["documents"])
+# Every route but the signed-link download is behind a token; a document another user owns (and
+# did not share) is "not found", and changing a shared one takes an admin.
+router = APIRouter(prefix="/api/v1", tags=["documents"], responses=error_responses(422, 503))
+_TOKEN = error_responses(401)
+_MISSING = error_responses(401, 404)
+_CHANGE = error_responses(401, 403, 404)
 
 DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f-]{1,64}$", description="The document's id.")]
 # Signed links to raw files stay valid this long.
@@ -91,7 +97,7 @@ def _not_from_repository(document: Document) -> None:
         )
 
 
-@router.get("/documents", summary="Your documents and the shared ones")
+@router.get("/documents", summary="Your documents and the shared ones", responses=_TOKEN)
 async def list_documents(principal: CurrentUser, services: ServicesDep) -> DocumentList:
     return DocumentList(documents=await services.documents.visible(Scope(principal.user_id)))
 
@@ -99,7 +105,10 @@ async def list_documents(principal: CurrentUser, services: ServicesDep) -> Docum
 @router.post(
     "/documents",
     summary="Upload documents (multipart, field `files`); each gets its own result",
-    responses={207: {"description": "Some files failed; see each file's `error`."}},
+    responses={
+        207: {"description": "Some files failed; see each file's `error`."},
+        **error_responses(401, 403, 413),
+    },
 )
 async def upload_documents(
     principal: CurrentUser,
@@ -134,7 +143,7 @@ async def upload_documents(
     return UploadResult(files=results)
 
 
-@router.get("/documents/{document_id}", summary="One document's metadata")
+@router.get("/documents/{document_id}", summary="One document's metadata", responses=_MISSING)
 async def get_document(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Document:
@@ -145,6 +154,7 @@ async def get_document(
     "/documents/{document_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a document, its chunks and its raw file",
+    responses=_CHANGE,
 )
 async def delete_document(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
@@ -154,7 +164,11 @@ async def delete_document(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/documents/{document_id}/reindex", summary="Parse, chunk and embed it again")
+@router.post(
+    "/documents/{document_id}/reindex",
+    summary="Parse, chunk and embed it again",
+    responses=_CHANGE,
+)
 async def reindex_document(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> FileResult:
@@ -170,7 +184,11 @@ async def reindex_document(
     return FileResult.of(outcome)
 
 
-@router.get("/documents/{document_id}/link", summary="A short-lived link to the raw file")
+@router.get(
+    "/documents/{document_id}/link",
+    summary="A short-lived link to the raw file",
+    responses=_MISSING,
+)
 async def document_link(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Link:
@@ -180,9 +198,11 @@ async def document_link(
     return Link(url=url)
 
 
-@router.get("/passages/{chunk_id}", summary="A cited passage, in full")
+@router.get("/passages/{chunk_id}", summary="A cited passage, in full", responses=_MISSING)
 async def get_passage(
-    chunk_id: Annotated[int, Path(ge=1)], principal: CurrentUser, services: ServicesDep
+    chunk_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
+    principal: CurrentUser,
+    services: ServicesDep,
 ) -> Passage:
     chunk = await services.documents.chunk(chunk_id)
     document = await _visible(services, principal, chunk["document_id"])
@@ -200,6 +220,7 @@ async def get_passage(
     "/blobs/{bucket}/{path:path}",
     summary="A raw file through a signed link (the signature is the credential)",
     response_class=Response,
+    responses=error_responses(403, 404),
 )
 async def signed_blob(
     bucket: str,

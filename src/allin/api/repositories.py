@@ -9,12 +9,16 @@ from fastapi import APIRouter, Path, Query, status
 from pydantic import BaseModel, Field
 
 from allin.api.deps import CurrentUser, ServicesDep
+from allin.api.errors import AUTHENTICATED, error_responses
 from allin.auth.principal import Principal
 from allin.errors import Forbidden
 from allin.sources.records import Repository
 from allin.sources.service import CodeFile, SyncQueued
 
 router = APIRouter(prefix="/api/v1", tags=["repositories"])
+
+_READ = error_responses(*AUTHENTICATED, 404)
+_ADMIN = error_responses(*AUTHENTICATED, 403, 404, 409)
 
 RepositoryId = Annotated[
     str, Path(pattern=r"^[0-9a-f-]{1,64}$", description="The repository's id.")
@@ -40,7 +44,11 @@ def _require_admin(principal: Principal) -> None:
         raise Forbidden("only admins add, sync, cancel or remove repositories")
 
 
-@router.get("/repositories", summary="The team's repositories, with their sync state")
+@router.get(
+    "/repositories",
+    summary="The team's repositories, with their sync state",
+    responses=error_responses(*AUTHENTICATED),
+)
 async def list_repositories(principal: CurrentUser, services: ServicesDep) -> RepositoryList:
     return RepositoryList(repositories=await services.repositories.store.all())
 
@@ -49,6 +57,7 @@ async def list_repositories(principal: CurrentUser, services: ServicesDep) -> Re
     "/repositories",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Add a repository (admins); its first sync is queued",
+    responses=_ADMIN,
 )
 async def add_repository(
     body: NewRepository, principal: CurrentUser, services: ServicesDep
@@ -57,7 +66,11 @@ async def add_repository(
     return await services.repositories.add(principal.user_id, body.location, body.name, body.branch)
 
 
-@router.get("/repositories/{repository_id}", summary="One repository and its last sync's report")
+@router.get(
+    "/repositories/{repository_id}",
+    summary="One repository and its last sync's report",
+    responses=_READ,
+)
 async def get_repository(
     repository_id: RepositoryId, principal: CurrentUser, services: ServicesDep
 ) -> Repository:
@@ -69,6 +82,7 @@ async def get_repository(
     "/repositories/{repository_id}/sync",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Queue a sync to the branch's head (admins)",
+    responses=_ADMIN,
 )
 async def sync_repository(
     repository_id: RepositoryId, principal: CurrentUser, services: ServicesDep
@@ -81,6 +95,7 @@ async def sync_repository(
 @router.post(
     "/repositories/{repository_id}/cancel",
     summary="Cancel the queued or running sync (admins); the index stays as it was",
+    responses=_ADMIN,
 )
 async def cancel_sync(
     repository_id: RepositoryId, principal: CurrentUser, services: ServicesDep
@@ -94,6 +109,7 @@ async def cancel_sync(
     "/repositories/{repository_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a repository and everything indexed from it (admins)",
+    responses=_ADMIN,
 )
 async def remove_repository(
     repository_id: RepositoryId, principal: CurrentUser, services: ServicesDep
@@ -106,6 +122,7 @@ async def remove_repository(
 @router.get(
     "/repositories/{repository_id}/file",
     summary="An indexed file's text at a commit (the code view of a citation)",
+    responses=_READ,
 )
 async def read_file(
     repository_id: RepositoryId,

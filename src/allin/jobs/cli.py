@@ -28,7 +28,11 @@ async def _work(concurrency: int) -> None:
     loop = asyncio.get_running_loop()
     task = asyncio.create_task(
         services.jobs.run_worker(
-            WorkerOptions(concurrency=concurrency, sync_interval_s=settings.repo_sync_interval_s)
+            WorkerOptions(
+                concurrency=concurrency,
+                sync_interval_s=settings.repo_sync_interval_s,
+                stalled_after_s=settings.jobs_stalled_after_s,
+            )
         )
     )
     for stop in (signal.SIGINT, signal.SIGTERM):

@@ -27,17 +27,16 @@ logger = logging.getLogger(__name__)
 
 SOURCES_QUEUE = "sources"
 SYNC_TASK = "sync_repository"
-# A worker silent this long is dead: its jobs go back in the queue (Procrastinate's heartbeat is
-# every 10 s by default).
-STALLED_AFTER_S = 30.0
 _RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=5, retry_exceptions={Unavailable})
 
 
 @dataclass(frozen=True, slots=True)
 class WorkerOptions:
     concurrency: int = 1
-    # How often the worker re-queues jobs of dead workers and, when > 0, defers periodic syncs.
-    housekeeping_s: float = 15.0
+    # A worker with no heartbeat for this long is dead: its jobs go back in the queue. Workers
+    # beat three times as often, and look for dead ones twice as often.
+    stalled_after_s: float = 30.0
+    # When > 0, every repository is synced again this often.
     sync_interval_s: float = 0.0
 
 
@@ -108,6 +107,8 @@ class JobQueue:
                 install_signal_handlers=False,
                 listen_notify=True,
                 delete_jobs="never",
+                update_heartbeat_interval=options.stalled_after_s / 3,
+                stalled_worker_timeout=options.stalled_after_s,
             )
         finally:
             housekeeping.cancel()
@@ -116,26 +117,27 @@ class JobQueue:
 
     async def _housekeep(self, options: WorkerOptions) -> None:
         since_sync = 0.0
+        every_s = options.stalled_after_s / 2
         while True:
             try:
-                await self.requeue_stalled()
+                await self.requeue_stalled(options.stalled_after_s)
                 if options.sync_interval_s > 0 and since_sync >= options.sync_interval_s:
                     since_sync = 0.0
                     for repository in await self._repositories.all():
                         await self.defer_sync(repository.id)
             except Exception:
                 logger.warning("job housekeeping failed; trying again later", exc_info=True)
-            await asyncio.sleep(options.housekeeping_s)
-            since_sync += options.housekeeping_s
+            await asyncio.sleep(every_s)
+            since_sync += every_s
 
-    async def requeue_stalled(self) -> int:
-        stalled = await self.app.job_manager.get_stalled_jobs(
-            seconds_since_heartbeat=STALLED_AFTER_S
+    async def requeue_stalled(self, stalled_after_s: float) -> int:
+        stalled = list(
+            await self.app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after_s)
         )
         for job in stalled:
             logger.warning("job %s (%s) lost its worker; queued again", job.id, job.task_name)
             await self.app.job_manager.retry_job(job)
-        return len(list(stalled))
+        return len(stalled)
 
     async def _run_sync(self, context: JobContext, repository_id: str) -> dict[str, Any]:
         async def progress(phase: str, done: int, total: int) -> None:

@@ -105,7 +105,11 @@ def _sync_with_progress(start: Any) -> None:
     async def run(services: Services) -> None:
         queued = await start(services)
         repository_id, job_id = queued.repository.id, queued.job_id
-        worker = asyncio.create_task(services.jobs.run_worker(WorkerOptions(), wait=False))
+        worker = asyncio.create_task(
+            services.jobs.run_worker(
+                WorkerOptions(stalled_after_s=services.settings.jobs_stalled_after_s), wait=False
+            )
+        )
         try:
             with progress_bar() as bar:
                 task = bar.add_task(f"{queued.repository.name}: queued", total=None)

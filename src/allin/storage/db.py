@@ -7,11 +7,11 @@ works behind Supabase's transaction pooler.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # Any constant works; it only has to be the same in every process migrating this database.
 _MIGRATION_LOCK_KEY = 0x616C6C696E
+
+# A connection of the app's pool: autocommit, rows as dicts.
+Connection = psycopg.AsyncConnection[Any]
 
 
 class MigrationError(RuntimeError):
@@ -141,11 +144,25 @@ class Database:
         await pool.open(wait=True, timeout=30)
         return cls(url, pool, embedded)
 
-    @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """A connection in a transaction, for writes that span several statements: all of them
-        are stored or none."""
-        async with self.pool.connection() as conn, conn.transaction():
+    @asynccontextmanager
+    async def connection(self, within: Connection | None = None) -> AsyncIterator[Connection]:
+        """A connection for one statement: `within`, the connection of a caller's transaction,
+        when there is one (so the statement is part of it), else one of the pool's."""
+        if within is not None:
+            yield within
+            return
+        async with self.pool.connection() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def transaction(self, within: Connection | None = None) -> AsyncIterator[Connection]:
+        """The unit of work: a connection in a transaction, committed when the block ends and
+        rolled back if it raises, for writes of several statements that stand or fall together.
+
+        A repository method takes `within` so that its write can be one step of a caller's larger
+        unit (a spoken question and its recording): it then runs in a savepoint of the caller's
+        transaction, and nothing is committed until the caller's block ends."""
+        async with self.connection(within) as conn, conn.transaction():
             yield conn
 
     async def ping(self) -> None:
