@@ -3,6 +3,8 @@
 import { linkCitations, setupDocuments } from "/static/documents.js";
 import { copyButton, renderMarkdown } from "/static/markdown.js";
 import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
+import { setupCodeView } from "/static/codeview.js";
+import { setupRepositories } from "/static/repositories.js";
 import { setupVoice } from "/static/voice.js";
 
 const $ = (id) => document.getElementById(id);
@@ -879,6 +881,8 @@ function closeDrawer() {
 
 function wire() {
   setupDocuments(api, () => state.session?.token);
+  setupRepositories(api);
+  setupCodeView(api);
   $("auth-form").addEventListener("submit", submitAuth);
   for (const tab of document.querySelectorAll(".tabs button")) {
     tab.addEventListener("click", () => setAuthMode(tab.dataset.mode));

@@ -1,6 +1,7 @@
 // The knowledge base in the browser: upload documents (with progress), list, re-index and delete
 // them, and turn an answer's [n] markers into links that open the cited passage and its file.
 
+import { codeLabel, isCodeCitation, openCodeView } from "/static/codeview.js";
 import { renderMarkdown } from "/static/markdown.js";
 
 const $ = (id) => document.getElementById(id);
@@ -190,7 +191,8 @@ export function linkCitations(element, citations) {
     const item = document.createElement("li");
     item.value = citation.n;
     const where = [citation.document, citation.heading].filter(Boolean).join(" › ");
-    item.append(citationLink(citation, citation.page ? `${where} (page ${citation.page})` : where));
+    const label = citation.page ? `${where} (page ${citation.page})` : where;
+    item.append(citationLink(citation, isCodeCitation(citation) ? codeLabel(citation) : label));
     list.append(item);
   }
   element.querySelector(".meta").before(list);
@@ -205,6 +207,7 @@ function citationLink(citation, label) {
   link.textContent = label;
   link.addEventListener("click", (event) => {
     event.preventDefault();
+    if (isCodeCitation(citation)) return void openCodeView(citation);
     openPassage(citation).catch((error) => {
       $("passage-body").textContent = error.message;
     });
