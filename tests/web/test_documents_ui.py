@@ -187,5 +187,9 @@ def test_members_see_only_the_actions_they_may_take(
         # On a phone each document is a card that fits the dialog.
         dialog = page.get_by_test_id("docs-dialog")
         assert dialog.evaluate("d => d.scrollWidth <= d.clientWidth")
+        own_row.get_by_test_id("doc-delete").click()
+        page.get_by_test_id("ask-confirm").click()  # an in-app confirmation, over the panel
+        expect(own_row).to_have_count(0)
+        expect(team_row).to_have_count(1)
     finally:
         context.close()

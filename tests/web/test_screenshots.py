@@ -76,5 +76,9 @@ def test_every_panel(
         open_from_sidebar(page, "open-memories", phone)
         expect(page.get_by_test_id("memories")).to_be_visible()
         shoot(page, f"{name}-7-memories")
+        page.keyboard.press("Escape")
+        page.get_by_test_id("rename-chat").click()
+        expect(page.get_by_test_id("ask-dialog")).to_be_visible()
+        shoot(page, f"{name}-8-rename")
     finally:
         context.close()

@@ -1,5 +1,6 @@
 // Allin's browser client: log in, list chats, stream answers over the chat WebSocket.
 // Plain ES modules, no build step; the vendored libraries live in ./vendor.
+import { ask } from "/static/dialogs.js";
 import { linkCitations, setupDocuments } from "/static/documents.js";
 import { copyButton, renderMarkdown } from "/static/markdown.js";
 import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
@@ -306,7 +307,7 @@ function resumePoint(turns) {
 
 async function renameChat() {
   const chat = currentChat();
-  const title = prompt("Rename this chat", chat?.title || "");
+  const title = await ask({ title: "Rename this chat", value: chat?.title || "", confirmLabel: "Rename" });
   if (!title || !title.trim()) return;
   await api(`/api/v1/chat/chats/${state.session.userId}/${encodeURIComponent(state.chatId)}`, {
     method: "PATCH",
@@ -316,7 +317,13 @@ async function renameChat() {
 }
 
 async function deleteChat() {
-  if (!confirm("Delete this chat and all its messages? This cannot be undone.")) return;
+  const sure = await ask({
+    title: "Delete this chat?",
+    message: "Its messages are deleted too. This cannot be undone.",
+    confirmLabel: "Delete",
+    danger: true,
+  });
+  if (!sure) return;
   await api(`/api/v1/chat/chats/${state.session.userId}/${encodeURIComponent(state.chatId)}`, { method: "DELETE" });
   await refreshChats();
   location.hash = `#/c/${newChatId()}`;
@@ -776,7 +783,13 @@ async function forgetMemory(memory) {
 }
 
 async function forgetAll() {
-  if (!confirm("Forget everything Allin remembers about you? This cannot be undone.")) return;
+  const sure = await ask({
+    title: "Forget everything?",
+    message: "Allin forgets everything it remembers about you. This cannot be undone.",
+    confirmLabel: "Forget everything",
+    danger: true,
+  });
+  if (!sure) return;
   try {
     await api(memoriesPath(), { method: "DELETE" });
   } catch (error) {

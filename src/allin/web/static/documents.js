@@ -1,6 +1,7 @@
 // The knowledge base in the browser: upload documents (with progress), list, re-index and delete
 // them, and turn an answer's [n] markers into links that open the cited passage and its file.
 
+import { ask } from "/static/dialogs.js";
 import { renderMarkdown } from "/static/markdown.js";
 
 const $ = (id) => document.getElementById(id);
@@ -100,7 +101,13 @@ async function reindex(documentId) {
 }
 
 async function remove(doc) {
-  if (!confirm(`Delete “${doc.name}” from the knowledge base?`)) return;
+  const sure = await ask({
+    title: `Delete “${doc.name}”?`,
+    message: "Allin stops answering from it. This cannot be undone.",
+    confirmLabel: "Delete",
+    danger: true,
+  });
+  if (!sure) return;
   await context.api(`/api/v1/documents/${doc.id}`, { method: "DELETE" });
   await refreshList();
 }
