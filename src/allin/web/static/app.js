@@ -1,7 +1,9 @@
 // Allin's browser client: log in, list chats, stream answers over the chat WebSocket.
 // Plain ES modules, no build step; the vendored libraries live in ./vendor.
+import { setComposer, showComposerError, tooLong } from "/static/composer.js";
 import { ask } from "/static/dialogs.js";
 import { linkCitations, setupDocuments } from "/static/documents.js";
+import { closeDrawer, setupDrawer } from "/static/drawer.js";
 import { copyButton, renderMarkdown } from "/static/markdown.js";
 import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
 import { setupVoice } from "/static/voice.js";
@@ -493,26 +495,6 @@ function refuse(clientId, message) {
   showComposerError(message);
 }
 
-function setComposer(text) {
-  const input = $("composer-input");
-  input.value = text;
-  input.style.height = "auto";
-  input.style.height = `${input.scrollHeight}px`;
-  input.focus();
-}
-
-function showComposerError(message) {
-  $("composer-error").textContent = message;
-  $("composer-error").hidden = !message;
-}
-
-function tooLong(content) {
-  const limit = state.config.max_message_bytes;
-  const size = new TextEncoder().encode(content).length;
-  if (!limit || size <= limit) return "";
-  return `Your message is too long to send: ${size.toLocaleString()} bytes, and the limit is ${limit.toLocaleString()} (about ${Math.floor(limit / 1000)}k characters of plain English). Shorten it, or upload it as a document.`;
-}
-
 function flushOutbox() {
   const socket = state.socket;
   if (!socket || socket.readyState !== WebSocket.OPEN) return;
@@ -872,22 +854,6 @@ function scheduleReconnect() {
   state.reconnectTimer = setTimeout(connect, delay);
 }
 
-// ---------------------------------------------------------------- phone drawer
-
-// On a phone the chat list is a drawer over the chat: a tap outside it, or Esc, closes it.
-function openDrawer() {
-  document.querySelector(".sidebar").classList.add("open");
-  $("scrim").hidden = false;
-  $("toggle-sidebar").setAttribute("aria-expanded", "true");
-  $("new-chat").focus();
-}
-
-function closeDrawer() {
-  document.querySelector(".sidebar").classList.remove("open");
-  $("scrim").hidden = true;
-  $("toggle-sidebar").setAttribute("aria-expanded", "false");
-}
-
 // ---------------------------------------------------------------- wiring
 
 function wire() {
@@ -906,17 +872,11 @@ function wire() {
   }
   $("stop").addEventListener("click", stop);
   $("open-memories").addEventListener("click", openMemories);
-  // A panel opened from the phone drawer replaces it.
-  for (const id of ["open-docs", "open-memories"]) $(id).addEventListener("click", closeDrawer);
   // The keyboard hint does not fit a phone's composer.
   if (matchMedia("(max-width: 760px)").matches) $("composer-input").placeholder = "Message Allin…";
   $("close-memories").addEventListener("click", () => $("memories").close());
   $("forget-all").addEventListener("click", forgetAll);
-  $("toggle-sidebar").addEventListener("click", openDrawer);
-  $("scrim").addEventListener("click", closeDrawer);
-  document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !$("scrim").hidden) closeDrawer();
-  });
+  setupDrawer();
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => {
     if (state.session && state.socket?.readyState !== WebSocket.OPEN) connect();
@@ -926,7 +886,7 @@ function wire() {
   const submit = () => {
     const content = input.value.trim();
     if (!content) return;
-    const refusal = tooLong(content);
+    const refusal = tooLong(content, state.config.max_message_bytes);
     showComposerError(refusal);
     if (refusal) return;
     input.value = "";
