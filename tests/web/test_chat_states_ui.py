@@ -205,3 +205,20 @@ def test_screen_readers_hear_the_finished_answer_not_the_stream(
     announcer = page.get_by_test_id("announcer")
     expect(announcer).to_have_attribute("aria-live", "polite")
     expect(announcer).to_contain_text("I'm Allin")
+
+
+def test_starter_prompts_and_copying_an_answer(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        sign_up(page, live_server)
+        page.get_by_test_id("starter").first.click()
+        expect(bubbles(page, "user")).to_have_text(["How do I run the tests?"])
+        answer = page.get_by_test_id("message-assistant").last
+        expect(answer).not_to_have_class(re.compile("streaming"))
+        answer.get_by_test_id("copy-answer").click()
+        expect(answer.get_by_test_id("copy-answer")).to_have_text("Copied")
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert "Offline mode" in copied and "Copy" not in copied
+    finally:
+        context.close()
