@@ -222,3 +222,26 @@ def test_starter_prompts_and_copying_an_answer(browser: Browser, live_server: st
         assert "Offline mode" in copied and "Copy" not in copied
     finally:
         context.close()
+
+
+def test_a_reload_while_the_database_is_down_keeps_the_session(
+    page: Page, live_server: str
+) -> None:
+    sign_up(page, live_server)
+    ask(page, "A chat to come back to")
+    # What the API answers while its database is down (api/errors.py: `unavailable`, 503).
+    outage = {"error": "unavailable", "detail": "the database is unavailable; try again shortly"}
+    page.route(
+        re.compile(r"/api/v1/(auth/me|chat/)"),
+        lambda route: route.fulfill(status=503, json=outage),
+    )
+    page.reload()
+    expect(page.get_by_test_id("chat-list-error")).to_be_visible()
+    expect(page.get_by_test_id("auth-form")).to_be_hidden()
+    # The chat socket still works here: it replays the chat.
+    expect(bubbles(page, "user")).to_have_text(["A chat to come back to"])
+    page.unroute_all()
+    expect(page.get_by_test_id("chat-item")).to_have_text(
+        ["A chat to come back to"], timeout=20_000
+    )
+    expect(page.get_by_test_id("chat-list-error")).to_be_hidden()

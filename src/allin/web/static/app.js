@@ -15,6 +15,7 @@ const MAX_RECONNECT_DELAY_MS = 10_000;
 // A connection that stayed open this long was a success: the next drop starts the backoff again.
 const STABLE_CONNECTION_MS = 2_000;
 const RATE_LIMIT_RETRY_MS = 10_000;
+const CHATS_RETRY_MS = 5_000;
 const HISTORY_PAGE = 50;
 // Errors that say a message will never be stored as it is: it goes back to the composer.
 const REFUSALS = new Set(["too_large", "bad_request"]);
@@ -34,6 +35,7 @@ const state = {
   awaiting: new Set(), // this client's questions (turn ids) whose answer has not come yet
   cancelling: false,
   rateLimitTimer: null,
+  chatsRetry: null, // loads the chat list again after it failed
   bubbles: new Map(), // client message id -> the user's message element
   streams: new Map(), // assistant turn id -> {element, text}
 };
@@ -143,12 +145,20 @@ async function submitAuth(event) {
 
 async function startSession(session) {
   state.session = session;
-  const me = await api("/api/v1/auth/me");
-  state.session.email = me.email || session.email;
-  $("account-email").textContent = state.session.email || me.user_id;
+  let me = null;
+  try {
+    me = await api("/api/v1/auth/me");
+  } catch (error) {
+    // Only a refused token ends the session; a server that cannot answer now (down, database
+    // lost) shows the app in its error states, and the connection retries.
+    if (error.status === 401 || error.status === 403) throw error;
+  }
+  if (!state.session) return; // refused: api() has shown the login form
+  state.session.email = me?.email || session.email;
+  $("account-email").textContent = state.session.email || me?.user_id || "";
   $("auth").hidden = true;
   $("app").hidden = false;
-  await refreshChats();
+  await refreshChats().catch(() => {}); // it shows its own error
   route();
 }
 
@@ -175,8 +185,14 @@ async function refreshChats() {
   try {
     ({ chats } = await api(`/api/v1/chat/chats/${state.session.userId}`));
   } catch (error) {
-    // Not "no chats": the list could not be loaded. It is loaded again once connected.
+    // Not "no chats": the list could not be loaded. It is loaded again once connected, or soon.
     if (!state.chats.length) $("chat-list-error").hidden = false;
+    if (!state.chatsRetry && state.session) {
+      state.chatsRetry = setTimeout(() => {
+        state.chatsRetry = null;
+        if (state.session) refreshChats().catch(() => {});
+      }, CHATS_RETRY_MS);
+    }
     throw error;
   }
   $("chat-list-error").hidden = true;
@@ -922,7 +938,7 @@ async function boot() {
   try {
     await startSession(saved);
   } catch {
-    endSession("Please log in again.");
+    if (state.session) endSession("Please log in again.");
   }
 }
 
