@@ -31,6 +31,9 @@ def test_a_long_title_ends_in_an_ellipsis_without_sideways_scrolling(
     assert item.evaluate("link => link.getBoundingClientRect().right") <= nav.evaluate(
         "nav => nav.getBoundingClientRect().right"
     )
+    # Its focus ring is drawn inside the link, where the scrolling list cannot clip it.
+    item.focus()
+    assert item.evaluate("link => getComputedStyle(link).outlineOffset") == "-2px"
 
 
 def test_a_message_over_the_limit_stays_in_the_composer(page: Page, live_server: str) -> None:
