@@ -9,13 +9,17 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from allin import __version__
-from allin.api import auth, chats, documents, health, memories, voice, ws
+from allin.api import auth, chats, documents, health, memories, repositories, voice, ws
+from allin.api.access_log import redact_server_logs
 from allin.api.errors import install_error_handlers
 from allin.api.ratelimit import RateLimiter
-from allin.config import Settings, configure_logging
+from allin.api.security_headers import SecurityHeaders, origin
+from allin.config import AuthMode, Settings, configure_logging
 from allin.services import Services
 from allin.web import mount_web
 
+DOCS_URL = "/docs"
+REDOC_URL = "/redoc"
 DESCRIPTION = """\
 Every error has the body `{"error": "<code>", "detail": "<message>"}` (the `ErrorBody` schema);
 each route lists the statuses it can answer with.
@@ -40,19 +44,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # /docs and /redoc load Swagger UI and ReDoc from the app itself: FastAPI's default pages load
     # them from a CDN, and show a blank page where it cannot be reached.
     app = FastAPIOffline(
+        docs_url=DOCS_URL,
+        redoc_url=REDOC_URL,
         title="Allin",
         summary="Allin, by Team 8: an assistant that helps new software engineers get productive.",
         description=DESCRIPTION,
         version=__version__,
         lifespan=lifespan,
     )
+    # Whatever serves the app logs request targets, query strings (and tokens) included.
+    redact_server_logs()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
+    # FastAPIOffline serves the docs pages itself and leaves app.docs_url and app.redoc_url None.
+    docs = (DOCS_URL, REDOC_URL, app.swagger_ui_oauth2_redirect_url)
+    supabase = settings.supabase_url if settings.auth_mode is AuthMode.SUPABASE else None
+    app.add_middleware(
+        SecurityHeaders,
+        docs_paths={path for path in docs if path},
+        connect_to=[origin(supabase)] if supabase else [],
+    )
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(chats.router)
     app.include_router(documents.router)
     app.include_router(memories.router)
+    app.include_router(repositories.router)
     app.include_router(voice.router)
     app.include_router(ws.router)
     mount_web(app)

@@ -1,5 +1,6 @@
-"""Clients that misbehave: a flood of messages meets the per-user rate limit; a client that never
-reads is closed instead of making the server buffer without limit. Nothing accepted is lost."""
+"""Clients that misbehave: a flood of messages meets the per-user rate limit and delays no other
+user, even one with a chat of the same id; a client that never reads is closed instead of making
+the server buffer without limit. Nothing accepted is lost."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from allin.app import create_app
 from tests.conftest import make_settings, ws_url
 from tests.support.accounts import sign_up
 from tests.support.servers import serve_in_thread
-from tests.support.wsclient import next_frame, send
+from tests.support.wsclient import frames_until, next_frame, send, until_done
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +162,31 @@ async def stored_turns(database_url: str, user_id: str) -> int:
         )
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
+
+
+async def test_a_flood_in_one_users_chat_does_not_delay_another_user_with_the_same_chat_id(
+    slow_server: str, database_url: str
+) -> None:
+    mallory, bob = await sign_up(slow_server), await sign_up(slow_server)
+    chat, flood = "team-standup", 6
+    async with (
+        connect(ws_url(slow_server, mallory, chat)) as hers,
+        connect(ws_url(slow_server, bob, chat)) as his,
+    ):
+        for n in range(flood):
+            await send(hers, type="message", id=f"m{n}", content="Who are you?")
+        # Her first answer is being written and the rest wait for it, in her chat only.
+        her_frames = await frames_until(hers, "token")
+        await send(his, type="message", id="b1", content="Who are you?")
+        his_frames = await until_done(his)
+        assert his_frames[-1]["type"] == "done", his_frames[-1]
+        # Answered while most of hers still wait: each answer takes the same time.
+        assert await stored_turns(database_url, mallory.user_id) < 2 * flood
+        her_frames += await frames_until(hers, "done", flood)
+    # Neither sees the other's frames.
+    his_turns = {his_frames[0]["turn"]["id"], his_frames[-1]["turn"]["id"]}
+    her_turns = {f["turn"]["id"] for f in her_frames if f["type"] in ("ack", "done")}
+    assert {f["turn_id"] for f in his_frames if f["type"] == "token"} <= his_turns
+    assert {f["turn_id"] for f in her_frames if f["type"] == "token"} <= her_turns
+    assert all(f["turn"]["user_id"] == bob.user_id for f in his_frames if "turn" in f)
+    assert all(f["turn"]["user_id"] == mallory.user_id for f in her_frames if "turn" in f)

@@ -23,9 +23,9 @@ def free_port() -> int:
 def serve_in_thread(app: Any, *, port: int | None = None, **config: Any) -> Iterator[str]:
     """Serve `app` on 127.0.0.1 until the block exits; yields the base URL (`http://127.0.0.1:PORT`)."""
     port = port or free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
-    )
+    # Quiet unless a test asks for uvicorn's access log.
+    config = {"log_level": "warning", **config}
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, **config))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     # A guard against a hang, not a timing check: the first app of a run loads torch and the

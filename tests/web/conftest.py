@@ -1,5 +1,6 @@
-"""One Chromium per test module, a fresh browser context (no cookies, no storage) per test. A
-module that needs other browser flags (the fake microphone) overrides `browser`."""
+"""One Chromium per test module, a fresh browser context (no cookies, no storage) per test, and a
+page that must not break the Content-Security-Policy. A module that needs other browser flags
+(the fake microphone) overrides `browser`."""
 
 from __future__ import annotations
 
@@ -32,5 +33,21 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 
 
 @pytest.fixture
-def page(context: BrowserContext) -> Page:
-    return context.new_page()
+def page(context: BrowserContext) -> Iterator[Page]:
+    """A page that fails its test if anything on it broke the Content-Security-Policy."""
+    page = context.new_page()
+    refusals = csp_refusals(page)
+    yield page
+    assert refusals == []
+
+
+def csp_refusals(page: Page) -> list[str]:
+    """What Chromium refused on `page` for breaking the Content-Security-Policy, as it happens."""
+    refusals: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refusals.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return refusals

@@ -6,12 +6,13 @@ import re
 import uuid
 
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from allin.app import create_app
 from allin.config import Settings
 from tests.support.accounts import PASSWORD
 from tests.support.servers import free_port, serve_in_thread
+from tests.web.conftest import csp_refusals
 
 
 def sign_up(page: Page, base_url: str) -> str:
@@ -172,3 +173,24 @@ def test_memory_panel_lists_edits_and_forgets(page: Page, live_server: str) -> N
     page.get_by_test_id("ask-confirm").click()
     expect(page.get_by_test_id("memory-empty")).to_be_visible()
     expect(page.get_by_test_id("memory-item")).to_have_count(0)
+
+
+def test_the_ui_runs_under_its_policy_and_injected_script_does_not(
+    context: BrowserContext, live_server: str
+) -> None:
+    page = context.new_page()
+    refusals = csp_refusals(page)
+    sign_up(page, live_server)
+    ask(page, "Who are you?")
+    assert refusals == []
+    # What the policy is for: script that got into the page some other way does not run.
+    page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.injected = true";
+            document.head.append(script);
+        }"""
+    )
+    expect(page.get_by_test_id("conn-state")).to_have_text("connected")
+    assert page.evaluate("() => window.injected") is None
+    assert any("script-src" in refusal for refusal in refusals), refusals

@@ -117,7 +117,7 @@ def test_spoken_question_is_transcribed_answered_aloud_and_kept(
     expect(answer).to_contain_text("Allin")
     expect(answer).to_contain_text("Team 8")
     # ... and plays as audio.
-    page.wait_for_function("window.allinVoice.chunksScheduled > 0", timeout=SLOW_MS)
+    page.wait_for_function("() => window.allinVoice.chunksScheduled > 0", timeout=SLOW_MS)
     assert voice_state(page, "audioStarts") == 1
     expect(page.get_by_test_id("voice-error")).to_have_text("")
     expect(page.get_by_test_id("message-error")).to_have_count(0)
@@ -146,7 +146,7 @@ def test_spoken_question_is_transcribed_answered_aloud_and_kept(
     # About RECORD_MS of 16 kHz pcm16 after a 44-byte header (the body itself Chromium does not
     # give Playwright for a fetch read as a blob).
     assert int(response.headers["content-length"]) > RATE * 2 * (RECORD_MS / 1000) * 0.9
-    page.wait_for_function("window.allinVoice.clipsPlayed > 0")
+    page.wait_for_function("() => window.allinVoice.clipsPlayed > 0")
 
 
 def test_stop_cuts_the_spoken_answer_short(page: Page, voice_server: str) -> None:
@@ -161,7 +161,7 @@ def test_stop_cuts_the_spoken_answer_short(page: Page, voice_server: str) -> Non
 
     expect(composer).to_have_attribute("data-playback", "stopped")
     scheduled = voice_state(page, "chunksScheduled")
-    page.wait_for_function("window.allinVoice.audioEnds.length > 0")
+    page.wait_for_function("() => window.allinVoice.audioEnds.length > 0")
     assert voice_state(page, "audioEnds")[0]["stopped"] is True  # type: ignore[index]
     expect(stop).to_be_hidden()
     # The audio the server sent before it stopped was not played, and the cancel raised no error.
@@ -190,7 +190,7 @@ def test_speaking_over_the_answer_stops_it_and_asks_again(page: Page, voice_serv
     expect(bubbles(page, "user")).to_have_count(2, timeout=SLOW_MS)
     expect(answers).to_have_count(2, timeout=SLOW_MS)
     expect(answers.last).to_contain_text("Team 8")
-    page.wait_for_function("window.allinVoice.audioStarts === 2", timeout=SLOW_MS)
+    page.wait_for_function("() => window.allinVoice.audioStarts === 2", timeout=SLOW_MS)
     ends = voice_state(page, "audioEnds")
     assert isinstance(ends, list) and ends[0]["stopped"] is True, ends
     expect(composer).to_have_attribute("data-playback", "playing", timeout=SLOW_MS)
@@ -209,15 +209,15 @@ def test_hands_free_talking_over_the_answer_interrupts_it(page: Page, voice_serv
     # One press: the recording ends by itself once the question has been said.
     page.get_by_test_id("mic").click()
     expect(composer).to_have_attribute("data-voice", "recording")
-    page.wait_for_function("window.allinVoice.endedByQuiet === 1", timeout=SLOW_MS)
+    page.wait_for_function("() => window.allinVoice.endedByQuiet === 1", timeout=SLOW_MS)
     expect(bubbles(page, "user")).to_have_text([re.compile(r"who are you", re.IGNORECASE)])
     # While the answer plays the microphone listens, and hears the question asked again: the
     # answer stops, here and on the server, and what was said is the next question.
-    page.wait_for_function("window.allinVoice.bargeIns === 1", timeout=SLOW_MS)
-    page.wait_for_function("window.allinVoice.audioEnds.length > 0", timeout=SLOW_MS)
+    page.wait_for_function("() => window.allinVoice.bargeIns === 1", timeout=SLOW_MS)
+    page.wait_for_function("() => window.allinVoice.audioEnds.length > 0", timeout=SLOW_MS)
     ends = voice_state(page, "audioEnds")
     assert isinstance(ends, list) and ends[0]["stopped"] is True, ends
-    page.wait_for_function("window.allinVoice.endedByQuiet === 2", timeout=SLOW_MS)
+    page.wait_for_function("() => window.allinVoice.endedByQuiet === 2", timeout=SLOW_MS)
     users = bubbles(page, "user")
     expect(users.nth(1)).to_have_text(re.compile(r"who are you", re.IGNORECASE), timeout=SLOW_MS)
     expect(page.get_by_test_id("message-assistant").nth(1)).to_contain_text(
@@ -256,7 +256,7 @@ def test_voice_turned_off_after_the_page_loaded_says_so(page: Page, live_server:
     )
     expect(page.get_by_test_id("mic")).to_have_attribute("data-state", "idle")
     expect(page.get_by_test_id("composer-form")).to_have_attribute("data-voice", "idle")
-    page.wait_for_function("window.allinVoice.errorsQuieted === window.allinVoice.chunksSent")
+    page.wait_for_function("() => window.allinVoice.errorsQuieted === window.allinVoice.chunksSent")
     expect(page.get_by_test_id("message-error")).to_have_count(0)
 
 

@@ -11,12 +11,13 @@ from pydantic import BaseModel, Field
 from allin.api.deps import CurrentUser, ServicesDep
 from allin.api.errors import AUTHENTICATED, error_responses
 from allin.config import AuthMode
+from allin.storage.text import StorableText
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
 class Credentials(BaseModel):
-    email: str = Field(min_length=3, max_length=320)
+    email: StorableText = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
 
 

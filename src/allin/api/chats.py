@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
-from allin.api.deps import ID_PATTERN, ChatId, OwnUserId, ServicesDep
+from allin.api.deps import ID_RULE, ROW_ID_MAX, ChatId, Id, OwnUserId, ServicesDep
 from allin.api.errors import PER_USER, error_responses
 from allin.errors import BadRequest
 from allin.storage.records import Chat, Turn
+from allin.storage.text import StorableText
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chats"], responses=error_responses(*PER_USER, 404))
 
@@ -21,12 +22,12 @@ class ChatList(BaseModel):
 
 
 class NewChat(BaseModel):
-    chat_id: str | None = Field(None, pattern=ID_PATTERN, description="Generated when omitted.")
-    title: str | None = Field(None, min_length=1, max_length=200)
+    chat_id: Id | None = Field(None, description=f"{ID_RULE}; generated when omitted.")
+    title: StorableText | None = Field(None, min_length=1, max_length=200)
 
 
 class ChatRename(BaseModel):
-    title: str = Field(min_length=1, max_length=200)
+    title: StorableText = Field(min_length=1, max_length=200)
 
 
 class History(BaseModel):
@@ -80,7 +81,7 @@ async def history(
     chat_id: ChatId,
     services: ServicesDep,
     before: Annotated[
-        int | None, Query(ge=1, description="Return turns older than this id.")
+        int | None, Query(ge=1, le=ROW_ID_MAX, description="Return turns older than this id.")
     ] = None,
     limit: Annotated[int, Query(ge=1, description="Page size.")] = 50,
 ) -> History:

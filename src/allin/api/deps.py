@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, cast
 
 from fastapi import Depends, Path
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 from starlette.requests import HTTPConnection
 
 from allin.auth.principal import Principal
-from allin.errors import Forbidden, Unauthorized
+from allin.errors import BadRequest, Forbidden, Unauthorized
 from allin.services import Services
 
-# User ids are UUIDs from local or Supabase auth; chat ids come from clients.
-ID_PATTERN = r"^[A-Za-z0-9._@-]{1,128}$"
+# User ids are UUIDs from local or Supabase auth; chat ids come from clients. `fullmatch`, as `$`
+# would let a trailing newline through; "." and ".." would name a folder's parent in a path.
+_ID = re.compile(r"[A-Za-z0-9._@-]{1,128}")
+ID_RULE = "1 to 128 letters, digits or '._@-', other than '.' and '..'"
+
+
+def valid_id(value: str) -> str:
+    """The one check for user and chat ids, on every REST and WebSocket route."""
+    if _ID.fullmatch(value) is None or value in {".", ".."}:
+        raise ValueError(f"an id is {ID_RULE}")
+    return value
+
+
+def checked_ids(*values: str) -> None:
+    """`valid_id` for routes that validate by hand (the WebSocket, which must accept first)."""
+    for value in values:
+        try:
+            valid_id(value)
+        except ValueError as error:
+            raise BadRequest(f"{value!r}: {error}") from None
+
+
+Id = Annotated[str, AfterValidator(valid_id)]
+# Row ids are Postgres bigints: a larger number is refused here rather than by the database (500).
+ROW_ID_MAX = 2**63 - 1
 
 
 def get_services(connection: HTTPConnection) -> Services:
@@ -21,7 +46,7 @@ def get_services(connection: HTTPConnection) -> Services:
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
-ChatId = Annotated[str, Path(pattern=ID_PATTERN, description="The chat's id.")]
+ChatId = Annotated[Id, Path(description=f"The chat's id: {ID_RULE}.")]
 
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login.")
 
@@ -45,7 +70,7 @@ def check_owner(principal: Principal, user_id: str) -> None:
 
 
 def authorized_user_id(
-    user_id: Annotated[str, Path(pattern=ID_PATTERN, description="The user's id.")],
+    user_id: Annotated[Id, Path(description="The user's id.")],
     principal: CurrentUser,
 ) -> str:
     check_owner(principal, user_id)

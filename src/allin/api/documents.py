@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile, status
 from pydantic import BaseModel
 
-from allin.api.deps import CurrentUser, ServicesDep
+from allin.api.deps import ROW_ID_MAX, CurrentUser, ServicesDep
 from allin.api.errors import error_responses
 from allin.auth.principal import Principal
-from allin.errors import BadRequest, Forbidden, NotFound, TooLarge
+from allin.errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
 from allin.rag.ingest import IngestOutcome
 from allin.rag.records import Document
 from allin.rag.store import Scope
@@ -82,9 +82,19 @@ async def _visible(services: Services, principal: Principal, document_id: str) -
 
 async def _changeable(services: Services, principal: Principal, document_id: str) -> Document:
     document = await _visible(services, principal, document_id)
+    _not_from_repository(document)
     if document.owner_id != principal.user_id and not (document.shared and principal.is_admin):
         raise Forbidden("only its owner (or an admin, for a shared document) can change it")
     return document
+
+
+def _not_from_repository(document: Document) -> None:
+    """A repository's files change only by syncing it, and are read through its code view."""
+    if document.repository_id is not None:
+        raise Conflict(
+            f"{document.name} is a file of a synced repository: see "
+            f"/api/v1/repositories/{document.repository_id}"
+        )
 
 
 @router.get("/documents", summary="Your documents and the shared ones", responses=_TOKEN)
@@ -183,13 +193,16 @@ async def document_link(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Link:
     document = await _visible(services, principal, document_id)
+    _not_from_repository(document)
     url = await services.blobs.signed_url(DOCUMENTS, document.storage_path, _LINK_TTL_S)
     return Link(url=url)
 
 
 @router.get("/passages/{chunk_id}", summary="A cited passage, in full", responses=_MISSING)
 async def get_passage(
-    chunk_id: Annotated[int, Path(ge=1)], principal: CurrentUser, services: ServicesDep
+    chunk_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
+    principal: CurrentUser,
+    services: ServicesDep,
 ) -> Passage:
     chunk = await services.documents.chunk(chunk_id)
     document = await _visible(services, principal, chunk["document_id"])

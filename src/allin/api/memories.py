@@ -6,13 +6,14 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Response, status
-from pydantic import BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, StringConstraints
 
 from allin.api.deps import OwnUserId, ServicesDep
 from allin.api.errors import PER_USER, error_responses
 from allin.errors import NotFound
 from allin.memory.manager import MemoryManager
 from allin.memory.records import Memory
+from allin.storage.text import refuse_nul
 
 # 404: a memory that does not exist, or memory turned off on the server.
 router = APIRouter(
@@ -35,7 +36,11 @@ class MemoryList(BaseModel):
 
 
 class MemoryEdit(BaseModel):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+    text: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
+        AfterValidator(refuse_nul),
+    ]
 
 
 @router.get("/{user_id}", summary="What Allin remembers about the user, newest first")

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel
 
-from allin.api.deps import ChatId, OwnUserId, ServicesDep
+from allin.api.deps import ROW_ID_MAX, ChatId, OwnUserId, ServicesDep
 from allin.api.errors import PER_USER, error_responses
 from allin.errors import NotFound
 from allin.storage.voice import VoiceTurn
@@ -16,7 +16,7 @@ router = APIRouter(
     prefix="/api/v1/voice", tags=["voice"], responses=error_responses(*PER_USER, 404)
 )
 
-TurnId = Annotated[int, Path(ge=1, description="The chat turn's id.")]
+TurnId = Annotated[int, Path(ge=1, le=ROW_ID_MAX, description="The chat turn's id.")]
 
 
 class VoiceTurnList(BaseModel):

@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from allin.api.deps import ID_PATTERN, check_owner
+from allin.api.deps import check_owner, checked_ids
 from allin.api.ratelimit import RateLimiter
 from allin.auth.principal import Principal
 from allin.chat.frames import (
@@ -39,7 +38,6 @@ from allin.voice.conversation import VoiceConversation
 logger = logging.getLogger(__name__)
 router = APIRouter()
 
-_VALID_ID = re.compile(ID_PATTERN)
 # Browsers cannot set headers on a WebSocket, so a token comes as `?token=` or as the second of
 # two subprotocols: `new WebSocket(url, ["bearer", token])`.
 _BEARER_SUBPROTOCOL = "bearer"
@@ -116,8 +114,7 @@ async def chat_socket(websocket: WebSocket, user_id: str, chat_id: str) -> None:
     token, subprotocol = _token(websocket)
     await websocket.accept(subprotocol=subprotocol)
     try:
-        if not (_VALID_ID.match(user_id) and _VALID_ID.match(chat_id)):
-            raise BadRequest("user and chat ids must match " + ID_PATTERN)
+        checked_ids(user_id, chat_id)
         principal = await _authenticate(services, token)
         check_owner(principal, user_id)
     except AllinError as error:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from allin.errors import AllinError, BadRequest
 from allin.storage.records import Turn
+from allin.storage.text import StorableText
 
 # seqs travel through JavaScript numbers.
 _MAX_SEQ = 2**53 - 1
@@ -16,7 +17,7 @@ _MAX_SEQ = 2**53 - 1
 class MessageIn(BaseModel):
     type: Literal["message"]
     id: str = Field(min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$")
-    content: str
+    content: StorableText
 
 
 class PingIn(BaseModel):

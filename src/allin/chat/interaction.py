@@ -160,7 +160,7 @@ class InteractionManager:
             if not await self._streams.log.claim_run(question, answer_id, self._runs.worker):
                 return None
             try:
-                async with self._runs.one_at_a_time(question.chat_id):
+                async with self._runs.one_at_a_time(question.user_id, question.chat_id):
                     try:
                         answer = await self._generate(question, answer_id, stream, turn)
                     except Exception as exc:

@@ -1,7 +1,8 @@
 """In-flight turns, owned by the chat rather than by the socket that asked.
 
 A turn keeps going when its socket drops, so the question and its answer are still stored; the turns
-of one chat are answered one at a time so each answer sees the conversation before it.
+of one chat are answered one at a time so each answer sees the conversation before it. A chat is
+named by its user and its id: chat ids are chosen by clients, so two users' chats can share one.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class Runs:
         self._cancelled: set[int] = set()
         # Answers past their start and not yet being stored: the ones a `cancel` can stop.
         self._writing: set[int] = set()
-        self._chat_locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._chat_locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
 
     def detach(self, work: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
         """Run `work` to completion whatever happens to the caller."""
@@ -79,19 +80,20 @@ class Runs:
         return question_id in self._cancelled
 
     @asynccontextmanager
-    async def one_at_a_time(self, chat_id: str) -> AsyncIterator[None]:
+    async def one_at_a_time(self, user_id: str, chat_id: str) -> AsyncIterator[None]:
         """Serialize the turns of one chat; the lock is dropped once no turn of the chat waits."""
-        lock, users = self._chat_locks.get(chat_id, (asyncio.Lock(), 0))
-        self._chat_locks[chat_id] = (lock, users + 1)
+        key = (user_id, chat_id)
+        lock, users = self._chat_locks.get(key, (asyncio.Lock(), 0))
+        self._chat_locks[key] = (lock, users + 1)
         try:
             async with lock:
                 yield
         finally:
-            lock, users = self._chat_locks[chat_id]
+            lock, users = self._chat_locks[key]
             if users == 1:
-                del self._chat_locks[chat_id]
+                del self._chat_locks[key]
             else:
-                self._chat_locks[chat_id] = (lock, users - 1)
+                self._chat_locks[key] = (lock, users - 1)
 
     async def drain(self, timeout_s: float) -> None:
         """Let in-flight turns finish (and be stored) before shutdown; cancel what remains."""

@@ -15,6 +15,7 @@ from pathlib import PurePosixPath
 
 from allin.errors import BadRequest
 from allin.rag.parsed import ParsedDocument, SectionBuilder
+from allin.storage.text import strip_nul
 
 
 class UnsupportedFormat(BadRequest):
@@ -36,11 +37,13 @@ class Format:
 
 
 def _decode(data: bytes) -> str:
+    # A NUL early on means a binary file; a stray one later is dropped (Postgres cannot store it).
     if b"\x00" in data[:8192]:
         raise CorruptDocument("the file looks binary, not text")
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return data.decode(encoding).replace("\r\n", "\n").replace("\r", "\n")
+            text = data.decode(encoding)
+            return strip_nul(text).replace("\r\n", "\n").replace("\r", "\n")
         except UnicodeDecodeError:
             continue
     raise CorruptDocument("the file is not valid UTF-8 text")
@@ -321,10 +324,11 @@ def parse_pdf(data: bytes) -> ParsedDocument:
     for number, page_text in enumerate(pages, 1):
         builder.page(number)
         start = len(text)
-        text += page_text.replace("\r\n", "\n").strip() + "\n\n"
+        text += strip_nul(page_text).replace("\r\n", "\n").strip() + "\n\n"
         _paragraphs(builder, text, start, len(text))
     metadata = reader.metadata
-    return ParsedDocument(text, builder.sections, metadata.title if metadata else None)
+    title = strip_nul(metadata.title) if metadata and metadata.title else None
+    return ParsedDocument(text, builder.sections, title)
 
 
 def parse_docx(data: bytes) -> ParsedDocument:

@@ -23,6 +23,7 @@ from allin.rag.formats import Format, parse
 from allin.rag.records import Document
 from allin.rag.store import DocumentStore, NewDocument
 from allin.storage.blobs import DOCUMENTS, BlobStore
+from allin.storage.text import NUL, NUL_REFUSED
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class ChunkingPolicy:
 
 def clean_name(name: str) -> str:
     """A document name: a relative POSIX path with no `..`, as given by the uploader or the CLI."""
+    if NUL in name:
+        raise BadRequest(f"document name {name!r} {NUL_REFUSED}")
     path = PurePosixPath(name.replace("\\", "/").strip())
     parts = [part for part in path.parts if part not in ("", ".", "/")]
     if not parts or ".." in parts or len("/".join(parts)) > 512:
