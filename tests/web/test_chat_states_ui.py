@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 from allin.app import create_app
 from allin.config import Settings
 from tests.support.servers import serve_in_thread
+from tests.web.conftest import csp_refusals
 from tests.web.test_browser import ask, bubbles, sign_up
 
 PHONE = {"width": 390, "height": 844}
@@ -119,6 +120,7 @@ def test_phone_layout(browser: Browser, live_server: str) -> None:
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     try:
         page = context.new_page()
+        refusals = csp_refusals(page)
         sign_up(page, live_server)
         expect(page.get_by_test_id("conn-state")).not_to_be_in_viewport()  # connected: no badge
         ask(page, LONG_QUESTION)
@@ -137,6 +139,7 @@ def test_phone_layout(browser: Browser, live_server: str) -> None:
         page.keyboard.press("Escape")
         expect(sidebar).not_to_be_in_viewport()
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        assert refusals == []
     finally:
         context.close()
 
