@@ -14,6 +14,7 @@ from allin.llm.base import ContextBlock, Message, ModelUnavailable, Prompt
 from allin.llm.gemini import GeminiChatModel
 from allin.llm.offline import OfflineChatModel
 from allin.llm.registry import build_chat_model
+from allin.providers.google import GoogleProvider
 from tests.conftest import make_settings
 from tests.support.fake_gemini import FakeGemini
 from tests.support.llm_scripts import Failure, Refusal, Reply, Stall, introduce
@@ -122,7 +123,7 @@ async def test_upstream_error_is_unavailable_with_the_providers_words(
 
 async def test_wrong_key_is_unavailable(server: tuple[FakeGemini, str]) -> None:
     _, url = server
-    model = GeminiChatModel(api_key="wrong", model=MODEL, timeout_s=1, base_url=url)
+    model = GeminiChatModel(MODEL, GoogleProvider(api_key="wrong", timeout_s=1, base_url=url))
 
     with pytest.raises(ModelUnavailable, match="API key not valid"):
         await answer(model, ask("Hello"))
@@ -157,9 +158,8 @@ async def test_refusal_is_unavailable_not_an_empty_answer(
 
 
 async def test_unreachable_server_is_unavailable() -> None:
-    model = GeminiChatModel(
-        api_key=KEY, model=MODEL, timeout_s=1, base_url=f"http://127.0.0.1:{free_port()}"
-    )
+    url = f"http://127.0.0.1:{free_port()}"
+    model = GeminiChatModel(MODEL, GoogleProvider(api_key=KEY, timeout_s=1, base_url=url))
 
     with pytest.raises(ModelUnavailable, match=r"^Gemini: ConnectError"):
         await answer(model, ask("Hello"))

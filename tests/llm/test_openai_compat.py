@@ -13,6 +13,7 @@ from allin.chat.prompt import system_prompt
 from allin.llm.base import ContextBlock, Message, ModelUnavailable, Prompt
 from allin.llm.openai_compat import OpenAICompatChatModel
 from allin.llm.registry import build_chat_model
+from allin.providers.openai_compat import OpenAICompatProvider
 from tests.conftest import make_settings
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.llm_scripts import Failure, Refusal, Reply, Stall, introduce
@@ -135,7 +136,9 @@ async def test_a_keyless_local_server_works_without_a_key() -> None:
 
 async def test_wrong_key_is_unavailable(server: tuple[FakeOpenAI, str]) -> None:
     _, url = server
-    model = OpenAICompatChatModel(base_url=url, model=MODEL, timeout_s=1, api_key="wrong")
+    model = OpenAICompatChatModel(
+        MODEL, OpenAICompatProvider(base_url=url, timeout_s=1, api_key="wrong")
+    )
 
     with pytest.raises(ModelUnavailable, match="401 - Incorrect API key"):
         await answer(model, ask("Hello"))
@@ -171,7 +174,7 @@ async def test_refusal_is_unavailable_not_an_empty_answer(
 
 async def test_unreachable_server_is_unavailable() -> None:
     url = f"http://127.0.0.1:{free_port()}/v1"
-    model = OpenAICompatChatModel(base_url=url, model=MODEL, timeout_s=1)
+    model = OpenAICompatChatModel(MODEL, OpenAICompatProvider(base_url=url, timeout_s=1))
 
     with pytest.raises(ModelUnavailable, match=f"^OpenAI-compatible server at {url}: Connection"):
         await answer(model, ask("Hello"))

@@ -3,16 +3,14 @@ parts of the Live bridge (`voice/live.py`) that hold no state."""
 
 from __future__ import annotations
 
-import ssl
-
-import certifi
 from google import genai
 from google.genai import errors, types
 from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from allin.chat.prompt import build_prompt
-from allin.config import ConfigError, Settings
+from allin.config import Settings
 from allin.llm.base import ContextBlock
+from allin.providers.google import GoogleProvider
 from allin.storage.records import Turn
 from allin.voice.recording import ACCEPTED_RATE
 
@@ -26,22 +24,8 @@ _ABNORMAL_CLOSURE = 1006
 
 
 def live_client(settings: Settings) -> genai.Client:
-    if settings.gemini_api_key is None:
-        raise ConfigError("ALLIN_VOICE=live needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
-    # The SDK opens the Live WebSocket with the `ssl` context of `async_client_args`, and the
-    # base URL's host with wss (it forces TLS, whatever the scheme).
-    extra = {"ssl": _ssl_context(settings)} if settings.gemini_live_ca_file else None
-    return genai.Client(
-        vertexai=False,
-        api_key=settings.gemini_api_key.get_secret_value(),
-        http_options=types.HttpOptions(base_url=settings.gemini_base_url, async_client_args=extra),
-    )
-
-
-def _ssl_context(settings: Settings) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=certifi.where())
-    context.load_verify_locations(cafile=settings.gemini_live_ca_file)
-    return context
+    provider = GoogleProvider.from_settings(settings, needed_by="ALLIN_VOICE=live")
+    return provider.live_client()
 
 
 def connect_config(
