@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from allin import __version__
 from allin.api import auth, chats, documents, health, memories, voice, ws
 from allin.api.access_log import redact_server_logs
+from allin.api.body_limits import BodyLimits
 from allin.api.errors import install_error_handlers
 from allin.api.ratelimit import RateLimiter
 from allin.api.security_headers import SecurityHeaders, origin
@@ -40,6 +41,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     redact_server_logs()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
+    app.add_middleware(
+        BodyLimits,
+        default=settings.max_request_bytes,
+        by_route={("POST", documents.UPLOAD_PATH): settings.max_upload_bytes},
+    )
     docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
     supabase = settings.supabase_url if settings.auth_mode is AuthMode.SUPABASE else None
     app.add_middleware(
