@@ -13,12 +13,13 @@ import os
 from pathlib import Path
 
 from allin.config import ConfigError
+from allin.storage.folders import private_dir
 
 
 def prepare(data_dir: Path) -> Path:
     """Turn telemetry off and keep mem0's files under the data dir; returns that directory."""
     mem0_dir = data_dir.resolve() / "mem0"
-    mem0_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(mem0_dir)
     os.environ["MEM0_TELEMETRY"] = "False"
     # The first app started in a process fixes mem0's directory; later ones (tests) keep it.
     os.environ.setdefault("MEM0_DIR", str(mem0_dir))
