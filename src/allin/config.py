@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # Local mode signs its tokens with this; generated on first start into the data dir if unset.
     jwt_secret: SecretStr | None = None
     token_ttl_s: int = Field(12 * 3600, gt=0)
+    # How often an open chat socket checks that its token is still valid (not logged out, not
+    # expired); one that is not is closed with 4401.
+    socket_reauth_s: float = Field(30.0, gt=0)
 
     supabase_url: str | None = Field(
         None, validation_alias=AliasChoices("SUPABASE_URL", "ALLIN_SUPABASE_URL")
