@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from allin.app import create_app
+from allin.config import Settings
 from tests.conftest import make_settings
 from tests.support.accounts import Account, sign_up
 from tests.support.servers import serve_in_thread
@@ -133,6 +134,14 @@ async def test_a_json_body_over_the_request_cap_is_refused(
     status, answer = await exchange(limited_server, "/api/v1/auth/signup", headers, pieces)
     assert (status, answer["error"]) == (413, "too_large"), answer
     assert str(REQUEST_LIMIT) in answer["detail"]
+
+
+async def test_behind_a_path_prefix_uploads_keep_their_own_cap(settings: Settings) -> None:
+    # Over the 1 MiB cap of other routes, under the upload cap: only the token is missing.
+    headers = {"Content-Type": MULTIPART, "Content-Length": str(2 * 1024 * 1024)}
+    with serve_in_thread(create_app(settings), root_path="/allin") as url:
+        status, answer = await exchange(url, "/api/v1/documents", headers, [file_part_start()])
+    assert (status, answer["error"]) == (401, "unauthorized"), answer
 
 
 async def test_uploads_under_the_cap_still_work(limited_server: str) -> None:

@@ -11,6 +11,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from allin.api.errors import error_response
+from allin.api.scopes import route_path
 from allin.errors import TooLarge
 
 
@@ -30,7 +31,7 @@ class BodyLimits:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        limit = self._by_route.get((scope["method"], scope["path"]), self._default)
+        limit = self._by_route.get((scope["method"], route_path(scope)), self._default)
         too_large = TooLarge(f"the request body is larger than the {limit}-byte limit")
         declared = Headers(scope=scope).get("content-length", "")
         if declared.isdigit() and int(declared) > limit:

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from allin.api.scopes import route_path
+
 _COMMON = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
@@ -63,7 +65,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        docs = scope["path"] in self._docs_paths
+        docs = route_path(scope) in self._docs_paths
         added = self._docs_headers if docs else self._app_headers
 
         async def send_with_headers(message: Message) -> None:
