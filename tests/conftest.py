@@ -34,13 +34,16 @@ TEST_JWT_SECRET = "test-secret-" + "x" * 40
 
 
 def make_settings(**overrides: Any) -> Settings:
-    """Settings for tests: no `.env`, the offline model streaming with no delay, and voice off
-    (its models take seconds of CPU to load; the voice tests turn it on)."""
+    """Settings for tests: no `.env`, the offline model streaming with no delay, voice off (its
+    models take seconds of CPU to load; the voice tests turn it on) and no job worker."""
     values: dict[str, Any] = {
         "llm": "offline",
         "offline_token_delay_ms": 0,
         "jwt_secret": TEST_JWT_SECRET,
         "voice": "off",
+        # Jobs run where a test asks for a worker: apps sharing a database would take each
+        # other's jobs.
+        "jobs_worker": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

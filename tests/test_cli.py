@@ -135,10 +135,11 @@ def test_eval_scores_a_question_set(own_database: Settings, tmp_path: Path) -> N
             "answer_contains": "shipit command",
         },
         {
+            # In the file, so the set is accepted, but across two sections: no chunk holds it.
             "id": "q3",
             "question": "who do I tell when sick?",
-            "source": "deploy.md",
-            "answer_contains": "not in the corpus",
+            "source": "leave.md",
+            "answer_contains": "paid vacation. ## Sick days",
         },
     ]
     questions.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
@@ -164,3 +165,26 @@ def test_eval_scores_a_question_set(own_database: Settings, tmp_path: Path) -> N
     # The evaluation's own documents are gone afterwards.
     with psycopg.connect(str(own_database.database_url)) as conn:
         assert conn.execute("select count(*) from documents").fetchone() == (0,)
+
+
+def test_eval_refuses_a_question_its_source_does_not_answer(
+    own_database: Settings, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "deploy.md").write_text("# Deploy\n\nRun the shipit command from main.\n")
+    questions = tmp_path / "questions.jsonl"
+    rows = [
+        {
+            "id": "q1",
+            "question": "how do I ship?",
+            "source": "deploy.md",
+            "answer_contains": "shipit",
+        },
+        {"id": "q2", "question": "who approves?", "source": "deploy.md", "answer_contains": "Dana"},
+    ]
+    questions.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    result = run_cli(own_database, "eval", "--corpus", str(corpus), "--questions", str(questions))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{questions}:2: q2: answer_contains 'Dana' is not in deploy.md" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -6,9 +6,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from allin import __version__
-from allin.api import auth, chats, documents, health, memories, voice, ws
+from allin.api import auth, chats, documents, health, memories, repositories, voice, ws
 from allin.api.access_log import redact_server_logs
 from allin.api.body_limits import BodyLimits
 from allin.api.errors import install_error_handlers
@@ -17,6 +18,14 @@ from allin.api.security_headers import SecurityHeaders, origin
 from allin.config import AuthMode, Settings, configure_logging
 from allin.services import Services
 from allin.web import mount_web
+
+DESCRIPTION = """\
+Every error has the body `{"error": "<code>", "detail": "<message>"}` (the `ErrorBody` schema);
+each route lists the statuses it can answer with.
+
+Answers stream over a WebSocket, `/ws/{user_id}/{chat_id}`: its frames, resumption and close
+codes are described in [the chat protocol](/protocol).
+"""
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,9 +40,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await services.stop()
 
-    app = FastAPI(
+    # /docs and /redoc load Swagger UI and ReDoc from the app itself: FastAPI's default pages load
+    # them from a CDN, and show a blank page where it cannot be reached.
+    app = FastAPIOffline(
         title="Allin",
         summary="Allin, by Team 8: an assistant that helps new software engineers get productive.",
+        description=DESCRIPTION,
         version=__version__,
         lifespan=lifespan,
     )
@@ -58,6 +70,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chats.router)
     app.include_router(documents.router)
     app.include_router(memories.router)
+    app.include_router(repositories.router)
     app.include_router(voice.router)
     app.include_router(ws.router)
     mount_web(app)

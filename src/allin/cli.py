@@ -1,4 +1,4 @@
-"""`allin serve | migrate | chat | ingest | eval`."""
+"""`allin serve | migrate | chat | ingest | eval | repos | worker`."""
 
 from __future__ import annotations
 
@@ -11,27 +11,23 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import uvicorn
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
 from allin.chat.frames import ServerFrame
-from allin.config import Settings, VoiceMode, configure_logging
+from allin.jobs.cli import worker
+from allin.sources.cli import repos_app
+from allin.terminal import console
+from allin.terminal import load_settings as _settings
+from allin.terminal import progress_bar as _progress
 
 if TYPE_CHECKING:
     from allin.rag.ingest import IngestOutcome
     from allin.services import Services
 
 app = typer.Typer(help="Allin, by Team 8: an assistant for new software engineers.")
-console = Console()
-
-
-def _settings(*, voice: bool = True) -> Settings:
-    """The settings; `voice=False` for commands that never speak, so that they do not spend
-    seconds of CPU loading speech models."""
-    settings = Settings()
-    configure_logging(settings)
-    return settings if voice else settings.model_copy(update={"voice": VoiceMode.OFF})
+app.add_typer(repos_app, name="repos")
+app.command("worker")(worker)
 
 
 @app.command()
@@ -180,16 +176,6 @@ async def _chat_remote(url: str, user: str, chat_id: str, token: str) -> None:
 TEAM_OWNER = "team"
 
 
-def _progress() -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    )
-
-
 @app.command()
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files, folders (walked) or quoted globs.")],
@@ -276,10 +262,17 @@ def evaluate_retrieval(
     show_misses: Annotated[bool, typer.Option(help="List the questions missed.")] = False,
 ) -> None:
     """Score retrieval: hit@K, MRR@10 and time per query, on a corpus ingested into a fresh
-    scope (removed afterwards)."""
-    from allin.rag.evaluation import load_questions, write_json
+    scope (removed afterwards); a git repository is synced as the team's repositories are."""
+    from allin.errors import BadRequest
+    from allin.rag.evaluation import check_questions, is_repository, load_questions, write_json
 
-    asked = load_questions(questions)
+    try:
+        asked = load_questions(questions)
+        # Before starting anything, so a typo costs no ingest.
+        check_questions(asked, corpus, tracked=is_repository(corpus))
+    except BadRequest as exc:
+        console.print(f"[red]{escape(exc.message)}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from None
     report = asyncio.run(_evaluate(corpus, asked, k))
     table = Table(title=f"Retrieval on {corpus} ({len(asked)} questions, {report.chunks} chunks)")
     for column in (f"hit@{k}", "MRR@10", "query p50", "query p95"):
@@ -305,7 +298,7 @@ def evaluate_retrieval(
 
 
 async def _evaluate(corpus: Path, questions: list[Any], k: int) -> Any:
-    from allin.rag.evaluation import evaluate
+    from allin.rag.evaluation import evaluate, evaluate_repository, is_repository
     from allin.services import Services
 
     services: Services = await Services.start(_settings(voice=False))
@@ -317,6 +310,18 @@ async def _evaluate(corpus: Path, questions: list[Any], k: int) -> Any:
                 progress.update(task, description=name)
                 progress.advance(task)
 
+            async def synced(phase: str, done: int, total: int) -> None:
+                progress.update(task, description=phase, completed=done, total=total)
+
+            if is_repository(corpus):
+                return await evaluate_repository(
+                    repositories=services.repositories,
+                    retriever=services.retriever,
+                    repository=corpus,
+                    questions=questions,
+                    k=k,
+                    progress=synced,
+                )
             return await evaluate(
                 ingestor=services.ingestor,
                 retriever=services.retriever,

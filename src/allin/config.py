@@ -178,6 +178,22 @@ class Settings(BaseSettings):
     # Threads the offline speech-to-text model uses (0: one per core).
     voice_stt_threads: int = Field(0, ge=0)
 
+    # Repositories (README "Repositories"). A token for private https remotes, sent as git's
+    # HTTP basic credentials; never logged, never returned by the API.
+    git_token: SecretStr | None = None
+    # Files over this many bytes are skipped (and reported) rather than indexed.
+    repo_max_file_bytes: int = Field(1024 * 1024, gt=0)
+    # A repository with more indexable files than this is refused with `too_large`.
+    repo_max_files: int = Field(50_000, gt=0)
+    # Every repository is synced again this often (by whichever worker gets there); 0: never.
+    repo_sync_interval_s: float = Field(3600.0, ge=0)
+    # Run a job worker inside the app process (so `make run` alone syncs repositories); turn it
+    # off where dedicated `allin worker` processes serve the queue.
+    jobs_worker: bool = True
+    jobs_concurrency: int = Field(1, ge=1, le=32)
+    # A worker silent this long counts as dead, and its jobs are queued again.
+    jobs_stalled_after_s: float = Field(30.0, ge=1)
+
     max_message_bytes: int = Field(32 * 1024, gt=0)
     history_turns: int = Field(20, ge=0)
     history_page_max: int = Field(200, gt=0)

@@ -20,6 +20,7 @@ from allin.chat.streams import Streams
 from allin.config import AuthMode, Settings
 from allin.embeddings.base import Embedder
 from allin.embeddings.registry import build_embedder
+from allin.jobs.queue import JobQueue, WorkerOptions
 from allin.llm.base import ChatModel
 from allin.llm.registry import build_chat_model
 from allin.memory.build import open_memory
@@ -28,15 +29,17 @@ from allin.memory.pipeline import MemoryContext, MemoryListener
 from allin.rag.ingest import ChunkingPolicy, Ingestor
 from allin.rag.retrieval import KnowledgeSource, RetrievalPolicy, Retriever
 from allin.rag.store import DocumentStore
+from allin.sources.service import RepositoryService
+from allin.sources.sync import RepositorySync, SourcePolicy
 from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
 from allin.storage.folders import private_dir
 from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
+from allin.storage.repositories import RepositoryStore
 from allin.storage.streams import StreamLog
 from allin.storage.supabase_client import SupabaseConnection
 from allin.storage.users import UserRepository
-from allin.storage.voice import VoiceStore
 from allin.voice.conversation import VoiceApp, VoiceEngine
 from allin.voice.recorder import VoiceRecorder
 from allin.voice.registry import build_voice
@@ -66,6 +69,8 @@ class Services:
     documents: DocumentStore
     ingestor: Ingestor
     retriever: Retriever
+    repositories: RepositoryService
+    jobs: JobQueue
     # None when long-term memory is off (`ALLIN_MEMORY=off`).
     memory: MemoryManager | None
     recorder: VoiceRecorder
@@ -103,6 +108,25 @@ class Services:
         await documents.ensure_vector_index(embedder.name, embedder.dimension)
         ingestor = Ingestor(documents, blobs, embedder, _chunking(settings))
         retriever = Retriever(documents, embedder, _retrieval(settings))
+        repository_store = RepositoryStore(db)
+        repository_sync = RepositorySync(
+            repository_store,
+            embedder,
+            settings.data_dir.resolve() / "repos",
+            _sources(settings),
+            settings.git_token.get_secret_value() if settings.git_token else None,
+        )
+        jobs = JobQueue(db.url, repository_store, repository_sync)
+        await jobs.open()
+        if settings.jobs_worker:
+            worker = jobs.run_worker(
+                WorkerOptions(
+                    concurrency=settings.jobs_concurrency,
+                    sync_interval_s=settings.repo_sync_interval_s,
+                    stalled_after_s=settings.jobs_stalled_after_s,
+                )
+            )
+            background.append(asyncio.create_task(worker, name="job-worker"))
         # Loading the local model takes seconds: do it now, not on the first question.
         runs.detach(embedder.warm_up(), name="embedder-warm-up")
         runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
@@ -119,7 +143,7 @@ class Services:
             ],
             listeners=[MemoryListener(memory)] if memory else [],
         )
-        recorder = VoiceRecorder(blobs, VoiceStore(db), chats)
+        recorder = VoiceRecorder(db, blobs)
         voice = build_voice(VoiceApp(settings, recorder, chats, interaction, streams, runs))
         if voice is not None:
             runs.detach(voice.warm_up(), name="voice-warm-up")
@@ -148,6 +172,8 @@ class Services:
             documents=documents,
             ingestor=ingestor,
             retriever=retriever,
+            repositories=RepositoryService(repository_store, repository_sync, jobs),
+            jobs=jobs,
             memory=memory,
             recorder=recorder,
             voice=voice,
@@ -161,6 +187,7 @@ class Services:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.streams.aclose()
+        await self.jobs.close()
         if self.memory is not None:
             await self.memory.aclose()
         if self.voice is not None:
@@ -197,6 +224,15 @@ def _chunking(settings: Settings) -> ChunkingPolicy:
         max_tokens=settings.rag_chunk_tokens,
         overlap_tokens=settings.rag_chunk_overlap,
         max_bytes=settings.max_document_bytes,
+    )
+
+
+def _sources(settings: Settings) -> SourcePolicy:
+    return SourcePolicy(
+        max_file_bytes=settings.repo_max_file_bytes,
+        max_files=settings.repo_max_files,
+        chunk_tokens=settings.rag_chunk_tokens,
+        chunk_overlap=settings.rag_chunk_overlap,
     )
 
 

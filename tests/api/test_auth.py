@@ -101,6 +101,7 @@ async def test_client_config_is_public(http: httpx.AsyncClient) -> None:
     assert response.json() == {
         "auth_mode": "local",
         "voice": False,
+        "max_message_bytes": 32 * 1024,
         "supabase_url": None,
         "supabase_anon_key": None,
     }
@@ -140,6 +141,7 @@ async def test_supabase_mode_has_no_local_accounts(postgres: Any, tmp_path: Any)
     assert config == {
         "auth_mode": "supabase",
         "voice": False,
+        "max_message_bytes": 32 * 1024,
         "supabase_url": "https://project.supabase.co",
         "supabase_anon_key": "anon-key",
     }

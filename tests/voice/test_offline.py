@@ -267,8 +267,18 @@ async def test_speaking_again_while_the_answer_is_spoken_interrupts_it(
     assert word_error_rate("How many vacation days do I get?", transcripts[-1]) <= 0.2
     stored = (await history(slow_voice_server, account, chat)).json()["turns"]
     assert [t["role"] for t in stored] == ["user", "assistant", "user", "assistant"]
-    assert stored[1]["metadata"]["status"] == "cancelled"
+    # Which of the two the first answer is depends on the machine's speed: speech is synthesized
+    # more slowly than the text is written, so under load the text is often whole before the
+    # barge-in and only its audio is cut.
+    if "status" in stored[1]["metadata"]:
+        assert stored[1]["metadata"]["status"] == "cancelled"
+    else:
+        assert stored[1]["content"], "the text was written whole before the barge-in"
     assert "status" not in stored[3]["metadata"]
+    # Either way the first answer was not heard whole, so its audio is not kept: the two questions'
+    # recordings and the second answer's.
+    recorded = {t["turn_id"] for t in await voice_turns(slow_voice_server, account, chat)}
+    assert recorded == {stored[0]["id"], stored[2]["id"], stored[3]["id"]}
 
 
 async def test_a_client_that_leaves_after_speaking_still_gets_the_turn_stored(

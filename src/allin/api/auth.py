@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from allin.api.deps import CurrentUser, ServicesDep
+from allin.api.errors import AUTHENTICATED, error_responses
 from allin.config import AuthMode
 from allin.storage.text import StorableText
 
@@ -39,6 +40,9 @@ class ClientConfig(BaseModel):
 
     auth_mode: AuthMode
     voice: bool
+    # The largest message (UTF-8 bytes) the chat accepts: the UI refuses a longer one before
+    # sending it, and keeps it in the composer.
+    max_message_bytes: int
     supabase_url: str | None = None
     supabase_anon_key: str | None = None
 
@@ -47,6 +51,7 @@ class ClientConfig(BaseModel):
     "/auth/signup",
     status_code=status.HTTP_201_CREATED,
     summary="Create a local account (the first one is admin) and log in",
+    responses=error_responses(409, 422, 503),
 )
 async def signup(body: Credentials, services: ServicesDep) -> TokenResponse:
     user, token, expires = await services.auth.signup(body.email, body.password)
@@ -55,7 +60,11 @@ async def signup(body: Credentials, services: ServicesDep) -> TokenResponse:
     )
 
 
-@router.post("/auth/login", summary="Log in to a local account")
+@router.post(
+    "/auth/login",
+    summary="Log in to a local account",
+    responses=error_responses(*AUTHENTICATED),
+)
 async def login(body: Credentials, services: ServicesDep) -> TokenResponse:
     user, token, expires = await services.auth.login(body.email, body.password)
     return TokenResponse(
@@ -67,13 +76,16 @@ async def login(body: Credentials, services: ServicesDep) -> TokenResponse:
     "/auth/logout",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="End this session: its token stops working",
+    responses=error_responses(*AUTHENTICATED),
 )
 async def logout(principal: CurrentUser, services: ServicesDep) -> Response:
     await services.auth.logout(principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/auth/me", summary="Who the token belongs to")
+@router.get(
+    "/auth/me", summary="Who the token belongs to", responses=error_responses(*AUTHENTICATED)
+)
 async def me(principal: CurrentUser) -> Me:
     return Me(user_id=principal.user_id, email=principal.email, is_admin=principal.is_admin)
 
@@ -86,7 +98,10 @@ async def client_config(services: ServicesDep) -> ClientConfig:
         return ClientConfig(
             auth_mode=settings.auth_mode,
             voice=voice,
+            max_message_bytes=settings.max_message_bytes,
             supabase_url=settings.supabase_url,
             supabase_anon_key=settings.supabase_anon_key,
         )
-    return ClientConfig(auth_mode=settings.auth_mode, voice=voice)
+    return ClientConfig(
+        auth_mode=settings.auth_mode, voice=voice, max_message_bytes=settings.max_message_bytes
+    )

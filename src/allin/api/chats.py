@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from allin.api.deps import ID_RULE, ROW_ID_MAX, ChatId, Id, OwnUserId, ServicesDep
+from allin.api.errors import PER_USER, error_responses
 from allin.errors import BadRequest
 from allin.storage.records import Chat, Turn
 from allin.storage.text import StorableText
 
-router = APIRouter(prefix="/api/v1/chat", tags=["chats"])
+router = APIRouter(prefix="/api/v1/chat", tags=["chats"], responses=error_responses(*PER_USER, 404))
 
 
 class ChatList(BaseModel):
@@ -42,7 +43,12 @@ async def list_chats(user_id: OwnUserId, services: ServicesDep) -> ChatList:
     return ChatList(chats=await services.chats.list_chats(user_id))
 
 
-@router.post("/chats/{user_id}", status_code=status.HTTP_201_CREATED, summary="Create a chat")
+@router.post(
+    "/chats/{user_id}",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a chat",
+    responses=error_responses(409),
+)
 async def create_chat(user_id: OwnUserId, body: NewChat, services: ServicesDep) -> Chat:
     chat_id = body.chat_id or uuid.uuid4().hex
     return await services.chats.create_chat(user_id, chat_id, body.title)

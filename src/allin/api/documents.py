@@ -11,15 +11,21 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile
 
 from allin.api.deps import ROW_ID_MAX, CurrentUser, ServicesDep
+from allin.api.errors import error_responses
 from allin.auth.principal import Principal
-from allin.errors import Forbidden, NotFound, TooLarge
+from allin.errors import Conflict, Forbidden, NotFound, TooLarge
 from allin.rag.ingest import IngestOutcome
 from allin.rag.records import Document
 from allin.rag.store import Scope
 from allin.services import Services
 from allin.storage.blobs import DOCUMENTS, LocalBlobStore
 
-router = APIRouter(prefix="/api/v1", tags=["documents"])
+# Every route but the signed-link download is behind a token; a document another user owns (and
+# did not share) is "not found", and changing a shared one takes an admin.
+router = APIRouter(prefix="/api/v1", tags=["documents"], responses=error_responses(422, 503))
+_TOKEN = error_responses(401)
+_MISSING = error_responses(401, 404)
+_CHANGE = error_responses(401, 403, 404)
 UPLOAD_PATH = "/api/v1/documents"
 
 DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f-]{1,64}$", description="The document's id.")]
@@ -79,12 +85,22 @@ async def _visible(services: Services, principal: Principal, document_id: str) -
 
 async def _changeable(services: Services, principal: Principal, document_id: str) -> Document:
     document = await _visible(services, principal, document_id)
+    _not_from_repository(document)
     if document.owner_id != principal.user_id and not (document.shared and principal.is_admin):
         raise Forbidden("only its owner (or an admin, for a shared document) can change it")
     return document
 
 
-@router.get("/documents", summary="Your documents and the shared ones")
+def _not_from_repository(document: Document) -> None:
+    """A repository's files change only by syncing it, and are read through its code view."""
+    if document.repository_id is not None:
+        raise Conflict(
+            f"{document.name} is a file of a synced repository: see "
+            f"/api/v1/repositories/{document.repository_id}"
+        )
+
+
+@router.get("/documents", summary="Your documents and the shared ones", responses=_TOKEN)
 async def list_documents(principal: CurrentUser, services: ServicesDep) -> DocumentList:
     return DocumentList(documents=await services.documents.visible(Scope(principal.user_id)))
 
@@ -122,7 +138,10 @@ _UPLOAD_FORM = {
 @router.post(
     UPLOAD_PATH.removeprefix("/api/v1"),
     summary="Upload documents (multipart, field `files`); each gets its own result",
-    responses={207: {"description": "Some files failed; see each file's `error`."}},
+    responses={
+        207: {"description": "Some files failed; see each file's `error`."},
+        **error_responses(401, 403, 413),
+    },
     openapi_extra=_UPLOAD_FORM,
 )
 async def upload_documents(
@@ -173,7 +192,7 @@ async def _ingest_uploads(
     return UploadResult(files=results)
 
 
-@router.get("/documents/{document_id}", summary="One document's metadata")
+@router.get("/documents/{document_id}", summary="One document's metadata", responses=_MISSING)
 async def get_document(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Document:
@@ -184,6 +203,7 @@ async def get_document(
     "/documents/{document_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Delete a document, its chunks and its raw file",
+    responses=_CHANGE,
 )
 async def delete_document(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
@@ -193,7 +213,11 @@ async def delete_document(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/documents/{document_id}/reindex", summary="Parse, chunk and embed it again")
+@router.post(
+    "/documents/{document_id}/reindex",
+    summary="Parse, chunk and embed it again",
+    responses=_CHANGE,
+)
 async def reindex_document(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> FileResult:
@@ -209,16 +233,21 @@ async def reindex_document(
     return FileResult.of(outcome)
 
 
-@router.get("/documents/{document_id}/link", summary="A short-lived link to the raw file")
+@router.get(
+    "/documents/{document_id}/link",
+    summary="A short-lived link to the raw file",
+    responses=_MISSING,
+)
 async def document_link(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Link:
     document = await _visible(services, principal, document_id)
+    _not_from_repository(document)
     url = await services.blobs.signed_url(DOCUMENTS, document.storage_path, _LINK_TTL_S)
     return Link(url=url)
 
 
-@router.get("/passages/{chunk_id}", summary="A cited passage, in full")
+@router.get("/passages/{chunk_id}", summary="A cited passage, in full", responses=_MISSING)
 async def get_passage(
     chunk_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
     principal: CurrentUser,
@@ -240,6 +269,7 @@ async def get_passage(
     "/blobs/{bucket}/{path:path}",
     summary="A raw file through a signed link (the signature is the credential)",
     response_class=Response,
+    responses=error_responses(403, 404),
 )
 async def signed_blob(
     bucket: str,

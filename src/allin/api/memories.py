@@ -9,12 +9,16 @@ from fastapi import APIRouter, Depends, Path, Response, status
 from pydantic import AfterValidator, BaseModel, StringConstraints
 
 from allin.api.deps import OwnUserId, ServicesDep
+from allin.api.errors import PER_USER, error_responses
 from allin.errors import NotFound
 from allin.memory.manager import MemoryManager
 from allin.memory.records import Memory
 from allin.storage.text import refuse_nul
 
-router = APIRouter(prefix="/api/v1/memories", tags=["memories"])
+# 404: a memory that does not exist, or memory turned off on the server.
+router = APIRouter(
+    prefix="/api/v1/memories", tags=["memories"], responses=error_responses(*PER_USER, 404)
+)
 
 
 def get_memory(services: ServicesDep) -> MemoryManager:

@@ -8,10 +8,13 @@ from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel
 
 from allin.api.deps import ROW_ID_MAX, ChatId, OwnUserId, ServicesDep
+from allin.api.errors import PER_USER, error_responses
 from allin.errors import NotFound
 from allin.storage.voice import VoiceTurn
 
-router = APIRouter(prefix="/api/v1/voice", tags=["voice"])
+router = APIRouter(
+    prefix="/api/v1/voice", tags=["voice"], responses=error_responses(*PER_USER, 404)
+)
 
 TurnId = Annotated[int, Path(ge=1, le=ROW_ID_MAX, description="The chat turn's id.")]
 

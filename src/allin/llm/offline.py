@@ -45,9 +45,39 @@ def identity(system: str) -> tuple[str, str]:
     return found["name"].strip(" *"), found["maker"].strip(" *")
 
 
+# Every ASCII punctuation character may be backslash-escaped in CommonMark; these are the ones
+# that would otherwise turn plain text into markup (`Flask(__name__)` into bold "name").
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-.!|~])")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+def _plain(text: str) -> str:
+    """Text the user or a memory said, shown as written rather than read as Markdown."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
 def _quote(text: str, limit: int = 160) -> str:
     flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+    return _plain(flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…")
+
+
+def _passage(body: str, limit: int) -> str:
+    """A passage (Markdown from a document) as a quote that keeps its lines, so that its code
+    blocks stay blocks; cut at a line, closing a code block that the cut left open."""
+    lines: list[str] = []
+    used = 0
+    in_code = False
+    for line in body.splitlines():
+        if used + len(line) > limit and lines:
+            if in_code:
+                lines.append("```")
+            lines.append("…")
+            break
+        lines.append(line)
+        used += len(line) + 1
+        if _FENCE.match(line):
+            in_code = not in_code
+    return "\n".join(f"> {line}".rstrip() for line in lines)
 
 
 def _quote_item(item: str) -> str:
@@ -55,7 +85,7 @@ def _quote_item(item: str) -> str:
     label, _, body = item.partition("\n")
     if not body:
         return f"> {_quote(item, 400)}"
-    return f"{label}\n> {_quote(body, 700)}"
+    return f"{label}\n{_passage(body, 700)}"
 
 
 def _recap(prompt: Prompt) -> str:

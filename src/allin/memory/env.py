@@ -1,28 +1,31 @@
 """The process environment mem0 reads once, at import.
 
-mem0 decides at import time whether to send telemetry (a background thread posting to an analytics
-host, and exit delayed by seconds when offline) and where its directory is (`~/.mem0` by default,
-where it writes a config file at import). Both must be settled before the first `import mem0`, so
-every module that imports mem0 is itself imported only after `prepare()`.
+mem0 decides at import time whether to send telemetry and where its directory is; `allin/__init__`
+settles both before any module of ours can import it (see there). `prepare()` only moves the
+directory to the configured data dir when mem0 has not been imported yet, and checks that
+telemetry is off.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
+import allin
 from allin.config import ConfigError
 from allin.storage.folders import private_dir
 
 
 def prepare(data_dir: Path) -> Path:
-    """Turn telemetry off and keep mem0's files under the data dir; returns that directory."""
+    """Keep mem0's files under the data dir (if still possible) and check telemetry is off;
+    returns the data dir's mem0 directory."""
     mem0_dir = data_dir.resolve() / "mem0"
     private_dir(mem0_dir)
-    os.environ["MEM0_TELEMETRY"] = "False"
     # The first app started in a process fixes mem0's directory; later ones (tests) keep it.
-    os.environ.setdefault("MEM0_DIR", str(mem0_dir))
+    if "mem0" not in sys.modules and not allin.MEM0_DIR_CHOSEN_OUTSIDE:
+        os.environ["MEM0_DIR"] = str(mem0_dir)
     from mem0.memory import telemetry
 
     if telemetry.MEM0_TELEMETRY:

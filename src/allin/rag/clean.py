@@ -14,6 +14,7 @@ _DIRECTIVE = re.compile(r"^\s*\.\. [\w:-]+::\s*", re.MULTILINE)
 _ATX_MARKER = re.compile(r"^ {0,3}#{1,6}[ \t]+", re.MULTILINE)
 _SPACES = re.compile(r"[ \t]+")
 _BLANKS = re.compile(r"\n{3,}")
+_FENCED_CODE = re.compile(r"^ {0,3}(```|~~~).*?^ {0,3}\1[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
 def _role_text(match: re.Match[str]) -> str:
@@ -23,14 +24,25 @@ def _role_text(match: re.Match[str]) -> str:
 
 
 def readable(text: str) -> str:
-    """A passage as a person (or a model) reads it: markup out, line breaks and indentation kept."""
+    """A passage as a person (or a model) reads it: markup out, line breaks and indentation kept.
+    Fenced code blocks stay as written: their fence lines look like reST underlines, and their
+    code is not markup."""
+    pieces: list[str] = []
+    start = 0
+    for block in _FENCED_CODE.finditer(text):
+        pieces += [_without_markup(text[start : block.start()]), block.group(0)]
+        start = block.end()
+    pieces.append(_without_markup(text[start:]))
+    return _BLANKS.sub("\n\n", "".join(pieces)).strip()
+
+
+def _without_markup(text: str) -> str:
     text = _RST_ROLE.sub(_role_text, text)
     text = _RST_LITERAL.sub(r"`\1`", text)
     text = _MD_LINK.sub(r"\1", text)
     text = _ADORNMENT_LINE.sub("", text)
     text = _DIRECTIVE.sub("", text)
-    text = _ATX_MARKER.sub("", text)
-    return _BLANKS.sub("\n\n", text).strip()
+    return _ATX_MARKER.sub("", text)
 
 
 def clean_markup(text: str) -> str:

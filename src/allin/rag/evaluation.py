@@ -4,6 +4,9 @@ where the first passage that answers it ranks.
 A question file is JSON Lines: `{"id", "question", "source", "answer_contains"}`, `source` being
 the answering file's path relative to the corpus folder. A retrieved chunk is a hit when it comes
 from `source` and contains `answer_contains` (case-insensitive, whitespace collapsed).
+
+Before anything is ingested, `check_questions` refuses a set in which some question could never
+score: its `source` is not a file the corpus ingests, or `answer_contains` is not in it.
 """
 
 from __future__ import annotations
@@ -15,8 +18,9 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from allin.errors import BadRequest
 from allin.rag.files import discover
@@ -24,6 +28,11 @@ from allin.rag.ingest import Ingestor, IngestOutcome
 from allin.rag.records import Passage
 from allin.rag.retrieval import Retriever
 from allin.rag.store import DocumentStore, Scope
+from allin.storage.repositories import live_owner
+
+if TYPE_CHECKING:
+    from allin.sources.service import RepositoryService
+    from allin.sources.sync import Progress as SyncProgress
 
 MRR_DEPTH = 10
 
@@ -33,6 +42,8 @@ class Question(BaseModel):
     question: str
     source: str
     answer_contains: str
+    # Where the question was read from, `file:line`, for messages; not part of the file format.
+    origin: str = Field("", exclude=True)
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -41,9 +52,10 @@ def load_questions(path: Path) -> list[Question]:
         if not line.strip():
             continue
         try:
-            questions.append(Question.model_validate_json(line))
+            question = Question.model_validate_json(line)
         except ValidationError as exc:
             raise BadRequest(f"{path}:{number}: {exc.errors()[0]['msg']}") from None
+        questions.append(question.model_copy(update={"origin": f"{path}:{number}"}))
     if not questions:
         raise BadRequest(f"{path}: no questions")
     return questions
@@ -51,6 +63,46 @@ def load_questions(path: Path) -> list[Question]:
 
 def _flat(text: str) -> str:
     return " ".join(text.lower().split())
+
+
+def check_questions(questions: list[Question], corpus: Path, *, tracked: bool = False) -> None:
+    """Refuse, listing every offender by `file:line`, questions whose `source` is not a file the
+    corpus ingests or whose `answer_contains` is not in that file (whitespace collapsed, any case).
+    A phrase found here can still be missed if it straddles two chunks. In a repository
+    (`tracked`), any file of the work tree may be a source: the sync decides what it indexes."""
+    if tracked:
+        ingested = {
+            q.source: corpus / q.source
+            for q in questions
+            if ".." not in q.source.split("/") and (corpus / q.source).is_file()
+        }
+    else:
+        ingested = {file.name: file.path for file in discover([str(corpus)]).files}
+    texts: dict[str, str] = {}
+    problems = []
+    for question in questions:
+        where = f"{question.origin or '?'}: {question.id}"
+        path = ingested.get(question.source)
+        if path is None:
+            problem = (
+                "not a file the evaluation ingests (unsupported type or hidden)"
+                if (corpus / question.source).is_file()
+                else "no such file"
+            )
+            problems.append(f"{where}: source {question.source!r}: {problem} under {corpus}")
+            continue
+        if question.source not in texts:
+            texts[question.source] = _flat(path.read_text(encoding="utf-8", errors="replace"))
+        if (
+            not _flat(question.answer_contains)
+            or _flat(question.answer_contains) not in texts[question.source]
+        ):
+            problems.append(
+                f"{where}: answer_contains {question.answer_contains!r} is not in {question.source}"
+            )
+    if problems:
+        count = f"{len(problems)} question{'s' if len(problems) > 1 else ''}"
+        raise BadRequest(f"{count} cannot be scored on {corpus}:\n" + "\n".join(problems))
 
 
 def is_hit(passage: Passage, question: Question) -> bool:
@@ -110,7 +162,8 @@ async def evaluate(
     on_file: Callable[[str], None] | None = None,
 ) -> Report:
     """Ingest `corpus` under a fresh owner (no shared documents in scope), score `questions`,
-    then delete what was ingested."""
+    then delete what was ingested. Questions that cannot be scored are refused first."""
+    check_questions(questions, corpus)
     scope = Scope(owner_id=f"eval-{uuid.uuid4().hex[:12]}", include_shared=False)
     report = Report(k=k)
     found = discover([str(corpus)])
@@ -125,16 +178,51 @@ async def evaluate(
                 report.chunks += outcome.document.chunk_count
             if on_file is not None:
                 on_file(file.name)
-        for question in questions:
-            started = time.perf_counter()
-            passages = await retriever.search(scope, question.question, k=max(k, MRR_DEPTH))
-            elapsed = time.perf_counter() - started
-            rank = next((n for n, p in enumerate(passages, 1) if is_hit(p, question)), None)
-            report.answered.append(Answered(question, rank, elapsed))
+        await _ask(retriever, scope, questions, report)
     finally:
         for document in await store.delete_owned(scope.owner_id):
             await ingestor.delete_blob(document)
     return report
+
+
+async def evaluate_repository(
+    *,
+    repositories: RepositoryService,
+    retriever: Retriever,
+    repository: Path,
+    questions: list[Question],
+    k: int,
+    progress: SyncProgress | None = None,
+) -> Report:
+    """Sync the git repository at `repository` as the team's repositories are synced (code cut
+    along its syntax), score `questions` on its files alone, then remove it."""
+    check_questions(questions, repository, tracked=True)
+    report = Report(k=k)
+    name = f"eval-{uuid.uuid4().hex[:12]}"
+    registered = await repositories.register("eval", str(repository), name, None)
+    try:
+        await repositories.sync_now(registered.id, progress)
+        report.chunks = (await repositories.store.get(registered.id)).chunk_count
+        scope = Scope(owner_id=live_owner(registered.id), include_shared=False)
+        await _ask(retriever, scope, questions, report)
+    finally:
+        await repositories.remove(registered.id)
+    return report
+
+
+def is_repository(path: Path) -> bool:
+    return (path / ".git").exists()
+
+
+async def _ask(
+    retriever: Retriever, scope: Scope, questions: list[Question], report: Report
+) -> None:
+    for question in questions:
+        started = time.perf_counter()
+        passages = await retriever.search(scope, question.question, k=max(report.k, MRR_DEPTH))
+        elapsed = time.perf_counter() - started
+        rank = next((n for n, p in enumerate(passages, 1) if is_hit(p, question)), None)
+        report.answered.append(Answered(question, rank, elapsed))
 
 
 def write_json(report: Report, path: Path) -> None:

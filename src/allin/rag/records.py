@@ -8,6 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 DocumentStatus = Literal["indexing", "ready", "failed"]
+# Repository files whose text is prose with markup, read like documents; other files are code.
+_PROSE_FORMATS = {"markdown", "rst", "text"}
 
 
 class Document(BaseModel):
@@ -26,6 +28,8 @@ class Document(BaseModel):
     chunk_count: int
     created_at: datetime
     updated_at: datetime
+    # Set for a file of a synced repository (see sources/).
+    repository_id: str | None = None
 
 
 class Passage(BaseModel):
@@ -41,6 +45,29 @@ class Passage(BaseModel):
     page: int | None
     score: float
     similarity: float
+    # A file of a synced repository: which one, the lines cited and the commit they are from.
+    format: str | None = None
+    repository_id: str | None = None
+    repository: str | None = None
+    commit_sha: str | None = None
+    committed_at: datetime | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+
+    @property
+    def is_code(self) -> bool:
+        return self.repository is not None and self.format not in _PROSE_FORMATS
+
+    @property
+    def location(self) -> str:
+        """Where the passage is, as a person reads it: `repo › path:L10–L42 @ 1a2b3c4` for
+        code, `document › heading (page n)` for documents."""
+        if self.repository:
+            lines = f":L{self.start_line}–L{self.end_line}" if self.start_line else ""
+            commit = f" @ {self.commit_sha[:7]}" if self.commit_sha else ""
+            return f"{self.repository} › {self.document_name}{lines}{commit}"
+        where = " › ".join(part for part in (self.document_name, self.heading) if part)
+        return f"{where} (page {self.page})" if self.page else where
 
     def citation(self, number: int, snippet_chars: int = 300) -> dict[str, Any]:
         flat = " ".join(self.content.split())
@@ -54,4 +81,11 @@ class Passage(BaseModel):
             "page": self.page,
             "chunk_id": self.chunk_id,
             "snippet": snippet,
+            "location": self.location,
+            "repository_id": self.repository_id,
+            "repository": self.repository,
+            "path": self.document_name if self.repository else None,
+            "commit": self.commit_sha,
+            "start_line": self.start_line,
+            "end_line": self.end_line,
         }

@@ -61,14 +61,6 @@ class Retriever:
         return [p for p in passages if p.similarity >= self._policy.min_similarity]
 
 
-def source_label(passage: Passage) -> str:
-    where = [passage.document_name]
-    if passage.heading:
-        where.append(passage.heading)
-    label = " › ".join(where)
-    return f"{label} (page {passage.page})" if passage.page else label
-
-
 class KnowledgeSource:
     """The `ContextSource` of the team's documents."""
 
@@ -82,7 +74,8 @@ class KnowledgeSource:
         if passages is None:
             return Context()
         items = tuple(
-            f"[{n}] {source_label(p)}\n{readable(p.content)}" for n, p in enumerate(passages, 1)
+            f"[{n}] {p.location}\n{p.content if p.is_code else readable(p.content)}"
+            for n, p in enumerate(passages, 1)
         )
         citations = tuple(p.citation(n) for n, p in enumerate(passages, 1))
         return Context(ContextBlock(SOURCES_TITLE, items, when_empty=NOTHING_FOUND), citations)

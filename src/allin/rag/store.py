@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from allin.errors import NotFound
 from allin.rag.chunking import Chunk
 from allin.rag.records import Document, Passage
+from allin.sources.identifiers import query_terms
 from allin.storage.db import Database
 
 # Reciprocal-rank fusion constant: 60 is the value from the original RRF paper and the common
@@ -21,6 +23,25 @@ RRF_K = 60
 # How many more nearest neighbours than needed to fetch before filtering them to the scope.
 _OVERFETCH = 4
 _SAFE_WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)*", re.UNICODE)
+
+
+ChunkRow = tuple[int, str, str | None, int | None, Sequence[float], dict[str, Any]]
+"""A chunk to store: (ord, content, heading, page, embedding, meta)."""
+
+
+async def insert_chunks(
+    conn: psycopg.AsyncConnection[Any], document_id: str, embedder: str, rows: Sequence[ChunkRow]
+) -> None:
+    async with conn.cursor() as insert:
+        await insert.executemany(
+            "insert into document_chunks (document_id, ord, content, heading, page,"
+            " embedder, embedding, meta)"
+            " values (%s, %s, %s, %s, %s, %s, %s::vector, %s)",
+            [
+                (document_id, ord_, content, heading, page, embedder, list(vector), Jsonb(meta))
+                for ord_, content, heading, page, vector, meta in rows
+            ],
+        )
 
 
 @dataclass(frozen=True)
@@ -48,6 +69,9 @@ def text_query(question: str) -> str:
     """An OR query over the question's words for `to_tsquery`: a question rarely shares all of
     its words with the passage that answers it; ranking rewards passages sharing more of them."""
     words = dict.fromkeys(word.lower() for word in _SAFE_WORD.findall(question) if len(word) > 1)
+    # An identifier typed in the question (`OpenSession`, `flask.sessions`) also asks for its
+    # words and joined form, as code chunks index them (`meta.terms`).
+    words.update(dict.fromkeys(w for w in query_terms(question).split() if len(w) > 1))
     return " | ".join(words)
 
 
@@ -96,8 +120,9 @@ class DocumentStore:
     async def visible(self, scope: Scope) -> list[Document]:
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
-                "select * from documents where owner_id = %s or (%s and shared)"
-                " order by shared, name",
+                # A repository's files are listed with the repository, not as documents.
+                "select * from documents where repository_id is null"
+                " and (owner_id = %s or (%s and shared)) order by shared, name",
                 (scope.owner_id, scope.include_shared),
             )
             return [Document(**row) for row in await cursor.fetchall()]
@@ -115,15 +140,14 @@ class DocumentStore:
 
         Returns the stored document and the blob path of the version it replaced, if any.
         """
-        rows = [
+        rows: list[ChunkRow] = [
             (
                 chunk.ord,
                 chunk.content,
                 chunk.heading,
                 chunk.page,
-                embedder,
-                list(vector),
-                Jsonb({"start": chunk.start, "end": chunk.end, "tokens": chunk.tokens}),
+                vector,
+                {"start": chunk.start, "end": chunk.end, "tokens": chunk.tokens},
             )
             for chunk, vector in zip(chunks, vectors, strict=True)
         ]
@@ -152,13 +176,7 @@ class DocumentStore:
             row = await cursor.fetchone()
             assert row is not None
             await conn.execute("delete from document_chunks where document_id = %s", (row["id"],))
-            async with conn.cursor() as insert:
-                await insert.executemany(
-                    "insert into document_chunks (document_id, ord, content, heading, page,"
-                    " embedder, embedding, meta)"
-                    " values (%s, %s, %s, %s, %s, %s, %s::vector, %s)",
-                    [(row["id"], *values) for values in rows],
-                )
+            await insert_chunks(conn, row["id"], embedder, rows)
         replaced = previous["storage_path"] if previous else None
         return Document(**row), (replaced if replaced != row["storage_path"] else None)
 
@@ -349,10 +367,14 @@ select c.id as chunk_id, c.document_id, d.name as document_name, d.title as docu
        c.ord, c.content, c.heading, c.page, f.score::float8 as score,
        case when c.embedder = %(embedder)s
             then 1 - (c.embedding::vector({dim}) <=> %(vector)s::vector({dim})) else 0
-       end::float8 as similarity
+       end::float8 as similarity,
+       d.format, d.repository_id, r.name as repository, rf.commit_sha, rf.committed_at,
+       (c.meta ->> 'start_line')::int as start_line, (c.meta ->> 'end_line')::int as end_line
 from fused f
 join document_chunks c on c.id = f.id
 join documents d on d.id = c.document_id
+left join repository_files rf on rf.document_id = d.id
+left join repositories r on r.id = d.repository_id
 order by f.score desc, similarity desc, c.id
 limit %(k)s
 """

@@ -9,7 +9,7 @@ from psycopg.types.json import Jsonb
 
 from allin.errors import BadRequest, Conflict, NotFound
 from allin.storage.chat_store import title_from
-from allin.storage.db import Database
+from allin.storage.db import Connection, Database
 from allin.storage.records import Chat, Turn
 
 TURN_COLUMNS = (
@@ -76,9 +76,16 @@ class PostgresChatStore:
             raise _no_chat(chat_id)
 
     async def append_user_turn(
-        self, user_id: str, chat_id: str, client_msg_id: str, content: str
+        self,
+        user_id: str,
+        chat_id: str,
+        client_msg_id: str,
+        content: str,
+        *,
+        within: Connection | None = None,
     ) -> tuple[Turn, bool]:
-        async with self._db.pool.connection() as conn, conn.transaction():
+        """See `ChatStore`; `within`: a caller's transaction this write is part of."""
+        async with self._db.transaction(within) as conn:
             await conn.execute(
                 "insert into chats (user_id, chat_id, title) values (%s, %s, %s)"
                 " on conflict (user_id, chat_id) do nothing",
@@ -123,7 +130,7 @@ class PostgresChatStore:
     async def append_assistant_turn(
         self, turn_id: int, question: Turn, content: str, metadata: dict[str, Any]
     ) -> Turn:
-        async with self._db.pool.connection() as conn, conn.transaction():
+        async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "insert into chat_turns (id, user_id, chat_id, role, content, reply_to, metadata)"
                 " values (%s, %s, %s, 'assistant', %s, %s, %s)"

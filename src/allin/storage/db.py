@@ -10,6 +10,8 @@ import asyncio
 import hashlib
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -27,6 +29,9 @@ logger = logging.getLogger(__name__)
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # Any constant works; it only has to be the same in every process migrating this database.
 _MIGRATION_LOCK_KEY = 0x616C6C696E
+
+# A connection of the app's pool: autocommit, rows as dicts.
+Connection = psycopg.AsyncConnection[Any]
 
 
 class MigrationError(RuntimeError):
@@ -89,9 +94,24 @@ async def migrate(conn: psycopg.AsyncConnection[Any]) -> list[str]:
                 )
             logger.info("applied migration %s", migration.name)
             done.append(migration.name)
+        await _apply_job_queue_schema(conn)
         return done
     finally:
         await conn.execute("select pg_advisory_unlock(%s)", (_MIGRATION_LOCK_KEY,))
+
+
+async def _apply_job_queue_schema(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Procrastinate's own tables (jobs, workers, locks), created once. Its schema is versioned by
+    the pinned `procrastinate` release: upgrading it means applying its migration files too."""
+    from procrastinate.schema import SchemaManager
+
+    cursor = await conn.execute("select to_regclass('procrastinate_jobs') is not null")
+    row = await cursor.fetchone()
+    if row and row[0]:
+        return
+    async with conn.transaction():
+        await conn.execute(SchemaManager.get_schema().encode())
+    logger.info("created the job queue's tables (procrastinate)")
 
 
 class Database:
@@ -123,6 +143,27 @@ class Database:
         )
         await pool.open(wait=True, timeout=30)
         return cls(url, pool, embedded)
+
+    @asynccontextmanager
+    async def connection(self, within: Connection | None = None) -> AsyncIterator[Connection]:
+        """A connection for one statement: `within`, the connection of a caller's transaction,
+        when there is one (so the statement is part of it), else one of the pool's."""
+        if within is not None:
+            yield within
+            return
+        async with self.pool.connection() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def transaction(self, within: Connection | None = None) -> AsyncIterator[Connection]:
+        """The unit of work: a connection in a transaction, committed when the block ends and
+        rolled back if it raises, for writes of several statements that stand or fall together.
+
+        A repository method takes `within` so that its write can be one step of a caller's larger
+        unit (a spoken question and its recording): it then runs in a savepoint of the caller's
+        transaction, and nothing is committed until the caller's block ends."""
+        async with self.connection(within) as conn, conn.transaction():
+            yield conn
 
     async def ping(self) -> None:
         async with self.pool.connection(timeout=3) as conn:

@@ -64,7 +64,10 @@ class StreamLog:
         """The seq for one frame of the chat (see `allin_publish`); None if the chat is gone.
         `failure`: a question that could not be answered, and why, kept on the question with the
         error frame's seq."""
-        async with self._db.pool.connection() as conn:
+        # A failure's seq and its mark on the question stand or fall together; a token (the
+        # common case) needs no transaction of its own.
+        unit = self._db.transaction() if failure is not None else self._db.connection()
+        async with unit as conn:
             cursor = await conn.execute(
                 "select allin_publish(%s, %s, %s, %s, %s, %s) as seq",
                 (user_id, chat_id, turn_id, run, text, Jsonb(relay) if relay else None),
@@ -152,7 +155,7 @@ class StreamLog:
     async def snapshot_after(self, user_id: str, chat_id: str, seq: int) -> Snapshot:
         """The turns announced after frame `seq` (in announcement order) and the chat's answers
         being written, from one snapshot so that no frame falls between the two reads."""
-        async with self._db.pool.connection() as conn, conn.transaction():
+        async with self._db.transaction() as conn:
             await conn.execute("set transaction isolation level repeatable read")
             cursor = await conn.execute(
                 "select last_seq from chats where user_id = %s and chat_id = %s",

@@ -29,7 +29,7 @@ class UserRepository:
     async def create(self, email: str, password_hash: str) -> User:
         """A new account; the first one ever created is the admin."""
         try:
-            async with self._db.pool.connection() as conn, conn.transaction():
+            async with self._db.transaction() as conn:
                 await conn.execute("select pg_advisory_xact_lock(%s)", (_SIGNUP_LOCK_KEY,))
                 cursor = await conn.execute(
                     "insert into users (email, password_hash, is_admin)"

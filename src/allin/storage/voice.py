@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from allin.storage.db import Database
+from allin.storage.db import Connection, Database
 
 # Gemini Live keeps a session resumable for 2 hours after it ends.
 LIVE_HANDLE_TTL = timedelta(hours=2)
@@ -39,8 +39,9 @@ class VoiceStore:
         sample_rate: int,
         transcript: str,
         engine: str,
+        within: Connection | None = None,
     ) -> VoiceTurn:
-        async with self._db.pool.connection() as conn:
+        async with self._db.connection(within) as conn:
             cursor = await conn.execute(
                 "insert into voice_turns (turn_id, user_id, chat_id, audio_path, duration_ms,"
                 " sample_rate, transcript, engine) values (%s, %s, %s, %s, %s, %s, %s, %s)"

@@ -7,7 +7,8 @@ import logging
 import uuid
 
 from allin.storage.blobs import BlobStore
-from allin.storage.chat_store import ChatStore
+from allin.storage.chats import PostgresChatStore
+from allin.storage.db import Connection, Database
 from allin.storage.records import Turn
 from allin.storage.voice import VoiceStore, VoiceTurn
 from allin.voice.audio import duration_ms, to_wav
@@ -22,10 +23,15 @@ def audio_path(user_id: str, chat_id: str, name: str) -> str:
 
 
 class VoiceRecorder:
-    def __init__(self, blobs: BlobStore, store: VoiceStore, chats: ChatStore) -> None:
+    """Writes spoken questions to Postgres directly, whatever `ALLIN_CHAT_STORE` says: a question
+    and the link to its recording are one transaction, which Supabase's REST API cannot share.
+    Voice is off when chats are stored through it (`voice/registry.py`)."""
+
+    def __init__(self, db: Database, blobs: BlobStore) -> None:
+        self._db = db
         self._blobs = blobs
-        self.store = store
-        self._chats = chats
+        self.store = VoiceStore(db)
+        self._questions = PostgresChatStore(db)
 
     async def ask(
         self, user_id: str, chat_id: str, text: str, pcm: bytes, sample_rate: int, engine: str
@@ -36,8 +42,11 @@ class VoiceRecorder:
         path = audio_path(user_id, chat_id, message_id)
         await self.put_audio(path, pcm, sample_rate)
         try:
-            question, _ = await self._chats.append_user_turn(user_id, chat_id, message_id, text)
-            await self.link(question, path, pcm, sample_rate, engine)
+            async with self._db.transaction() as conn:
+                question, _ = await self._questions.append_user_turn(
+                    user_id, chat_id, message_id, text, within=conn
+                )
+                await self.link(question, path, pcm, sample_rate, engine, within=conn)
         except BaseException:
             await self.forget_audio(path)
             raise
@@ -54,7 +63,14 @@ class VoiceRecorder:
             logger.warning("could not delete audio %s: %s", path, exc)
 
     async def link(
-        self, turn: Turn, path: str, pcm: bytes, sample_rate: int, engine: str
+        self,
+        turn: Turn,
+        path: str,
+        pcm: bytes,
+        sample_rate: int,
+        engine: str,
+        *,
+        within: Connection | None = None,
     ) -> VoiceTurn:
         return await self.store.add(
             turn_id=turn.id,
@@ -65,6 +81,7 @@ class VoiceRecorder:
             sample_rate=sample_rate,
             transcript=turn.content,
             engine=engine,
+            within=within,
         )
 
     async def keep(self, turn: Turn, pcm: bytes, sample_rate: int, engine: str) -> VoiceTurn:

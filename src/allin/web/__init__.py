@@ -17,3 +17,8 @@ def mount_web(app: FastAPI) -> None:
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(STATIC_DIR / "index.html")
+
+    @app.get("/protocol", include_in_schema=False)
+    async def protocol() -> FileResponse:
+        """The chat WebSocket's frames and close codes, which OpenAPI cannot describe."""
+        return FileResponse(STATIC_DIR / "protocol.html")

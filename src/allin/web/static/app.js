@@ -1,8 +1,8 @@
 // Allin's browser client: log in, list chats, stream answers over the chat WebSocket.
 // Plain ES modules, no build step; the vendored libraries live in ./vendor.
-import { marked } from "/static/vendor/marked.esm.js";
-import DOMPurify from "/static/vendor/purify.es.mjs";
 import { linkCitations, setupDocuments } from "/static/documents.js";
+import { copyButton, renderMarkdown } from "/static/markdown.js";
+import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
 import { setupVoice } from "/static/voice.js";
 
 const $ = (id) => document.getElementById(id);
@@ -13,6 +13,8 @@ const MAX_RECONNECT_DELAY_MS = 10_000;
 const STABLE_CONNECTION_MS = 2_000;
 const RATE_LIMIT_RETRY_MS = 10_000;
 const HISTORY_PAGE = 50;
+// Errors that say a message will never be stored as it is: it goes back to the composer.
+const REFUSALS = new Set(["too_large", "bad_request"]);
 
 const state = {
   config: null,
@@ -166,7 +168,15 @@ async function logout() {
 // ---------------------------------------------------------------- chats
 
 async function refreshChats() {
-  const { chats } = await api(`/api/v1/chat/chats/${state.session.userId}`);
+  let chats;
+  try {
+    ({ chats } = await api(`/api/v1/chat/chats/${state.session.userId}`));
+  } catch (error) {
+    // Not "no chats": the list could not be loaded. It is loaded again once connected.
+    if (!state.chats.length) $("chat-list-error").hidden = false;
+    throw error;
+  }
+  $("chat-list-error").hidden = true;
   state.chats = chats;
   const list = $("chat-list");
   list.replaceChildren(
@@ -235,14 +245,22 @@ async function openChat(chatId) {
   showTitle();
   $("messages").querySelectorAll(".msg").forEach((element) => element.remove());
   $("empty").hidden = false;
+  $("history-error").hidden = true;
   $("load-earlier").hidden = true;
-  document.querySelector(".sidebar").classList.remove("open");
+  showComposerError("");
+  closeDrawer();
   try {
     await loadHistory();
   } catch {
-    // Offline: connect anyway; the resume replays the chat's turns from the start.
+    // Offline: connect anyway; the resume replays the chat's turns from the start. Until then,
+    // say that the chat could not be loaded: an empty chat would be a lie.
+    if (chatId === state.chatId) {
+      $("empty").hidden = true;
+      $("history-error").hidden = false;
+    }
   }
   if (chatId !== state.chatId) return;
+  restoreQueued();
   connect();
   $("composer-input").focus();
 }
@@ -315,6 +333,12 @@ function messageElement(role) {
   const meta = document.createElement("div");
   meta.className = "meta";
   element.append(bubble, meta);
+  if (role === "assistant") {
+    const copy = copyButton(() => bubble.innerText, "Copy");
+    copy.dataset.testid = "copy-answer";
+    copy.setAttribute("aria-label", "Copy the answer");
+    meta.after(copy);
+  }
   return element;
 }
 
@@ -364,20 +388,7 @@ function fill(element, role, text) {
     bubble.textContent = text;
     return;
   }
-  bubble.innerHTML = DOMPurify.sanitize(marked.parse(text));
-  for (const code of bubble.querySelectorAll("pre code")) {
-    window.hljs?.highlightElement(code);
-    const copy = document.createElement("button");
-    copy.type = "button";
-    copy.className = "copy";
-    copy.textContent = "Copy";
-    copy.addEventListener("click", async () => {
-      await navigator.clipboard?.writeText(code.textContent);
-      copy.textContent = "Copied";
-      setTimeout(() => (copy.textContent = "Copy"), 1500);
-    });
-    code.parentElement.append(copy);
-  }
+  renderMarkdown(bubble, text);
 }
 
 function timeOf(iso) {
@@ -428,6 +439,13 @@ function showError(message, replyTo, retryable) {
 
 function send(content) {
   const id = crypto.randomUUID();
+  pendingBubble(id, content);
+  state.outbox.set(id, content);
+  saveQueued(state.session.userId, state.chatId, id, content);
+  flushOutbox();
+}
+
+function pendingBubble(id, content) {
   const element = messageElement("user");
   element.dataset.content = content;
   element.dataset.clientId = id;
@@ -436,8 +454,56 @@ function send(content) {
   element.querySelector(".meta").textContent = "sending…";
   appendMessage(element);
   state.bubbles.set(id, element);
-  state.outbox.set(id, content);
-  flushOutbox();
+  return element;
+}
+
+function restoreQueued() {
+  // Typed in this chat while the server could not be reached, before a chat switch or reload.
+  for (const { id, content } of queued(state.session.userId, state.chatId)) {
+    if ($("messages").querySelector(`.msg.user[data-client-id="${CSS.escape(id)}"]`)) {
+      forgetQueued(state.session.userId, state.chatId, id); // stored: its ack was lost
+      continue;
+    }
+    pendingBubble(id, content);
+    state.outbox.set(id, content);
+  }
+}
+
+function acknowledged(clientId) {
+  state.outbox.delete(clientId);
+  forgetQueued(state.session.userId, state.chatId, clientId);
+}
+
+function refuse(clientId, message) {
+  // The server will not store this message (too long, empty): hand it back to the user to edit,
+  // rather than leaving it "sending…" under an error.
+  const owner = state.bubbles.get(clientId);
+  state.bubbles.delete(clientId);
+  owner?.remove();
+  $("empty").hidden = $("messages").querySelector(".msg") !== null;
+  const input = $("composer-input");
+  if (owner?.dataset.content && !input.value.trim()) setComposer(owner.dataset.content);
+  showComposerError(message);
+}
+
+function setComposer(text) {
+  const input = $("composer-input");
+  input.value = text;
+  input.style.height = "auto";
+  input.style.height = `${input.scrollHeight}px`;
+  input.focus();
+}
+
+function showComposerError(message) {
+  $("composer-error").textContent = message;
+  $("composer-error").hidden = !message;
+}
+
+function tooLong(content) {
+  const limit = state.config.max_message_bytes;
+  const size = new TextEncoder().encode(content).length;
+  if (!limit || size <= limit) return "";
+  return `Your message is too long to send: ${size.toLocaleString()} bytes, and the limit is ${limit.toLocaleString()} (about ${Math.floor(limit / 1000)}k characters of plain English). Shorten it, or upload it as a document.`;
 }
 
 function flushOutbox() {
@@ -521,7 +587,7 @@ function handleFrame(frame) {
       const mine = state.bubbles.get(turn.client_msg_id);
       const element = mine || turnElement("user", turn.id);
       const spoken = !element && voice.claims(turn); // heard in this page's recording
-      state.outbox.delete(turn.client_msg_id);
+      acknowledged(turn.client_msg_id);
       if (element) {
         element.dataset.turnId = String(turn.id);
         element.classList.remove("pending");
@@ -575,6 +641,8 @@ function handleFrame(frame) {
       linkCitations(element, frame.citations);
       showStatus(element, turn);
       if (!existing) appendMessage(element);
+      // Screen readers hear the finished answer once, not every token of it.
+      $("announcer").textContent = element.querySelector(".bubble").textContent;
       state.streams.delete(turn.id);
       $("stop").disabled = false;
       showStop();
@@ -593,9 +661,13 @@ function handleFrame(frame) {
       }
       if (!frame.reply_to && voice.error(frame)) break; // about a recording: shown by voice.js
       if (frame.reply_to) {
-        state.outbox.delete(frame.reply_to);
+        acknowledged(frame.reply_to);
         endAwaiting(frame.reply_to);
         showStop();
+        if (REFUSALS.has(frame.code) && state.bubbles.has(frame.reply_to)) {
+          refuse(frame.reply_to, frame.message);
+          break;
+        }
       }
       if (frame.code === "rate_limited" && !state.rateLimitTimer) {
         // The refusal does not say which message it was: send the unacknowledged ones again later.
@@ -744,6 +816,12 @@ function connect() {
   socket.addEventListener("open", () => {
     openedAt = Date.now();
     setConnection("connected");
+    if (!$("history-error").hidden) {
+      // The resume below replays the chat from its start.
+      $("history-error").hidden = true;
+      $("empty").hidden = $("messages").querySelector(".msg") !== null;
+    }
+    if (!$("chat-list-error").hidden) refreshChats().catch(() => {});
     // The first frame says what this client has: the server sends exactly the frames after it.
     socket.send(JSON.stringify({ type: "resume", last_seq: state.lastSeq }));
     flushOutbox();
@@ -781,6 +859,22 @@ function scheduleReconnect() {
   state.reconnectTimer = setTimeout(connect, delay);
 }
 
+// ---------------------------------------------------------------- phone drawer
+
+// On a phone the chat list is a drawer over the chat: a tap outside it, or Esc, closes it.
+function openDrawer() {
+  document.querySelector(".sidebar").classList.add("open");
+  $("scrim").hidden = false;
+  $("toggle-sidebar").setAttribute("aria-expanded", "true");
+  $("new-chat").focus();
+}
+
+function closeDrawer() {
+  document.querySelector(".sidebar").classList.remove("open");
+  $("scrim").hidden = true;
+  $("toggle-sidebar").setAttribute("aria-expanded", "false");
+}
+
 // ---------------------------------------------------------------- wiring
 
 function wire() {
@@ -794,11 +888,22 @@ function wire() {
   $("rename-chat").addEventListener("click", () => renameChat().catch((error) => showError(error.message)));
   $("delete-chat").addEventListener("click", () => deleteChat().catch((error) => showError(error.message)));
   $("load-earlier").addEventListener("click", () => loadHistory(state.nextBefore));
+  for (const starter of document.querySelectorAll(".starter")) {
+    starter.addEventListener("click", () => send(starter.textContent));
+  }
   $("stop").addEventListener("click", stop);
   $("open-memories").addEventListener("click", openMemories);
+  // A panel opened from the phone drawer replaces it.
+  for (const id of ["open-docs", "open-memories"]) $(id).addEventListener("click", closeDrawer);
+  // The keyboard hint does not fit a phone's composer.
+  if (matchMedia("(max-width: 760px)").matches) $("composer-input").placeholder = "Message Allin…";
   $("close-memories").addEventListener("click", () => $("memories").close());
   $("forget-all").addEventListener("click", forgetAll);
-  $("toggle-sidebar").addEventListener("click", () => document.querySelector(".sidebar").classList.toggle("open"));
+  $("toggle-sidebar").addEventListener("click", openDrawer);
+  $("scrim").addEventListener("click", closeDrawer);
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !$("scrim").hidden) closeDrawer();
+  });
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => {
     if (state.session && state.socket?.readyState !== WebSocket.OPEN) connect();
@@ -808,6 +913,9 @@ function wire() {
   const submit = () => {
     const content = input.value.trim();
     if (!content) return;
+    const refusal = tooLong(content);
+    showComposerError(refusal);
+    if (refusal) return;
     input.value = "";
     input.style.height = "";
     send(content);
@@ -830,7 +938,6 @@ function wire() {
 
 async function boot() {
   wire();
-  marked.setOptions({ gfm: true, breaks: false });
   state.config = await (await fetch("/api/v1/config")).json();
   // A server with voice off would refuse every recording.
   for (const id of ["mic", "hands-free"]) $(id).hidden = !state.config.voice;

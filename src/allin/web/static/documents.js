@@ -1,9 +1,13 @@
 // The knowledge base in the browser: upload documents (with progress), list, re-index and delete
 // them, and turn an answer's [n] markers into links that open the cited passage and its file.
 
+import { renderMarkdown } from "/static/markdown.js";
+
 const $ = (id) => document.getElementById(id);
+const COLUMNS = ["Name", "Whose", "Status", "Chunks", "Size"];
 
 let context = null; // {api, token: () => string}
+let me = null; // who is looking: which documents they may change
 
 export function setupDocuments(api, token) {
   context = { api, token };
@@ -20,9 +24,24 @@ export function setupDocuments(api, token) {
 
 async function openLibrary() {
   $("docs-dialog").showModal();
-  const me = await context.api("/api/v1/auth/me");
-  $("share-option").hidden = !me.is_admin;
-  await refreshList();
+  try {
+    me = await context.api("/api/v1/auth/me");
+    $("share-option").hidden = !me.is_admin;
+    await refreshList();
+  } catch (error) {
+    // Not "no documents": the list could not be loaded.
+    $("docs-table").tBodies[0].replaceChildren();
+    $("docs-empty").hidden = true;
+    $("docs-error").hidden = false;
+    $("docs-error").textContent = error instanceof TypeError
+      ? "Couldn't load the documents: the server can't be reached. Close and reopen this to try again."
+      : `Couldn't load the documents: ${error.message}`;
+  }
+}
+
+// The API decides; this only hides what it would refuse (see `_changeable` in api/documents.py).
+function canChange(doc) {
+  return doc.owner_id === me?.user_id || (doc.shared && me?.is_admin);
 }
 
 function size(bytes) {
@@ -44,22 +63,23 @@ async function refreshList() {
       String(doc.chunk_count),
       size(doc.size_bytes),
     ];
-    for (const text of cells) {
+    cells.forEach((text, index) => {
       const cell = document.createElement("td");
       cell.textContent = text;
+      cell.dataset.label = COLUMNS[index]; // the label of each field when rows are cards (phones)
       row.append(cell);
-    }
+    });
     const actions = document.createElement("td");
     actions.className = "actions";
-    actions.append(
-      button("Open", () => openFile(doc.id)),
-      button("Re-index", () => reindex(doc.id)),
-      button("Delete", () => remove(doc), "danger"),
-    );
+    actions.append(button("Open", () => openFile(doc.id)));
+    if (canChange(doc)) {
+      actions.append(button("Re-index", () => reindex(doc.id)), button("Delete", () => remove(doc), "danger"));
+    }
     row.append(actions);
     return row;
   });
   $("docs-table").tBodies[0].replaceChildren(...rows);
+  $("docs-error").hidden = true;
   $("docs-empty").hidden = documents.length > 0;
 }
 
@@ -99,8 +119,9 @@ function showUploadNote(text, isError = false) {
   note.classList.toggle("error-text", isError);
 }
 
-// XMLHttpRequest rather than fetch: only it reports upload progress.
-function upload() {
+// XMLHttpRequest rather than fetch: only it reports upload progress. Async, so that a refusal
+// before the request (no file chosen) reaches the caller's catch like any other failure.
+async function upload() {
   const files = $("upload-files").files;
   if (!files.length) throw new Error("Choose one or more files first.");
   const form = new FormData();
@@ -193,11 +214,11 @@ function citationLink(citation, label) {
 
 async function openPassage(citation) {
   $("passage-title").textContent = [citation.document, citation.heading].filter(Boolean).join(" › ");
-  $("passage-body").textContent = citation.snippet;
+  renderMarkdown($("passage-body"), citation.snippet);
   $("passage-open").onclick = () => openFile(citation.document_id).catch((error) => {
     $("passage-body").textContent = error.message;
   });
   $("passage-dialog").showModal();
   const passage = await context.api(`/api/v1/passages/${citation.chunk_id}`);
-  $("passage-body").textContent = passage.content;
+  renderMarkdown($("passage-body"), passage.content);
 }

@@ -1,0 +1,1 @@
+"""Repository files as a knowledge source: which files to index and how to cut them into chunks."""

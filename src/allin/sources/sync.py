@@ -1,0 +1,374 @@
+"""Syncing a repository: fetch its branch, compare the head's tree with what is indexed, embed
+only the files whose content changed, and swap the result in at once.
+
+The comparison is by blob id, not by replaying `git diff`: the index itself is the cursor's
+truth, so an interrupted sync, a force-push or a changed skip rule all converge on the head's
+tree. A file moved with its content untouched keeps its chunks and embeddings. Changed files are
+staged (embedded, committed, invisible) one by one, so a killed sync resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from allin.embeddings.base import Embedder
+from allin.errors import AllinError, BadRequest, TooLarge
+from allin.rag.clean import embedding_text
+from allin.rag.store import ChunkRow
+from allin.sources.code_chunks import SourceChunk, chunk_source_file
+from allin.sources.git import FILE_MODES, SUBMODULE_MODE, SYMLINK_MODE, CommitInfo, Git, TreeEntry
+from allin.sources.languages import language_for
+from allin.sources.selection import skip_reason
+from allin.storage.repositories import (
+    IndexedFile,
+    Move,
+    RepositoryStore,
+    StagedFile,
+    SyncResult,
+)
+
+logger = logging.getLogger(__name__)
+
+# Chunks embedded per call, gathered across small files so the embedder works in full batches.
+_EMBED_BATCH = 64
+# Skipped paths kept as examples per reason in a sync's report.
+_EXAMPLES = 5
+_PROSE = {"markdown", "rst", "text"}
+
+Progress = Callable[[str, int, int], Awaitable[None]]
+"""Called with (phase, done, total) as a sync advances."""
+
+
+@dataclass(frozen=True, slots=True)
+class SourcePolicy:
+    max_file_bytes: int
+    max_files: int
+    chunk_tokens: int
+    chunk_overlap: int
+
+
+@dataclass
+class _Plan:
+    to_index: list[TreeEntry]
+    removed: set[str]
+    moves: list[tuple[str, TreeEntry]]
+    unchanged: list[TreeEntry]
+    skipped: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+class RepositorySync:
+    def __init__(
+        self,
+        store: RepositoryStore,
+        embedder: Embedder,
+        mirrors: Path,
+        policy: SourcePolicy,
+        token: str | None = None,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._mirrors = mirrors
+        self._policy = policy
+        self._token = token
+
+    def git(self, repository_id: str) -> Git:
+        return Git(self._mirrors / f"{repository_id}.git", self._token)
+
+    async def sync(
+        self,
+        repository_id: str,
+        *,
+        progress: Progress | None = None,
+    ) -> dict[str, Any]:
+        """Bring the repository's index to its branch's head; returns the sync's report. On any
+        failure the previous index stays whole and the repository says why it failed."""
+        repository = await self._store.get(repository_id)
+        await self._store.mark_syncing(repository_id)
+        try:
+            return await self._sync(
+                repository_id, repository.url, repository.branch, repository.head_commit, progress
+            )
+        except asyncio.CancelledError:
+            await self._store.mark_failed(repository_id, "the sync was stopped before it ended")
+            raise
+        except AllinError as error:
+            await self._store.mark_failed(repository_id, error.message)
+            raise
+        except Exception as exc:
+            logger.exception("syncing repository %s failed", repository_id)
+            await self._store.mark_failed(repository_id, f"internal error: {type(exc).__name__}")
+            raise
+
+    async def _sync(
+        self,
+        repository_id: str,
+        url: str,
+        branch: str,
+        previous: str | None,
+        progress: Progress | None,
+    ) -> dict[str, Any]:
+        started = time.perf_counter()
+        report = _Reporter(progress)
+        git = self.git(repository_id)
+        await report.phase("fetching", 0, 1)
+        head = await git.fetch(url, branch)
+        head_info = await git.commit(head)
+        mode, reason = await self._mode(git, previous, head)
+        tree = await git.tree(head)
+        plan = self._plan(tree, await self._store.live_files(repository_id))
+        if mode == "incremental" and not plan.to_index and not plan.removed and not plan.moves:
+            result = {"mode": "unchanged", "commit": head, "reason": "already at the head"}
+            if previous != head:
+                await self._store.apply(repository_id, SyncResult(head_info, [], [], {}, result))
+            else:
+                await self._store.mark_unchanged(repository_id, result)
+            return result
+        since = previous if mode == "incremental" else None
+        skipped_early = sum(map(len, plan.skipped.values()))
+        wanted = [e.path for e in plan.to_index] + [e.path for _, e in plan.moves]
+        if mode == "full":
+            wanted += [e.path for e in plan.unchanged]
+        await report.phase("reading history", 0, 1)
+        commits = await git.last_commits(head, wanted, since=since)
+        embedded_chunks = await self._index(repository_id, git, plan, commits, head_info, report)
+        summary: dict[str, Any] = {
+            "mode": mode,
+            "reason": reason,
+            "commit": head,
+            "previous_commit": previous,
+            "indexed": len(plan.to_index) - sum(map(len, plan.skipped.values())) + skipped_early,
+            "removed": len(plan.removed),
+            "moved": len(plan.moves),
+            "unchanged": len(plan.unchanged),
+            "embedded_chunks": embedded_chunks,
+            "skipped": {reason: len(paths) for reason, paths in sorted(plan.skipped.items())},
+            "skipped_examples": {
+                reason: paths[:_EXAMPLES] for reason, paths in sorted(plan.skipped.items())
+            },
+            "seconds": round(time.perf_counter() - started, 2),
+        }
+        fallback = head_info
+        await self._store.apply(
+            repository_id,
+            SyncResult(
+                head=head_info,
+                removed=sorted(plan.removed),
+                moves=[
+                    Move(old, entry.path, commits.get(entry.path, fallback))
+                    for old, entry in plan.moves
+                ],
+                recommitted={e.path: commits[e.path] for e in plan.unchanged if e.path in commits},
+                report=summary,
+            ),
+        )
+        return summary
+
+    async def _mode(self, git: Git, previous: str | None, head: str) -> tuple[str, str]:
+        if previous is None:
+            return "full", "first sync"
+        if not await git.has_commit_prefix(previous) or not await git.is_ancestor(previous, head):
+            return "full", f"history rewritten: {previous[:12]} is no longer on the branch"
+        return "incremental", f"{previous[:12]}..{head[:12]}"
+
+    def _plan(self, tree: list[TreeEntry], live: dict[str, IndexedFile]) -> _Plan:
+        plan = _Plan(to_index=[], removed=set(), moves=[], unchanged=[])
+        wanted: dict[str, TreeEntry] = {}
+        for entry in tree:
+            why = _entry_skip(entry, self._policy.max_file_bytes)
+            if why:
+                plan.skipped[why].append(entry.path)
+            else:
+                wanted[entry.path] = entry
+        if len(wanted) > self._policy.max_files:
+            raise TooLarge(
+                f"the repository has {len(wanted)} indexable files; the limit is "
+                f"{self._policy.max_files} (ALLIN_REPO_MAX_FILES)"
+            )
+        plan.removed = {path for path in live if path not in wanted}
+        removed_by_blob: dict[str, list[str]] = defaultdict(list)
+        for path in sorted(plan.removed):
+            removed_by_blob[live[path].blob_sha].append(path)
+        for path, entry in sorted(wanted.items()):
+            indexed = live.get(path)
+            if indexed is not None and indexed.blob_sha == entry.sha:
+                plan.unchanged.append(entry)
+            elif indexed is None and removed_by_blob.get(entry.sha):
+                old = removed_by_blob[entry.sha].pop(0)
+                plan.removed.discard(old)
+                plan.moves.append((old, entry))
+            else:
+                plan.to_index.append(entry)
+        return plan
+
+    async def _index(
+        self,
+        repository_id: str,
+        git: Git,
+        plan: _Plan,
+        commits: dict[str, CommitInfo],
+        head: CommitInfo,
+        report: _Reporter,
+    ) -> int:
+        """Stage every file of `plan.to_index` (re-using what an interrupted sync staged); a
+        file whose content turns out not worth indexing is skipped and unindexed."""
+        staged = await self._store.staged_files(repository_id)
+        targets = {entry.path: entry.sha for entry in plan.to_index}
+        stale = [p for p, f in staged.items() if targets.get(p) != f.blob_sha]
+        await self._store.discard_staged(repository_id, stale)
+        pending = [
+            e
+            for e in plan.to_index
+            if staged.get(e.path, None) is None or staged[e.path].blob_sha != e.sha
+        ]
+        done = len(plan.to_index) - len(pending)
+        await report.phase("indexing", done, len(plan.to_index))
+        batch = _Batch()
+        embedded = 0
+        async for sha_entry, data in _read(git, pending):
+            why = skip_reason(sha_entry.path, data, self._policy.max_file_bytes)
+            chunks = [] if why else await asyncio.to_thread(self._chunk, sha_entry.path, data)
+            if why or not chunks:
+                plan.skipped[why or "empty"].append(sha_entry.path)
+                plan.removed.add(sha_entry.path)
+                done += 1
+                continue
+            commit = commits.get(sha_entry.path, head)
+            batch.add(_file(sha_entry, data, commit), chunks)
+            if batch.chunk_count >= _EMBED_BATCH:
+                embedded += await self._flush(repository_id, batch)
+                done += batch.files_flushed
+                await report.phase("indexing", done, len(plan.to_index))
+        embedded += await self._flush(repository_id, batch)
+        await report.phase("indexing", len(plan.to_index), len(plan.to_index))
+        return embedded
+
+    def _chunk(self, path: str, data: bytes) -> list[SourceChunk]:
+        return chunk_source_file(
+            path,
+            data.decode("utf-8", errors="replace"),
+            max_tokens=self._policy.chunk_tokens,
+            overlap_tokens=self._policy.chunk_overlap,
+        )
+
+    async def _flush(self, repository_id: str, batch: _Batch) -> int:
+        if not batch.files:
+            batch.files_flushed = 0
+            return 0
+        texts = [_embedding_text(file, chunk) for file, chunks in batch.files for chunk in chunks]
+        vectors = await self._embedder.embed_documents(texts)
+        position = 0
+        for file, chunks in batch.files:
+            rows: list[ChunkRow] = []
+            for chunk in chunks:
+                rows.append(
+                    (chunk.ord, chunk.content, chunk.heading, None, vectors[position], _meta(chunk))
+                )
+                position += 1
+            await self._store.stage(repository_id, file, self._embedder.name, rows)
+        batch.files_flushed = len(batch.files)
+        count = batch.chunk_count
+        batch.files, batch.chunk_count = [], 0
+        return count
+
+
+@dataclass
+class _Batch:
+    files: list[tuple[StagedFile, list[SourceChunk]]] = field(default_factory=list)
+    chunk_count: int = 0
+    files_flushed: int = 0
+
+    def add(self, file: StagedFile, chunks: list[SourceChunk]) -> None:
+        self.files.append((file, chunks))
+        self.chunk_count += len(chunks)
+
+
+class _Reporter:
+    """Progress to the caller, at most a few times a second (each report is a database write)."""
+
+    def __init__(self, progress: Progress | None) -> None:
+        self._progress = progress
+        self._last = 0.0
+
+    async def phase(self, phase: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if self._progress is None or (done not in (0, total) and now - self._last < 0.25):
+            return
+        self._last = now
+        await self._progress(phase, done, total)
+
+
+async def _read(git: Git, entries: list[TreeEntry]) -> AsyncIterator[tuple[TreeEntry, bytes]]:
+    by_sha: dict[str, list[TreeEntry]] = defaultdict(list)
+    for entry in entries:
+        by_sha[entry.sha].append(entry)
+    async for sha, data in git.blobs(list(by_sha)):
+        for entry in by_sha[sha]:
+            yield entry, data
+
+
+def _entry_skip(entry: TreeEntry, max_bytes: int) -> str | None:
+    if entry.mode == SYMLINK_MODE:
+        return "symlink"
+    if entry.mode == SUBMODULE_MODE:
+        return "submodule"
+    if entry.mode not in FILE_MODES:
+        return "unsupported"
+    if entry.size > max_bytes:
+        return "too_large"
+    # Bytes that are not UTF-8 (kept as surrogates) or control characters: Postgres text cannot
+    # hold the one, and a citation cannot show the other.
+    if any(ord(c) < 32 or 0xDC80 <= ord(c) <= 0xDCFF for c in entry.path):
+        return "odd_name"
+    # What the path alone tells (vendored, generated, unsupported), before reading the file.
+    return skip_reason(entry.path, b"", max_bytes)
+
+
+def _file(entry: TreeEntry, data: bytes, commit: CommitInfo) -> StagedFile:
+    language = language_for(entry.path)
+    return StagedFile(
+        path=entry.path,
+        blob_sha=entry.sha,
+        language=language,
+        mime=_MIME.get(language or "", f"text/x-{language}" if language else "text/plain"),
+        data=data,
+        commit=commit,
+    )
+
+
+def _embedding_text(file: StagedFile, chunk: SourceChunk) -> str:
+    if file.language in _PROSE:
+        return embedding_text(file.path, chunk.heading, chunk.content)
+    return f"{chunk.heading}\n{chunk.content}"
+
+
+def _meta(chunk: SourceChunk) -> dict[str, Any]:
+    return {
+        "start_line": chunk.start_line,
+        "end_line": chunk.end_line,
+        "symbol": chunk.symbol,
+        "kind": chunk.kind,
+        "tokens": chunk.tokens,
+        "terms": chunk.terms,
+    }
+
+
+_MIME = {"markdown": "text/markdown", "rst": "text/x-rst", "text": "text/plain"}
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100 or any(c in name for c in "/\\\x00\n") or name in (".", ".."):
+        raise BadRequest(f"invalid repository name {name!r}")
+    return name
+
+
+def default_name(url: str) -> str:
+    tail = url.rstrip("/").rsplit("/", 1)[-1]
+    return check_name(tail.removesuffix(".git") or "repository")

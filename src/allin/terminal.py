@@ -1,0 +1,28 @@
+"""What every command-line command shares: the settings, the console and its progress bars."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from allin.config import Settings, VoiceMode, configure_logging
+
+console = Console()
+
+
+def load_settings(*, voice: bool = True) -> Settings:
+    """The settings; `voice=False` for commands that never speak, so that they do not spend
+    seconds of CPU loading speech models."""
+    settings = Settings()
+    configure_logging(settings)
+    return settings if voice else settings.model_copy(update={"voice": VoiceMode.OFF})
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
