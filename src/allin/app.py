@@ -28,6 +28,9 @@ codes are described in [the chat protocol](/protocol).
 """
 
 
+DOCS_URL, REDOC_URL = "/docs", "/redoc"
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -43,6 +46,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # /docs and /redoc load Swagger UI and ReDoc from the app itself: FastAPI's default pages load
     # them from a CDN, and show a blank page where it cannot be reached.
     app = FastAPIOffline(
+        docs_url=DOCS_URL,
+        redoc_url=REDOC_URL,
         title="Allin",
         summary="Allin, by Team 8: an assistant that helps new software engineers get productive.",
         description=DESCRIPTION,
@@ -58,7 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         default=settings.max_request_bytes,
         by_route={("POST", documents.UPLOAD_PATH): settings.max_upload_bytes},
     )
-    docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    # FastAPIOffline serves the docs pages itself, leaving FastAPI's `docs_url` unset.
+    docs = (DOCS_URL, REDOC_URL, app.swagger_ui_oauth2_redirect_url)
     supabase = settings.supabase_url if settings.auth_mode is AuthMode.SUPABASE else None
     app.add_middleware(
         SecurityHeaders,
