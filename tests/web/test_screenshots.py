@@ -69,7 +69,7 @@ def test_every_panel(
             page.get_by_test_id("toggle-sidebar").click()
             # Shot once the drawer has slid all the way in.
             page.wait_for_function(
-                "document.querySelector('.sidebar').getBoundingClientRect().left >= 0"
+                "() => document.querySelector('.sidebar').getBoundingClientRect().left >= 0"
             )
             shoot(page, f"{name}-6-drawer")
             page.keyboard.press("Escape")
