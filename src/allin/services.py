@@ -233,6 +233,7 @@ def _sources(settings: Settings) -> SourcePolicy:
         max_files=settings.repo_max_files,
         chunk_tokens=settings.rag_chunk_tokens,
         chunk_overlap=settings.rag_chunk_overlap,
+        code_chunk_tokens=settings.repo_code_chunk_tokens,
     )
 
 
