@@ -15,6 +15,7 @@ from allin.api.errors import install_error_handlers
 from allin.api.ratelimit import RateLimiter
 from allin.api.security_headers import SecurityHeaders, origin
 from allin.config import AuthMode, Settings, configure_logging
+from allin.mcp_server.http import mount_mcp
 from allin.services import Services
 from allin.web import mount_web
 
@@ -35,7 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = await Services.start(settings)
         app.state.services = services
         try:
-            yield
+            # Inside the services' lifetime: MCP calls in flight end before the services stop.
+            async with mcp_running():
+                yield
         finally:
             await services.stop()
 
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(tokens.router)
     app.include_router(voice.router)
     app.include_router(ws.router)
+    mcp_running = mount_mcp(app)
     mount_web(app)
     return app
 
