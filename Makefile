@@ -52,6 +52,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/knowledge_base.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/voice.py
+	$(BIN)/python bench/mcp_overhead.py
 
 clean:
 	rm -rf $(VENV) .allin .pytest_cache .mypy_cache .ruff_cache
