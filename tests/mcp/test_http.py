@@ -172,3 +172,12 @@ async def test_documents_are_resources(site: McpSite) -> None:
         assert {t.uri_template for t in templates} >= {"allin://documents/{document_id}"}
         read = await client.read_resource(f"allin://documents/{site.document_id}")
     assert "Release handbook" in read.contents[0].text  # type: ignore[union-attr]
+
+
+async def test_the_endpoint_speaks_http_plainly(site: McpSite) -> None:
+    async with httpx.AsyncClient(base_url=site.url, timeout=10) as http:
+        anonymous = await http.post("/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        assert anonymous.status_code == 401 and anonymous.json()["error"] == "unauthorized"
+        # Stateless: no stream of server-initiated messages to hold open for a GET.
+        stream = await http.get("/mcp", headers=site.admin.headers)
+        assert stream.status_code == 405 and stream.headers["allow"] == "POST"

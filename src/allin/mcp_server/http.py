@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.datastructures import Headers
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -44,6 +45,17 @@ class _Authenticated:
             if response.status_code == 401:
                 response.headers["WWW-Authenticate"] = "Bearer"
             await response(scope, receive, send)
+            return
+        if scope["method"] == "GET":
+            # A GET opens a stream for messages the server starts; a stateless server has none to
+            # send, and the SDK would hold the stream open, idle, until the client gives up.
+            # 405 is how the protocol says "no such stream here"; clients carry on without one.
+            refusal = JSONResponse(
+                {"error": "method_not_allowed", "detail": "POST JSON-RPC messages to /mcp"},
+                status_code=405,
+                headers={"Allow": "POST"},
+            )
+            await refusal(scope, receive, send)
             return
         await self._manager.handle_request({**scope, PRINCIPAL_KEY: principal}, receive, send)
 
