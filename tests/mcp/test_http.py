@@ -7,9 +7,11 @@ import httpx
 import pytest
 from mcp import MCPError
 
+from allin.app import create_app
 from tests.mcp.conftest import McpSite, personal_token
 from tests.support.accounts import sign_up
 from tests.support.mcp_client import error_text, mcp_client, structured
+from tests.support.servers import serve_in_thread
 
 TOOLS = {"search_knowledge", "ask_allin", "read_source", "remember", "recall"}
 
@@ -181,3 +183,17 @@ async def test_the_endpoint_speaks_http_plainly(site: McpSite) -> None:
         # Stateless: no stream of server-initiated messages to hold open for a GET.
         stream = await http.get("/mcp", headers=site.admin.headers)
         assert stream.status_code == 405 and stream.headers["allow"] == "POST"
+
+
+async def test_memory_tools_say_when_memory_is_off(site: McpSite) -> None:
+    settings = site.settings.model_copy(update={"memory": False})
+    token = (await personal_token(site.url, site.admin, "read", "remember"))["token"]
+    with serve_in_thread(create_app(settings)) as url:
+        async with mcp_client(url, token) as client:
+            for tool, arguments in [
+                ("remember", {"fact": "I use vim"}),
+                ("recall", {"query": "x"}),
+            ]:
+                refused = await client.call_tool(tool, arguments)
+                assert refused.is_error
+                assert "long-term memory is off on this server" in error_text(refused)

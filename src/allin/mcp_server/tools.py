@@ -20,7 +20,7 @@ from allin.api.deps import check_owner, checked_ids
 from allin.api.memories import get_memory
 from allin.api.ratelimit import RateLimiter
 from allin.auth.principal import Principal, TokenScope
-from allin.errors import AllinError, RateLimited, Unauthorized, as_allin_error
+from allin.errors import AllinError, BadRequest, RateLimited, Unauthorized, as_allin_error
 from allin.mcp_server import reading, uris
 from allin.mcp_server.asking import ask
 from allin.mcp_server.records import (
@@ -190,6 +190,8 @@ class AllinTools:
         corrected or forgotten in the web app's memory page)."""
         async with self._call(ctx, "remember") as (services, principal):
             memory = get_memory(services)
+            if not fact.strip():
+                raise BadRequest("the fact is empty")
             added = await memory.remember(principal.user_id, DEFAULT_CHAT, fact.strip())
             return Remembered(fact=fact.strip(), remembered=added)
 
