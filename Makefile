@@ -18,14 +18,16 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
+	@$(MAKE) --no-print-directory system-deps SYSTEM_TOOLS=git
 	$(BIN)/allin serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 migrate: $(STAMP)
 	$(BIN)/allin migrate
 
 # Debian packages the tests use: Chromium drives the browser tests (Playwright cannot download its
-# own build here); espeak-ng is the second voice the voice tests speak with.
-SYSTEM_TOOLS := chromium espeak-ng
+# own build here); espeak-ng is the second voice the voice tests speak with; git fetches and reads
+# the team's repositories (the app needs it too).
+SYSTEM_TOOLS := chromium espeak-ng git
 
 system-deps:
 	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
@@ -52,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/knowledge_base.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/voice.py
+	$(BIN)/python bench/repositories.py
 	$(BIN)/python bench/mcp_overhead.py
 
 clean:

@@ -19,6 +19,8 @@ from allin.mcp_server.http import mount_mcp
 from allin.services import Services
 from allin.web import mount_web
 
+DOCS_URL = "/docs"
+REDOC_URL = "/redoc"
 DESCRIPTION = """\
 Every error has the body `{"error": "<code>", "detail": "<message>"}` (the `ErrorBody` schema);
 each route lists the statuses it can answer with.
@@ -45,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # /docs and /redoc load Swagger UI and ReDoc from the app itself: FastAPI's default pages load
     # them from a CDN, and show a blank page where it cannot be reached.
     app = FastAPIOffline(
+        docs_url=DOCS_URL,
+        redoc_url=REDOC_URL,
         title="Allin",
         summary="Allin, by Team 8: an assistant that helps new software engineers get productive.",
         description=DESCRIPTION,
@@ -55,7 +59,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     redact_server_logs()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
-    docs = (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url)
+    # FastAPIOffline serves the docs pages itself and leaves app.docs_url and app.redoc_url None.
+    docs = (DOCS_URL, REDOC_URL, app.swagger_ui_oauth2_redirect_url)
     supabase = settings.supabase_url if settings.auth_mode is AuthMode.SUPABASE else None
     app.add_middleware(
         SecurityHeaders,

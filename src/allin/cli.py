@@ -264,13 +264,14 @@ def evaluate_retrieval(
     show_misses: Annotated[bool, typer.Option(help="List the questions missed.")] = False,
 ) -> None:
     """Score retrieval: hit@K, MRR@10 and time per query, on a corpus ingested into a fresh
-    scope (removed afterwards)."""
+    scope (removed afterwards); a git repository is synced as the team's repositories are."""
     from allin.errors import BadRequest
-    from allin.rag.evaluation import check_questions, load_questions, write_json
+    from allin.rag.evaluation import check_questions, is_repository, load_questions, write_json
 
     try:
         asked = load_questions(questions)
-        check_questions(asked, corpus)  # before starting anything, so a typo costs no ingest
+        # Before starting anything, so a typo costs no ingest.
+        check_questions(asked, corpus, tracked=is_repository(corpus))
     except BadRequest as exc:
         console.print(f"[red]{escape(exc.message)}[/red]", soft_wrap=True)
         raise typer.Exit(1) from None
@@ -299,7 +300,7 @@ def evaluate_retrieval(
 
 
 async def _evaluate(corpus: Path, questions: list[Any], k: int) -> Any:
-    from allin.rag.evaluation import evaluate
+    from allin.rag.evaluation import evaluate, evaluate_repository, is_repository
     from allin.services import Services
 
     services: Services = await Services.start(_settings(voice=False))
@@ -311,6 +312,18 @@ async def _evaluate(corpus: Path, questions: list[Any], k: int) -> Any:
                 progress.update(task, description=name)
                 progress.advance(task)
 
+            async def synced(phase: str, done: int, total: int) -> None:
+                progress.update(task, description=phase, completed=done, total=total)
+
+            if is_repository(corpus):
+                return await evaluate_repository(
+                    repositories=services.repositories,
+                    retriever=services.retriever,
+                    repository=corpus,
+                    questions=questions,
+                    k=k,
+                    progress=synced,
+                )
             return await evaluate(
                 ingestor=services.ingestor,
                 retriever=services.retriever,

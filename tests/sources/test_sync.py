@@ -51,6 +51,7 @@ def sample(path: Path) -> GitRepo:
     repo = GitRepo(path)
     repo.write("src/shop/sessions.py", SESSIONS)
     repo.write("src/shop/cart.py", "def add_item(cart, item):\n    cart.append(item)\n")
+    repo.write("src/shop/__init__.py", "")
     repo.write("docs/setup.md", SETUP)
     repo.write("assets/logo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
     repo.write("node_modules/left-pad/index.js", "module.exports = (s) => s;\n")
@@ -124,7 +125,10 @@ async def test_first_sync_indexes_code_and_docs_and_reports_what_it_skipped(
 
     assert report["mode"] == "full" and report["reason"] == "first sync"
     assert report["indexed"] == 3
-    assert report["skipped"] == {"symlink": 1, "too_large": 1, "unsupported": 1, "vendored": 1}
+    assert report["skipped"] == {
+        "empty": 1, "symlink": 1, "too_large": 1, "unsupported": 1, "vendored": 1
+    }
+    assert report["removed"] == 0
     assert report["skipped_examples"]["symlink"] == ["outside"]
     repository = await services.repositories.store.get(repository_id)
     assert repository.status == "ready" and repository.head_commit == repo.head()

@@ -18,7 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from allin.app import create_app
 from allin.config import EmbedderProvider, Settings, VoiceMode
 from allin.embeddings.minilm import load_model
-from allin.voice.live import CONNECT_ATTEMPTS
+from allin.voice.live_link import CONNECT_ATTEMPTS
 from tests.conftest import ws_url
 from tests.support.accounts import Account, sign_up
 from tests.support.fake_live import FakeLive, LiveTurn, make_certificate, tone

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
+import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from allin.app import create_app
@@ -66,8 +67,12 @@ def test_sign_up_chat_stream_and_reload(page: Page, live_server: str) -> None:
 def test_rename_new_chat_and_delete(page: Page, live_server: str) -> None:
     sign_up(page, live_server)
     ask(page, "How do I run the tests?")
-    page.once("dialog", lambda dialog: dialog.accept("Testing setup"))
+    # In-app dialogs, not the browser's prompt() and confirm().
+    page.on("dialog", lambda dialog: pytest.fail(f"a native {dialog.type} dialog"))
     page.get_by_test_id("rename-chat").click()
+    expect(page.get_by_test_id("ask-input")).to_have_value("How do I run the tests?")
+    page.get_by_test_id("ask-input").fill("Testing setup")
+    page.get_by_test_id("ask-input").press("Enter")
     expect(page.get_by_test_id("chat-item")).to_have_text(["Testing setup"])
     expect(page.get_by_test_id("chat-title")).to_have_text("Testing setup")
 
@@ -79,8 +84,11 @@ def test_rename_new_chat_and_delete(page: Page, live_server: str) -> None:
         ["Where is the deploy script?", "Testing setup"]
     )
 
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("delete-chat").click()
+    page.get_by_test_id("ask-cancel").click()
+    expect(page.get_by_test_id("chat-item")).to_have_count(2)
+    page.get_by_test_id("delete-chat").click()
+    page.get_by_test_id("ask-confirm").click()
     expect(page.get_by_test_id("chat-item")).to_have_text(["Testing setup"])
     page.get_by_test_id("chat-item").first.click()
     expect(bubbles(page, "user")).to_have_text(["How do I run the tests?"])
@@ -161,8 +169,8 @@ def test_memory_panel_lists_edits_and_forgets(page: Page, live_server: str) -> N
     page.reload()
     page.get_by_test_id("open-memories").click()
     expect(texts).to_have_text(["User prefers short answers", "User's team uses Flask"])
-    page.once("dialog", lambda dialog: dialog.accept())
     page.get_by_test_id("memory-forget-all").click()
+    page.get_by_test_id("ask-confirm").click()
     expect(page.get_by_test_id("memory-empty")).to_be_visible()
     expect(page.get_by_test_id("memory-item")).to_have_count(0)
 

@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 from allin.app import create_app
 from allin.config import Settings
 from tests.support.servers import serve_in_thread
+from tests.web.conftest import csp_refusals
 from tests.web.test_browser import ask, bubbles, sign_up
 
 PHONE = {"width": 390, "height": 844}
@@ -31,6 +32,9 @@ def test_a_long_title_ends_in_an_ellipsis_without_sideways_scrolling(
     assert item.evaluate("link => link.getBoundingClientRect().right") <= nav.evaluate(
         "nav => nav.getBoundingClientRect().right"
     )
+    # Its focus ring is drawn inside the link, where the scrolling list cannot clip it.
+    item.focus()
+    assert item.evaluate("link => getComputedStyle(link).outlineOffset") == "-2px"
 
 
 def test_a_message_over_the_limit_stays_in_the_composer(page: Page, live_server: str) -> None:
@@ -116,6 +120,7 @@ def test_phone_layout(browser: Browser, live_server: str) -> None:
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     try:
         page = context.new_page()
+        refusals = csp_refusals(page)
         sign_up(page, live_server)
         expect(page.get_by_test_id("conn-state")).not_to_be_in_viewport()  # connected: no badge
         ask(page, LONG_QUESTION)
@@ -134,6 +139,7 @@ def test_phone_layout(browser: Browser, live_server: str) -> None:
         page.keyboard.press("Escape")
         expect(sidebar).not_to_be_in_viewport()
         assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        assert refusals == []
     finally:
         context.close()
 
@@ -205,3 +211,43 @@ def test_screen_readers_hear_the_finished_answer_not_the_stream(
     announcer = page.get_by_test_id("announcer")
     expect(announcer).to_have_attribute("aria-live", "polite")
     expect(announcer).to_contain_text("I'm Allin")
+
+
+def test_starter_prompts_and_copying_an_answer(browser: Browser, live_server: str) -> None:
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        sign_up(page, live_server)
+        page.get_by_test_id("starter").first.click()
+        expect(bubbles(page, "user")).to_have_text(["How do I run the tests?"])
+        answer = page.get_by_test_id("message-assistant").last
+        expect(answer).not_to_have_class(re.compile("streaming"))
+        answer.get_by_test_id("copy-answer").click()
+        expect(answer.get_by_test_id("copy-answer")).to_have_text("Copied")
+        copied = page.evaluate("() => navigator.clipboard.readText()")
+        assert "Offline mode" in copied and "Copy" not in copied
+    finally:
+        context.close()
+
+
+def test_a_reload_while_the_database_is_down_keeps_the_session(
+    page: Page, live_server: str
+) -> None:
+    sign_up(page, live_server)
+    ask(page, "A chat to come back to")
+    # What the API answers while its database is down (api/errors.py: `unavailable`, 503).
+    outage = {"error": "unavailable", "detail": "the database is unavailable; try again shortly"}
+    page.route(
+        re.compile(r"/api/v1/(auth/me|chat/)"),
+        lambda route: route.fulfill(status=503, json=outage),
+    )
+    page.reload()
+    expect(page.get_by_test_id("chat-list-error")).to_be_visible()
+    expect(page.get_by_test_id("auth-form")).to_be_hidden()
+    # The chat socket still works here: it replays the chat.
+    expect(bubbles(page, "user")).to_have_text(["A chat to come back to"])
+    page.unroute_all()
+    expect(page.get_by_test_id("chat-item")).to_have_text(
+        ["A chat to come back to"], timeout=20_000
+    )
+    expect(page.get_by_test_id("chat-list-error")).to_be_hidden()

@@ -38,11 +38,13 @@ def test_upload_ask_and_open_the_cited_passage(
     handbook.write_text(HANDBOOK)
     unsupported = tmp_path / "logo.png"
     unsupported.write_bytes(b"\x89PNG")
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Lunch is at noon.\n")
     sign_up(page, live_server)
 
     page.get_by_test_id("open-docs").click()
     expect(page.get_by_test_id("docs-dialog")).to_be_visible()
-    page.get_by_test_id("upload-files").set_input_files([handbook, unsupported])
+    page.get_by_test_id("upload-files").set_input_files([handbook, unsupported, notes])
     page.get_by_test_id("upload-submit").click()
     note = page.get_by_test_id("upload-note")
     expect(note).to_contain_text("✓ handbook.md: indexed", timeout=60_000)
@@ -50,6 +52,14 @@ def test_upload_ask_and_open_the_cited_passage(
     row = page.get_by_test_id("document-row").filter(has_text="handbook.md")
     expect(row).to_contain_text("ready")
     expect(row.locator("td").nth(3)).to_have_text("2")
+    # A document that is not Markdown opens as its file, in a new tab.
+    with page.context.expect_page() as opened:
+        page.get_by_test_id("document-row").filter(has_text="notes.txt").get_by_test_id(
+            "doc-open"
+        ).click()
+    raw = opened.value
+    expect(raw.locator("body")).to_contain_text("Lunch is at noon.")
+    raw.close()
     page.keyboard.press("Escape")
 
     ask(page, "How many vacation days do I get?")
@@ -63,12 +73,12 @@ def test_upload_ask_and_open_the_cited_passage(
     expect(page.get_by_test_id("passage-body")).to_contain_text(
         "Everyone gets 25 days of paid vacation"
     )
-    with page.context.expect_page() as opened:
-        page.get_by_test_id("passage-open").click()
-    raw = opened.value
-    raw.wait_for_load_state()
-    expect(raw.locator("body")).to_contain_text("Keep the receipt for anything over 20 euros.")
-    raw.close()
+    # A Markdown document is read in the app, rendered rather than as raw Markdown.
+    page.get_by_test_id("passage-open").click()
+    body = page.get_by_test_id("passage-body")
+    expect(body.get_by_role("heading", name="Expenses")).to_be_visible()
+    expect(body).to_contain_text("Keep the receipt for anything over 20 euros.")
+    expect(body).not_to_contain_text("## ")
     page.keyboard.press("Escape")
 
     page.reload()
@@ -187,5 +197,9 @@ def test_members_see_only_the_actions_they_may_take(
         # On a phone each document is a card that fits the dialog.
         dialog = page.get_by_test_id("docs-dialog")
         assert dialog.evaluate("d => d.scrollWidth <= d.clientWidth")
+        own_row.get_by_test_id("doc-delete").click()
+        page.get_by_test_id("ask-confirm").click()  # an in-app confirmation, over the panel
+        expect(own_row).to_have_count(0)
+        expect(team_row).to_have_count(1)
     finally:
         context.close()

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import project_root
+from tests.web.conftest import csp_refusals
 from tests.web.test_browser import ask, sign_up
 from tests.web.test_documents_ui import FLASK_GUIDE
 
@@ -40,6 +41,7 @@ def test_every_panel(
     )
     try:
         page = context.new_page()
+        refusals = csp_refusals(page)
         name = f"{device}-{scheme}"
         page.goto(live_server)
         expect(page.get_by_test_id("auth-form")).to_be_visible()
@@ -68,13 +70,16 @@ def test_every_panel(
         if phone:
             page.get_by_test_id("toggle-sidebar").click()
             # Shot once the drawer has slid all the way in.
-            page.wait_for_function(
-                "document.querySelector('.sidebar').getBoundingClientRect().left >= 0"
-            )
+            expect(page.locator(".sidebar")).to_have_css("transform", "none")
             shoot(page, f"{name}-6-drawer")
             page.keyboard.press("Escape")
         open_from_sidebar(page, "open-memories", phone)
         expect(page.get_by_test_id("memories")).to_be_visible()
         shoot(page, f"{name}-7-memories")
+        page.keyboard.press("Escape")
+        page.get_by_test_id("rename-chat").click()
+        expect(page.get_by_test_id("ask-dialog")).to_be_visible()
+        shoot(page, f"{name}-8-rename")
+        assert refusals == []  # every panel works under the Content-Security-Policy
     finally:
         context.close()

@@ -21,6 +21,7 @@ from allin.chat.frames import (
     ResumeIn,
     ServerFrame,
     parse_client_frame,
+    reply_failure,
 )
 from allin.chat.streams import ChatStream, Follower
 from allin.errors import (
@@ -30,7 +31,6 @@ from allin.errors import (
     RateLimited,
     TooLarge,
     Unauthorized,
-    as_allin_error,
 )
 from allin.services import Services
 from allin.voice.conversation import VoiceConversation
@@ -220,9 +220,7 @@ async def _converse(
                 else:
                     await follower.reply(Pong())
             except Exception as exc:
-                if not isinstance(exc, AllinError):
-                    logger.exception("frame on chat %s failed", chat_id)
-                await follower.reply(ErrorOut.of(as_allin_error(exc)))
+                await reply_failure(follower, exc, logger, "frame on chat %s failed", chat_id)
     except WebSocketDisconnect:
         pass
     finally:
@@ -247,10 +245,15 @@ async def _answer(
     except asyncio.CancelledError:
         raise
     except Exception as exc:
-        error = as_allin_error(exc)
-        if not isinstance(exc, AllinError):
-            logger.exception("message %s in chat %s failed", frame.id, chat_id)
-        await follower.reply(ErrorOut.of(error, reply_to=frame.id))
+        await reply_failure(
+            follower,
+            exc,
+            logger,
+            "message %s in chat %s failed",
+            frame.id,
+            chat_id,
+            reply_to=frame.id,
+        )
 
 
 def _token(websocket: WebSocket) -> tuple[str | None, str | None]:

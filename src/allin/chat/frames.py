@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import logging
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from allin.errors import AllinError, BadRequest
+from allin.errors import AllinError, BadRequest, as_allin_error
 from allin.storage.records import Turn
 from allin.storage.text import StorableText
 
@@ -147,3 +148,23 @@ class AudioEndOut(Sequenced):
 
 
 ServerFrame = Ack | Token | Done | Pong | ErrorOut | Transcript | AudioStartOut | AudioEndOut
+
+
+class Replier(Protocol):
+    async def reply(self, frame: ServerFrame) -> None: ...
+
+
+async def reply_failure(
+    to: Replier,
+    exc: BaseException,
+    log: logging.Logger,
+    what: str,
+    *args: object,
+    reply_to: str | None = None,
+) -> None:
+    """Tell the client a step failed with an `error` frame, having first logged the failure with
+    its traceback if it is unexpected. Our own errors are not logged: they are refusals or a
+    provider being down, and their message says all there is."""
+    if not isinstance(exc, AllinError):
+        log.error(what, *args, exc_info=exc)
+    await to.reply(ErrorOut.of(as_allin_error(exc), reply_to=reply_to))

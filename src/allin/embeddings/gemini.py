@@ -5,46 +5,26 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from google import genai
 from google.genai import types
 
-from allin.config import ConfigError, Settings
+from allin.config import Settings
 from allin.embeddings.base import EmbedderUnavailable
-from allin.llm.gemini import FAILURES
+from allin.providers.google import FAILURES, GoogleProvider
 
 # The API takes at most 100 texts per batch request.
 _BATCH = 100
 
 
 class GeminiEmbedder:
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        model: str,
-        dimension: int,
-        timeout_s: float,
-        base_url: str | None = None,
-    ) -> None:
+    def __init__(self, model: str, dimension: int, provider: GoogleProvider) -> None:
         self._model = model
         self._dimension = dimension
-        self._client = genai.Client(
-            vertexai=False,
-            api_key=api_key,
-            http_options=types.HttpOptions(base_url=base_url, timeout=round(timeout_s * 1000)),
-        )
+        self._client = provider.client()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GeminiEmbedder:
-        if settings.gemini_api_key is None:
-            raise ConfigError("Gemini embeddings need GEMINI_API_KEY (or GOOGLE_API_KEY)")
-        return cls(
-            api_key=settings.gemini_api_key.get_secret_value(),
-            model=settings.gemini_embedding_model,
-            dimension=settings.gemini_embedding_dimension,
-            timeout_s=settings.llm_timeout_s,
-            base_url=settings.gemini_base_url,
-        )
+        provider = GoogleProvider.from_settings(settings, needed_by="Gemini embeddings")
+        return cls(settings.gemini_embedding_model, settings.gemini_embedding_dimension, provider)
 
     @property
     def name(self) -> str:

@@ -4,51 +4,25 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import httpx
-import httpx2
-from google import genai
-from google.genai import errors, types
+from google.genai import types
 
-from allin.config import ConfigError, Settings
+from allin.config import Settings
 from allin.llm.base import ModelUnavailable, Prompt, Role
+from allin.providers.google import FAILURES, GoogleProvider
 
 _ROLES: dict[Role, str] = {"user": "user", "assistant": "model"}
 
-# The SDK sends through httpx2 unless GOOGLE_GENAI_HTTP_CLIENT=httpx picks httpx, and through
-# aiohttp when that is installed (its timeouts are the built-in TimeoutError).
-_TIMEOUTS = (httpx.TimeoutException, httpx2.TimeoutException, TimeoutError)
-FAILURES = (
-    errors.APIError,
-    errors.UnknownApiResponseError,
-    httpx.HTTPError,
-    httpx2.HTTPError,
-    TimeoutError,
-)
-
 
 class GeminiChatModel:
-    def __init__(
-        self, *, api_key: str, model: str, timeout_s: float, base_url: str | None = None
-    ) -> None:
+    def __init__(self, model: str, provider: GoogleProvider) -> None:
         self._model = model
-        self._timeout_s = timeout_s
-        # vertexai=False so that a stray GOOGLE_GENAI_USE_VERTEXAI cannot send the key elsewhere.
-        self._client = genai.Client(
-            vertexai=False,
-            api_key=api_key,
-            http_options=types.HttpOptions(base_url=base_url, timeout=round(timeout_s * 1000)),
-        )
+        self._provider = provider
+        self._client = provider.client()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GeminiChatModel:
-        if settings.gemini_api_key is None:
-            raise ConfigError("the Gemini model needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
-        return cls(
-            api_key=settings.gemini_api_key.get_secret_value(),
-            model=settings.gemini_model,
-            timeout_s=settings.llm_timeout_s,
-            base_url=settings.gemini_base_url,
-        )
+        provider = GoogleProvider.from_settings(settings, needed_by="the Gemini model")
+        return cls(settings.gemini_model, provider)
 
     @property
     def name(self) -> str:
@@ -72,22 +46,12 @@ class GeminiChatModel:
                     yield chunk.text
                 stopped = _stop_reason(chunk) or stopped
         except FAILURES as exc:
-            raise ModelUnavailable(f"Gemini: {self._describe(exc)}") from exc
+            raise ModelUnavailable(f"Gemini: {self._provider.describe(exc)}") from exc
         if not answered:
             raise ModelUnavailable(f"Gemini gave no answer ({stopped or 'no reason given'})")
 
     async def aclose(self) -> None:
         await self._client.aio.aclose()
-
-    def _describe(self, exc: Exception) -> str:
-        if isinstance(exc, _TIMEOUTS):
-            return f"no response within {self._timeout_s:g} s"
-        if isinstance(exc, errors.APIError):
-            status = " ".join(str(part) for part in (exc.code, exc.status) if part)
-            return f"{status}: {exc.message or exc.details}"
-        if isinstance(exc, httpx.HTTPError | httpx2.HTTPError):
-            return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        return str(exc)
 
 
 def _stop_reason(chunk: types.GenerateContentResponse) -> str | None:

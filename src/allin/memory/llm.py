@@ -12,6 +12,7 @@ from typing import Any
 from mem0.llms.base import LLMBase
 
 from allin.config import LLMProvider, Settings
+from allin.providers.openai_compat import OpenAICompatProvider
 
 # mem0 must build some LLM and some embedder from its config before we swap in ours (or none). LM
 # Studio's provider is a local, keyless one: building it creates an HTTP client and sends nothing.
@@ -42,14 +43,13 @@ def llm_config(settings: Settings) -> dict[str, Any]:
             },
         }
     if provider is LLMProvider.OPENAI:
-        key = settings.openai_api_key
+        openai = OpenAICompatProvider.from_settings(settings)
         return {
             "provider": "openai",
             "config": {
                 "model": settings.openai_model,
-                "openai_base_url": settings.openai_base_url,
-                # Local servers ignore the key, but the SDK refuses to start without one.
-                "api_key": key.get_secret_value() if key is not None else "not-needed",
+                "openai_base_url": openai.base_url,
+                "api_key": openai.api_key,
                 "temperature": 0.0,
             },
         }
@@ -67,14 +67,7 @@ def attach_llm(memory: Any, settings: Settings) -> None:
             timeout=settings.llm_timeout_s, max_retries=0
         )
     else:
-        from google import genai
-        from google.genai import types
+        from allin.providers.google import GoogleProvider
 
-        assert settings.gemini_api_key is not None
-        memory.llm.client = genai.Client(
-            vertexai=False,
-            api_key=settings.gemini_api_key.get_secret_value(),
-            http_options=types.HttpOptions(
-                base_url=settings.gemini_base_url, timeout=round(settings.llm_timeout_s * 1000)
-            ),
-        )
+        google = GoogleProvider.from_settings(settings, needed_by="the Gemini model")
+        memory.llm.client = google.client()

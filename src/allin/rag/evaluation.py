@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -27,6 +28,11 @@ from allin.rag.ingest import Ingestor, IngestOutcome
 from allin.rag.records import Passage
 from allin.rag.retrieval import Retriever
 from allin.rag.store import DocumentStore, Scope
+from allin.storage.repositories import live_owner
+
+if TYPE_CHECKING:
+    from allin.sources.service import RepositoryService
+    from allin.sources.sync import Progress as SyncProgress
 
 MRR_DEPTH = 10
 
@@ -59,11 +65,19 @@ def _flat(text: str) -> str:
     return " ".join(text.lower().split())
 
 
-def check_questions(questions: list[Question], corpus: Path) -> None:
+def check_questions(questions: list[Question], corpus: Path, *, tracked: bool = False) -> None:
     """Refuse, listing every offender by `file:line`, questions whose `source` is not a file the
     corpus ingests or whose `answer_contains` is not in that file (whitespace collapsed, any case).
-    A phrase found here can still be missed if it straddles two chunks."""
-    ingested = {file.name: file.path for file in discover([str(corpus)]).files}
+    A phrase found here can still be missed if it straddles two chunks. In a repository
+    (`tracked`), any file of the work tree may be a source: the sync decides what it indexes."""
+    if tracked:
+        ingested = {
+            q.source: corpus / q.source
+            for q in questions
+            if ".." not in q.source.split("/") and (corpus / q.source).is_file()
+        }
+    else:
+        ingested = {file.name: file.path for file in discover([str(corpus)]).files}
     texts: dict[str, str] = {}
     problems = []
     for question in questions:
@@ -164,16 +178,51 @@ async def evaluate(
                 report.chunks += outcome.document.chunk_count
             if on_file is not None:
                 on_file(file.name)
-        for question in questions:
-            started = time.perf_counter()
-            passages = await retriever.search(scope, question.question, k=max(k, MRR_DEPTH))
-            elapsed = time.perf_counter() - started
-            rank = next((n for n, p in enumerate(passages, 1) if is_hit(p, question)), None)
-            report.answered.append(Answered(question, rank, elapsed))
+        await _ask(retriever, scope, questions, report)
     finally:
         for document in await store.delete_owned(scope.owner_id):
             await ingestor.delete_blob(document)
     return report
+
+
+async def evaluate_repository(
+    *,
+    repositories: RepositoryService,
+    retriever: Retriever,
+    repository: Path,
+    questions: list[Question],
+    k: int,
+    progress: SyncProgress | None = None,
+) -> Report:
+    """Sync the git repository at `repository` as the team's repositories are synced (code cut
+    along its syntax), score `questions` on its files alone, then remove it."""
+    check_questions(questions, repository, tracked=True)
+    report = Report(k=k)
+    name = f"eval-{uuid.uuid4().hex[:12]}"
+    registered = await repositories.register("eval", str(repository), name, None)
+    try:
+        await repositories.sync_now(registered.id, progress)
+        report.chunks = (await repositories.store.get(registered.id)).chunk_count
+        scope = Scope(owner_id=live_owner(registered.id), include_shared=False)
+        await _ask(retriever, scope, questions, report)
+    finally:
+        await repositories.remove(registered.id)
+    return report
+
+
+def is_repository(path: Path) -> bool:
+    return (path / ".git").exists()
+
+
+async def _ask(
+    retriever: Retriever, scope: Scope, questions: list[Question], report: Report
+) -> None:
+    for question in questions:
+        started = time.perf_counter()
+        passages = await retriever.search(scope, question.question, k=max(report.k, MRR_DEPTH))
+        elapsed = time.perf_counter() - started
+        rank = next((n for n, p in enumerate(passages, 1) if is_hit(p, question)), None)
+        report.answered.append(Answered(question, rank, elapsed))
 
 
 def write_json(report: Report, path: Path) -> None:

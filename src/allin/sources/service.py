@@ -47,16 +47,21 @@ class RepositoryService:
     async def add(
         self, created_by: str, location: str, name: str | None, branch: str | None
     ) -> SyncQueued:
+        repository = await self.register(created_by, location, name, branch)
+        return await self.sync(repository.id)
+
+    async def register(
+        self, created_by: str, location: str, name: str | None, branch: str | None
+    ) -> Repository:
+        """A repository checked and recorded, not yet synced (its branch defaults to the
+        remote's HEAD)."""
         url = normalize_url(location)
         name = check_name(name) if name else default_name(url)
         if branch:
             branch = check_branch(branch)
         else:
             branch = await self._sync.git("default-branch-probe").default_branch(url)
-        repository = await self.store.create(
-            name=name, url=url, branch=branch, created_by=created_by
-        )
-        return await self.sync(repository.id)
+        return await self.store.create(name=name, url=url, branch=branch, created_by=created_by)
 
     async def sync(self, repository_id: str) -> SyncQueued:
         await self.store.get(repository_id)

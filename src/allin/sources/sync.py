@@ -60,7 +60,11 @@ class _Plan:
     removed: set[str]
     moves: list[tuple[str, TreeEntry]]
     unchanged: list[TreeEntry]
+    live: set[str] = field(default_factory=set)
     skipped: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    # Files left out for their content (binary, generated, empty…): path → [blob id, reason],
+    # carried from sync to sync so an unchanged one is not read again.
+    content_skipped: dict[str, list[str]] = field(default_factory=dict)
 
 
 class RepositorySync:
@@ -93,7 +97,12 @@ class RepositorySync:
         await self._store.mark_syncing(repository_id)
         try:
             return await self._sync(
-                repository_id, repository.url, repository.branch, repository.head_commit, progress
+                repository_id,
+                repository.url,
+                repository.branch,
+                repository.head_commit,
+                repository.report.get("content_skipped", {}),
+                progress,
             )
         except asyncio.CancelledError:
             await self._store.mark_failed(repository_id, "the sync was stopped before it ended")
@@ -112,6 +121,7 @@ class RepositorySync:
         url: str,
         branch: str,
         previous: str | None,
+        known_skips: dict[str, list[str]],
         progress: Progress | None,
     ) -> dict[str, Any]:
         started = time.perf_counter()
@@ -122,16 +132,22 @@ class RepositorySync:
         head_info = await git.commit(head)
         mode, reason = await self._mode(git, previous, head)
         tree = await git.tree(head)
-        plan = self._plan(tree, await self._store.live_files(repository_id))
+        plan = self._plan(tree, await self._store.live_files(repository_id), known_skips)
         if mode == "incremental" and not plan.to_index and not plan.removed and not plan.moves:
-            result = {"mode": "unchanged", "commit": head, "reason": "already at the head"}
+            result = {
+                "mode": "unchanged",
+                "commit": head,
+                "reason": "already at the head",
+                "skipped": {reason: len(paths) for reason, paths in sorted(plan.skipped.items())},
+                "content_skipped": plan.content_skipped,
+            }
             if previous != head:
                 await self._store.apply(repository_id, SyncResult(head_info, [], [], {}, result))
             else:
                 await self._store.mark_unchanged(repository_id, result)
             return result
         since = previous if mode == "incremental" else None
-        skipped_early = sum(map(len, plan.skipped.values()))
+        carried = len(plan.content_skipped)
         wanted = [e.path for e in plan.to_index] + [e.path for _, e in plan.moves]
         if mode == "full":
             wanted += [e.path for e in plan.unchanged]
@@ -143,7 +159,7 @@ class RepositorySync:
             "reason": reason,
             "commit": head,
             "previous_commit": previous,
-            "indexed": len(plan.to_index) - sum(map(len, plan.skipped.values())) + skipped_early,
+            "indexed": len(plan.to_index) - (len(plan.content_skipped) - carried),
             "removed": len(plan.removed),
             "moved": len(plan.moves),
             "unchanged": len(plan.unchanged),
@@ -152,6 +168,7 @@ class RepositorySync:
             "skipped_examples": {
                 reason: paths[:_EXAMPLES] for reason, paths in sorted(plan.skipped.items())
             },
+            "content_skipped": plan.content_skipped,
             "seconds": round(time.perf_counter() - started, 2),
         }
         fallback = head_info
@@ -177,8 +194,13 @@ class RepositorySync:
             return "full", f"history rewritten: {previous[:12]} is no longer on the branch"
         return "incremental", f"{previous[:12]}..{head[:12]}"
 
-    def _plan(self, tree: list[TreeEntry], live: dict[str, IndexedFile]) -> _Plan:
-        plan = _Plan(to_index=[], removed=set(), moves=[], unchanged=[])
+    def _plan(
+        self,
+        tree: list[TreeEntry],
+        live: dict[str, IndexedFile],
+        known_skips: dict[str, list[str]],
+    ) -> _Plan:
+        plan = _Plan(to_index=[], removed=set(), moves=[], unchanged=[], live=set(live))
         wanted: dict[str, TreeEntry] = {}
         for entry in tree:
             why = _entry_skip(entry, self._policy.max_file_bytes)
@@ -199,6 +221,10 @@ class RepositorySync:
             indexed = live.get(path)
             if indexed is not None and indexed.blob_sha == entry.sha:
                 plan.unchanged.append(entry)
+            elif indexed is None and known_skips.get(path, [""])[0] == entry.sha:
+                reason = known_skips[path][1]
+                plan.skipped[reason].append(path)
+                plan.content_skipped[path] = [entry.sha, reason]
             elif indexed is None and removed_by_blob.get(entry.sha):
                 old = removed_by_blob[entry.sha].pop(0)
                 plan.removed.discard(old)
@@ -236,7 +262,9 @@ class RepositorySync:
             chunks = [] if why else await asyncio.to_thread(self._chunk, sha_entry.path, data)
             if why or not chunks:
                 plan.skipped[why or "empty"].append(sha_entry.path)
-                plan.removed.add(sha_entry.path)
+                plan.content_skipped[sha_entry.path] = [sha_entry.sha, why or "empty"]
+                if sha_entry.path in plan.live:
+                    plan.removed.add(sha_entry.path)
                 done += 1
                 continue
             commit = commits.get(sha_entry.path, head)

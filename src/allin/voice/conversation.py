@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from allin.chat.frames import AudioStartIn, Done, ErrorOut, ServerFrame, Token
+from allin.chat.frames import AudioStartIn, Done, ErrorOut, ServerFrame, Token, reply_failure
 from allin.chat.interaction import InteractionManager
 from allin.chat.runs import Runs
 from allin.chat.streams import Follower, FrameSink, Streams
 from allin.config import Settings
+from allin.llm.base import ChatModel
 from allin.storage.chat_store import ChatStore
 from allin.storage.records import Turn
 from allin.voice.recorder import VoiceRecorder
+
+logger = logging.getLogger(__name__)
 
 # About a quarter of a second of answer audio per binary frame.
 AUDIO_FRAME_SECONDS = 0.25
@@ -104,3 +108,64 @@ class AnswerTap:
             yield frame
             if not isinstance(frame, Token):
                 return
+
+
+async def spoken_turn(
+    app: VoiceApp,
+    user_id: str,
+    chat_id: str,
+    follower: Follower,
+    *,
+    ask: Callable[[], Awaitable[Turn | None]],
+    speak: Callable[[AnswerTap], Coroutine[Any, Any, None]],
+    on_speaking: Callable[[asyncio.Task[None]], object] = lambda task: None,
+    model: ChatModel | None = None,
+    with_context: bool = True,
+) -> Turn | None:
+    """One spoken turn, whichever engine hears and speaks it; run detached from the socket, like a
+    text turn, so a client that leaves still gets it stored:
+
+    1. `ask()`: the question heard, stored with its recording (None: nothing to answer, and the
+       client was told why)
+    2. the question is answered through the turn pipeline (the `ack`, `token` and `done` frames
+       every tab sees), `model` being the engine's own when it writes the answer itself
+    3. meanwhile `speak()` says the answer to this socket as its frames arrive (`on_speaking`
+       gets its task, so that a barge-in can stop it)
+
+    Returns the question once its turn is over, or None if it was never asked or the app is
+    stopping."""
+    try:
+        question = await ask()
+    except Exception as exc:
+        await reply_failure(follower, exc, logger, "spoken turn in chat %s failed", chat_id)
+        return None
+    if question is None:
+        return None
+    tap = AnswerTap(question)
+    listener = Follower(tap)
+    async with app.streams.following(user_id, chat_id, listener):
+        await listener.start()
+        speaking = asyncio.create_task(speak(tap))
+        on_speaking(speaking)
+        try:
+            await app.interaction.handle(
+                user_id,
+                chat_id,
+                question.client_msg_id or "",
+                question.content,
+                follower,
+                model=model,
+                with_context=with_context,
+            )
+            # Frames may still be on their way (relayed between workers).
+            await asyncio.wait_for(asyncio.shield(speaking), app.settings.llm_stall_timeout_s)
+        except TimeoutError:
+            speaking.cancel()
+        except asyncio.CancelledError:
+            # The app is stopping (the answer itself is stored by the pipeline).
+            speaking.cancel()
+            return None
+        except Exception as exc:
+            speaking.cancel()
+            await reply_failure(follower, exc, logger, "spoken answer in chat %s failed", chat_id)
+    return question

@@ -20,10 +20,10 @@ import logging
 
 from allin.chat.frames import AudioEndOut, AudioStartIn, AudioStartOut, Done, ErrorOut, Transcript
 from allin.chat.streams import Follower
-from allin.errors import AllinError, BadRequest, as_allin_error
+from allin.errors import AllinError, BadRequest
 from allin.storage.records import Turn
 from allin.voice.base import SpeechDetector, SpeechToText, TextToSpeech
-from allin.voice.conversation import AnswerTap, AudioSink, VoiceApp, audio_frames
+from allin.voice.conversation import AnswerTap, AudioSink, VoiceApp, audio_frames, spoken_turn
 from allin.voice.recording import Microphone
 from allin.voice.speakable import SentenceSplitter
 
@@ -135,38 +135,18 @@ class OfflineConversation:
             await self._sink.send(Transcript(text=text, final=False))
 
     async def _turn(self, pcm: bytes, sample_rate: int) -> None:
-        voice = self._voice
-        try:
-            question = await self._ask(pcm, sample_rate)
-        except Exception as exc:
-            if not isinstance(exc, AllinError):
-                logger.exception("spoken turn in chat %s failed", self._chat_id)
-            await self._follower.reply(ErrorOut.of(as_allin_error(exc)))
-            return
-        if question is None:
-            return
-        tap = AnswerTap(question)
-        listener = Follower(tap)
-        async with voice.app.streams.following(self._user_id, self._chat_id, listener):
-            await listener.start()
-            self._speaking = asyncio.create_task(self._speak(tap))
-            try:
-                await voice.app.interaction.handle(
-                    self._user_id,
-                    self._chat_id,
-                    question.client_msg_id or "",
-                    question.content,
-                    self._follower,
-                )
-                # Frames may still be on their way (relayed between workers).
-                await asyncio.wait_for(
-                    asyncio.shield(self._speaking), voice.app.settings.llm_stall_timeout_s
-                )
-            except (TimeoutError, asyncio.CancelledError):
-                self._speaking.cancel()
-            except Exception as exc:
-                self._speaking.cancel()
-                await self._follower.reply(ErrorOut.of(as_allin_error(exc)))
+        await spoken_turn(
+            self._voice.app,
+            self._user_id,
+            self._chat_id,
+            self._follower,
+            ask=lambda: self._ask(pcm, sample_rate),
+            speak=self._speak,
+            on_speaking=self._spoken_by,
+        )
+
+    def _spoken_by(self, task: asyncio.Task[None]) -> None:
+        self._speaking = task
 
     async def _ask(self, pcm: bytes, sample_rate: int) -> Turn | None:
         """Steps 1–3: the question heard in the recording, stored with its audio; None for

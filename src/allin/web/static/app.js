@@ -1,8 +1,13 @@
 // Allin's browser client: log in, list chats, stream answers over the chat WebSocket.
 // Plain ES modules, no build step; the vendored libraries live in ./vendor.
+import { setComposer, showComposerError, tooLong } from "/static/composer.js";
+import { ask } from "/static/dialogs.js";
 import { linkCitations, setupDocuments } from "/static/documents.js";
+import { closeDrawer, setupDrawer } from "/static/drawer.js";
 import { copyButton, renderMarkdown } from "/static/markdown.js";
 import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
+import { setupCodeView } from "/static/codeview.js";
+import { setupRepositories } from "/static/repositories.js";
 import { setupVoice } from "/static/voice.js";
 
 const $ = (id) => document.getElementById(id);
@@ -12,6 +17,7 @@ const MAX_RECONNECT_DELAY_MS = 10_000;
 // A connection that stayed open this long was a success: the next drop starts the backoff again.
 const STABLE_CONNECTION_MS = 2_000;
 const RATE_LIMIT_RETRY_MS = 10_000;
+const CHATS_RETRY_MS = 5_000;
 const HISTORY_PAGE = 50;
 // Errors that say a message will never be stored as it is: it goes back to the composer.
 const REFUSALS = new Set(["too_large", "bad_request"]);
@@ -31,6 +37,7 @@ const state = {
   awaiting: new Set(), // this client's questions (turn ids) whose answer has not come yet
   cancelling: false,
   rateLimitTimer: null,
+  chatsRetry: null, // loads the chat list again after it failed
   bubbles: new Map(), // client message id -> the user's message element
   streams: new Map(), // assistant turn id -> {element, text}
 };
@@ -140,12 +147,20 @@ async function submitAuth(event) {
 
 async function startSession(session) {
   state.session = session;
-  const me = await api("/api/v1/auth/me");
-  state.session.email = me.email || session.email;
-  $("account-email").textContent = state.session.email || me.user_id;
+  let me = null;
+  try {
+    me = await api("/api/v1/auth/me");
+  } catch (error) {
+    // Only a refused token ends the session; a server that cannot answer now (down, database
+    // lost) shows the app in its error states, and the connection retries.
+    if (error.status === 401 || error.status === 403) throw error;
+  }
+  if (!state.session) return; // refused: api() has shown the login form
+  state.session.email = me?.email || session.email;
+  $("account-email").textContent = state.session.email || me?.user_id || "";
   $("auth").hidden = true;
   $("app").hidden = false;
-  await refreshChats();
+  await refreshChats().catch(() => {}); // it shows its own error
   route();
 }
 
@@ -172,8 +187,14 @@ async function refreshChats() {
   try {
     ({ chats } = await api(`/api/v1/chat/chats/${state.session.userId}`));
   } catch (error) {
-    // Not "no chats": the list could not be loaded. It is loaded again once connected.
+    // Not "no chats": the list could not be loaded. It is loaded again once connected, or soon.
     if (!state.chats.length) $("chat-list-error").hidden = false;
+    if (!state.chatsRetry && state.session) {
+      state.chatsRetry = setTimeout(() => {
+        state.chatsRetry = null;
+        if (state.session) refreshChats().catch(() => {});
+      }, CHATS_RETRY_MS);
+    }
     throw error;
   }
   $("chat-list-error").hidden = true;
@@ -306,7 +327,7 @@ function resumePoint(turns) {
 
 async function renameChat() {
   const chat = currentChat();
-  const title = prompt("Rename this chat", chat?.title || "");
+  const title = await ask({ title: "Rename this chat", value: chat?.title || "", confirmLabel: "Rename" });
   if (!title || !title.trim()) return;
   await api(`/api/v1/chat/chats/${state.session.userId}/${encodeURIComponent(state.chatId)}`, {
     method: "PATCH",
@@ -316,7 +337,13 @@ async function renameChat() {
 }
 
 async function deleteChat() {
-  if (!confirm("Delete this chat and all its messages? This cannot be undone.")) return;
+  const sure = await ask({
+    title: "Delete this chat?",
+    message: "Its messages are deleted too. This cannot be undone.",
+    confirmLabel: "Delete",
+    danger: true,
+  });
+  if (!sure) return;
   await api(`/api/v1/chat/chats/${state.session.userId}/${encodeURIComponent(state.chatId)}`, { method: "DELETE" });
   await refreshChats();
   location.hash = `#/c/${newChatId()}`;
@@ -484,26 +511,6 @@ function refuse(clientId, message) {
   const input = $("composer-input");
   if (owner?.dataset.content && !input.value.trim()) setComposer(owner.dataset.content);
   showComposerError(message);
-}
-
-function setComposer(text) {
-  const input = $("composer-input");
-  input.value = text;
-  input.style.height = "auto";
-  input.style.height = `${input.scrollHeight}px`;
-  input.focus();
-}
-
-function showComposerError(message) {
-  $("composer-error").textContent = message;
-  $("composer-error").hidden = !message;
-}
-
-function tooLong(content) {
-  const limit = state.config.max_message_bytes;
-  const size = new TextEncoder().encode(content).length;
-  if (!limit || size <= limit) return "";
-  return `Your message is too long to send: ${size.toLocaleString()} bytes, and the limit is ${limit.toLocaleString()} (about ${Math.floor(limit / 1000)}k characters of plain English). Shorten it, or upload it as a document.`;
 }
 
 function flushOutbox() {
@@ -776,7 +783,13 @@ async function forgetMemory(memory) {
 }
 
 async function forgetAll() {
-  if (!confirm("Forget everything Allin remembers about you? This cannot be undone.")) return;
+  const sure = await ask({
+    title: "Forget everything?",
+    message: "Allin forgets everything it remembers about you. This cannot be undone.",
+    confirmLabel: "Forget everything",
+    danger: true,
+  });
+  if (!sure) return;
   try {
     await api(memoriesPath(), { method: "DELETE" });
   } catch (error) {
@@ -859,26 +872,12 @@ function scheduleReconnect() {
   state.reconnectTimer = setTimeout(connect, delay);
 }
 
-// ---------------------------------------------------------------- phone drawer
-
-// On a phone the chat list is a drawer over the chat: a tap outside it, or Esc, closes it.
-function openDrawer() {
-  document.querySelector(".sidebar").classList.add("open");
-  $("scrim").hidden = false;
-  $("toggle-sidebar").setAttribute("aria-expanded", "true");
-  $("new-chat").focus();
-}
-
-function closeDrawer() {
-  document.querySelector(".sidebar").classList.remove("open");
-  $("scrim").hidden = true;
-  $("toggle-sidebar").setAttribute("aria-expanded", "false");
-}
-
 // ---------------------------------------------------------------- wiring
 
 function wire() {
   setupDocuments(api, () => state.session?.token);
+  setupRepositories(api);
+  setupCodeView(api);
   $("auth-form").addEventListener("submit", submitAuth);
   for (const tab of document.querySelectorAll(".tabs button")) {
     tab.addEventListener("click", () => setAuthMode(tab.dataset.mode));
@@ -893,17 +892,11 @@ function wire() {
   }
   $("stop").addEventListener("click", stop);
   $("open-memories").addEventListener("click", openMemories);
-  // A panel opened from the phone drawer replaces it.
-  for (const id of ["open-docs", "open-memories"]) $(id).addEventListener("click", closeDrawer);
   // The keyboard hint does not fit a phone's composer.
   if (matchMedia("(max-width: 760px)").matches) $("composer-input").placeholder = "Message Allin…";
   $("close-memories").addEventListener("click", () => $("memories").close());
   $("forget-all").addEventListener("click", forgetAll);
-  $("toggle-sidebar").addEventListener("click", openDrawer);
-  $("scrim").addEventListener("click", closeDrawer);
-  document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !$("scrim").hidden) closeDrawer();
-  });
+  setupDrawer();
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => {
     if (state.session && state.socket?.readyState !== WebSocket.OPEN) connect();
@@ -913,7 +906,7 @@ function wire() {
   const submit = () => {
     const content = input.value.trim();
     if (!content) return;
-    const refusal = tooLong(content);
+    const refusal = tooLong(content, state.config.max_message_bytes);
     showComposerError(refusal);
     if (refusal) return;
     input.value = "";
@@ -949,7 +942,7 @@ async function boot() {
   try {
     await startSession(saved);
   } catch {
-    endSession("Please log in again.");
+    if (state.session) endSession("Please log in again.");
   }
 }
 

@@ -1,6 +1,8 @@
 // The knowledge base in the browser: upload documents (with progress), list, re-index and delete
 // them, and turn an answer's [n] markers into links that open the cited passage and its file.
 
+import { codeLabel, isCodeCitation, openCodeView } from "/static/codeview.js";
+import { ask } from "/static/dialogs.js";
 import { renderMarkdown } from "/static/markdown.js";
 
 const $ = (id) => document.getElementById(id);
@@ -71,7 +73,7 @@ async function refreshList() {
     });
     const actions = document.createElement("td");
     actions.className = "actions";
-    actions.append(button("Open", () => openFile(doc.id)));
+    actions.append(button("Open", () => openFile(doc)));
     if (canChange(doc)) {
       actions.append(button("Re-index", () => reindex(doc.id)), button("Delete", () => remove(doc), "danger"));
     }
@@ -100,17 +102,38 @@ async function reindex(documentId) {
 }
 
 async function remove(doc) {
-  if (!confirm(`Delete “${doc.name}” from the knowledge base?`)) return;
+  const sure = await ask({
+    title: `Delete “${doc.name}”?`,
+    message: "Allin stops answering from it. This cannot be undone.",
+    confirmLabel: "Delete",
+    danger: true,
+  });
+  if (!sure) return;
   await context.api(`/api/v1/documents/${doc.id}`, { method: "DELETE" });
   await refreshList();
 }
 
-async function openFile(documentId) {
-  // A new tab cannot send our token, so ask for a short-lived signed link first.
-  const tab = window.open("", "_blank");
-  const { url } = await context.api(`/api/v1/documents/${documentId}/link`);
-  if (tab) tab.location = url;
+// Markdown documents are read in the app, rendered; other formats open as files in a new tab.
+const MARKDOWN = /\.(md|markdown)$/i;
+
+async function openFile(doc) {
+  // A new tab cannot send our token, so ask for a short-lived signed link first. The tab is opened
+  // before that request: after it, the browser would take it for an unasked-for pop-up.
+  const inApp = MARKDOWN.test(doc.name);
+  const tab = inApp ? null : window.open("", "_blank");
+  const { url } = await context.api(`/api/v1/documents/${doc.id}/link`);
+  if (inApp) await showDocument(doc.name, url);
+  else if (tab) tab.location = url;
   else window.location.assign(url);
+}
+
+async function showDocument(name, url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`Couldn't open ${name} (HTTP ${response.status}).`);
+  $("passage-title").textContent = name;
+  renderMarkdown($("passage-body"), await response.text());
+  $("passage-open").hidden = true; // this is the document
+  if (!$("passage-dialog").open) $("passage-dialog").showModal();
 }
 
 function showUploadNote(text, isError = false) {
@@ -190,7 +213,8 @@ export function linkCitations(element, citations) {
     const item = document.createElement("li");
     item.value = citation.n;
     const where = [citation.document, citation.heading].filter(Boolean).join(" › ");
-    item.append(citationLink(citation, citation.page ? `${where} (page ${citation.page})` : where));
+    const label = citation.page ? `${where} (page ${citation.page})` : where;
+    item.append(citationLink(citation, isCodeCitation(citation) ? codeLabel(citation) : label));
     list.append(item);
   }
   element.querySelector(".meta").before(list);
@@ -205,6 +229,7 @@ function citationLink(citation, label) {
   link.textContent = label;
   link.addEventListener("click", (event) => {
     event.preventDefault();
+    if (isCodeCitation(citation)) return void openCodeView(citation);
     openPassage(citation).catch((error) => {
       $("passage-body").textContent = error.message;
     });
@@ -215,7 +240,8 @@ function citationLink(citation, label) {
 async function openPassage(citation) {
   $("passage-title").textContent = [citation.document, citation.heading].filter(Boolean).join(" › ");
   renderMarkdown($("passage-body"), citation.snippet);
-  $("passage-open").onclick = () => openFile(citation.document_id).catch((error) => {
+  $("passage-open").hidden = false;
+  $("passage-open").onclick = () => openFile({ id: citation.document_id, name: citation.document }).catch((error) => {
     $("passage-body").textContent = error.message;
   });
   $("passage-dialog").showModal();

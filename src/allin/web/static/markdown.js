@@ -8,7 +8,12 @@ marked.setOptions({ gfm: true, breaks: false });
 // A link in an answer must not take the user out of the app (and its chat) in the same tab.
 DOMPurify.addHook("afterSanitizeAttributes", (node) => {
   if (node.tagName !== "A" || !node.hasAttribute("href")) return;
-  const url = new URL(node.getAttribute("href"), location.href);
+  let url;
+  try {
+    url = new URL(node.getAttribute("href"), location.href);
+  } catch {
+    return; // not a URL a browser could follow
+  }
   if (url.origin === location.origin) return;
   node.setAttribute("target", "_blank");
   node.setAttribute("rel", "noopener noreferrer");
