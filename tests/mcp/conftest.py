@@ -39,8 +39,11 @@ class McpSite:
 
 @pytest.fixture(scope="module")
 def mcp_settings(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    # Its own job worker: the repository test syncs through the queue, as the app does.
     return make_settings(
-        database_url=new_database(postgres), data_dir=tmp_path_factory.mktemp("mcp-data")
+        database_url=new_database(postgres),
+        data_dir=tmp_path_factory.mktemp("mcp-data"),
+        jobs_worker=True,
     )
 
 

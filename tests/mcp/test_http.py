@@ -186,7 +186,7 @@ async def test_the_endpoint_speaks_http_plainly(site: McpSite) -> None:
 
 
 async def test_memory_tools_say_when_memory_is_off(site: McpSite) -> None:
-    settings = site.settings.model_copy(update={"memory": False})
+    settings = site.settings.model_copy(update={"memory": False, "jobs_worker": False})
     token = (await personal_token(site.url, site.admin, "read", "remember"))["token"]
     with serve_in_thread(create_app(settings)) as url:
         async with mcp_client(url, token) as client:

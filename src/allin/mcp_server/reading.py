@@ -64,11 +64,13 @@ async def _file(services: Services, uri: str, values: dict[str, str]) -> Source:
     first, last = wanted[0], min(wanted[1], len(lines))
     if first > len(lines):
         raise BadRequest(f"{code.path} has {len(lines)} lines; line {first} does not exist")
+    # A whole file comes as it is (its last newline too); a range as its lines.
     span = f":L{first}–L{last}" if values.get("lines") else ""
+    text = "\n".join(lines[first - 1 : last]) if span else code.content
     return Source(
         uri=uri,
         location=f"{code.repository} › {code.path}{span} @ {code.commit[:7]}",
-        content=_bounded("\n".join(lines[first - 1 : last])),
+        content=_bounded(text),
         language=code.language,
         commit=code.commit,
         start_line=first,
