@@ -3,6 +3,8 @@ live app: the tools an editor's agent sees, and what each does with a real accou
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
 import pytest
 from mcp import MCPError
@@ -185,15 +187,31 @@ async def test_the_endpoint_speaks_http_plainly(site: McpSite) -> None:
         assert stream.status_code == 405 and stream.headers["allow"] == "POST"
 
 
-async def test_memory_tools_say_when_memory_is_off(site: McpSite) -> None:
-    settings = site.settings.model_copy(update={"memory": False, "jobs_worker": False})
-    token = (await personal_token(site.url, site.admin, "read", "remember"))["token"]
+@pytest.fixture(scope="module")
+def strict_server(site: McpSite) -> Iterator[str]:
+    """A second app on the same database: memory off, and 12 calls a minute (3 at once)."""
+    settings = site.settings.model_copy(
+        update={"memory": False, "jobs_worker": False, "rate_limit_per_minute": 12}
+    )
     with serve_in_thread(create_app(settings)) as url:
-        async with mcp_client(url, token) as client:
-            for tool, arguments in [
-                ("remember", {"fact": "I use vim"}),
-                ("recall", {"query": "x"}),
-            ]:
-                refused = await client.call_tool(tool, arguments)
-                assert refused.is_error
-                assert "long-term memory is off on this server" in error_text(refused)
+        yield url
+
+
+async def test_memory_tools_say_when_memory_is_off(site: McpSite, strict_server: str) -> None:
+    token = (await personal_token(site.url, site.admin, "read", "remember"))["token"]
+    async with mcp_client(strict_server, token) as client:
+        for tool, arguments in [("remember", {"fact": "I use vim"}), ("recall", {"query": "x"})]:
+            refused = await client.call_tool(tool, arguments)
+            assert refused.is_error
+            assert "long-term memory is off on this server" in error_text(refused)
+
+
+async def test_tool_calls_share_the_chat_rate_limit(site: McpSite, strict_server: str) -> None:
+    account = await sign_up(site.url)
+    token = (await personal_token(site.url, account))["token"]
+    async with mcp_client(strict_server, token) as client:
+        results = [
+            await client.call_tool("search_knowledge", {"query": "rollback"}) for _ in range(4)
+        ]
+    assert [result.is_error for result in results] == [False, False, False, True]
+    assert "rate_limited: more than 12 calls a minute" in error_text(results[-1])
