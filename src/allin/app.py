@@ -11,6 +11,7 @@ from fastapi_offline import FastAPIOffline
 from allin import __version__
 from allin.api import auth, chats, documents, health, memories, repositories, tokens, voice, ws
 from allin.api.access_log import redact_server_logs
+from allin.api.body_limits import BodyLimits
 from allin.api.errors import install_error_handlers
 from allin.api.ratelimit import RateLimiter
 from allin.api.security_headers import SecurityHeaders, origin
@@ -28,6 +29,9 @@ each route lists the statuses it can answer with.
 Answers stream over a WebSocket, `/ws/{user_id}/{chat_id}`: its frames, resumption and close
 codes are described in [the chat protocol](/protocol).
 """
+
+
+DOCS_URL, REDOC_URL = "/docs", "/redoc"
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -59,7 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     redact_server_logs()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
-    # FastAPIOffline serves the docs pages itself and leaves app.docs_url and app.redoc_url None.
+    app.add_middleware(
+        BodyLimits,
+        default=settings.max_request_bytes,
+        by_route={("POST", documents.UPLOAD_PATH): settings.max_upload_bytes},
+    )
+    # FastAPIOffline serves the docs pages itself, leaving FastAPI's `docs_url` unset.
     docs = (DOCS_URL, REDOC_URL, app.swagger_ui_oauth2_redirect_url)
     supabase = settings.supabase_url if settings.auth_mode is AuthMode.SUPABASE else None
     app.add_middleware(

@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     # Local mode signs its tokens with this; generated on first start into the data dir if unset.
     jwt_secret: SecretStr | None = None
     token_ttl_s: int = Field(12 * 3600, gt=0)
+    # How often an open chat socket checks that its token is still valid (not logged out, not
+    # expired); one that is not is closed with 4401.
+    socket_reauth_s: float = Field(30.0, gt=0)
 
     supabase_url: str | None = Field(
         None, validation_alias=AliasChoices("SUPABASE_URL", "ALLIN_SUPABASE_URL")
@@ -124,6 +127,9 @@ class Settings(BaseSettings):
     # Passages less similar to the question than this (cosine) are not shown to the model.
     rag_min_similarity: float = Field(0.3, ge=-1, le=1)
     max_document_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    # Request bodies: an upload (several documents and their multipart framing), any other route.
+    max_upload_bytes: int = Field(100 * 1024 * 1024, gt=0)
+    max_request_bytes: int = Field(1024 * 1024, gt=0)
     # Where uploaded files live, and which API chats are stored through (Postgres directly, or
     # Supabase's REST API for deployments with no database connection).
     blobs: BlobBackend = BlobBackend.LOCAL
@@ -200,6 +206,8 @@ class Settings(BaseSettings):
             raise ConfigError("ALLIN_EMBEDDER=gemini needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
         if self.voice is VoiceMode.LIVE and self.gemini_api_key is None:
             raise ConfigError("ALLIN_VOICE=live needs GEMINI_API_KEY (or GOOGLE_API_KEY)")
+        if self.max_upload_bytes < self.max_document_bytes:
+            raise ConfigError("ALLIN_MAX_UPLOAD_BYTES must be at least ALLIN_MAX_DOCUMENT_BYTES")
         if self.rag_chunk_overlap >= self.rag_chunk_tokens:
             raise ConfigError("ALLIN_RAG_CHUNK_OVERLAP must be smaller than ALLIN_RAG_CHUNK_TOKENS")
         if self.auth_mode is AuthMode.SUPABASE and not (

@@ -35,6 +35,7 @@ from allin.sources.sync import RepositorySync, SourcePolicy
 from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
+from allin.storage.folders import private_dir
 from allin.storage.personal_tokens import PersonalTokenStore
 from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
 from allin.storage.repositories import RepositoryStore
@@ -83,7 +84,7 @@ class Services:
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         db = await Database.open(settings)
         http = httpx.AsyncClient()
         supabase = await open_supabase(settings)

@@ -1,13 +1,12 @@
 """Ingestion: a file becomes a stored document (raw bytes in the blob store) with embedded chunks.
 
-Parsing and chunking run in a worker thread and embedding in the embedder's own, so the event
-loop stays free. Nothing is written to the database until a file is fully parsed and embedded;
-then the document and all its chunks are stored in one transaction.
+Parsing and chunking run on the parsing threads (`workers.py`) and embedding on the embedder's
+own, so the event loop stays free. Nothing is written to the database until a file is fully
+parsed and embedded; then the document and all its chunks are stored in one transaction.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from allin.rag.records import Document
 from allin.rag.store import DocumentStore, NewDocument
 from allin.storage.blobs import DOCUMENTS, BlobStore
 from allin.storage.text import NUL, NUL_REFUSED
+from allin.workers import run_in
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ class Ingestor:
         existing = await self._store.find(owner_id, name)
         if not force and existing and existing.sha256 == sha256 and existing.status == "ready":
             return IngestOutcome(name, "unchanged", existing)
-        document_format, title, chunks = await asyncio.to_thread(self._prepare, name, data)
+        document_format, title, chunks = await run_in("parsing", self._prepare, name, data)
         vectors = await self._embed(name, chunks, progress)
         storage_path = f"{owner_id}/{sha256}/{name}"
         await self._blobs.put(DOCUMENTS, storage_path, data, document_format.mime)
