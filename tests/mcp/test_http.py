@@ -215,3 +215,12 @@ async def test_tool_calls_share_the_chat_rate_limit(site: McpSite, strict_server
         ]
     assert [result.is_error for result in results] == [False, False, False, True]
     assert "rate_limited: more than 12 calls a minute" in error_text(results[-1])
+
+
+async def test_clients_of_the_handshake_era_work_too(site: McpSite) -> None:
+    """Editors today speak protocol 2025-xx with an initialize handshake, not 2026's discovery."""
+    token = (await personal_token(site.url, site.admin))["token"]
+    async with mcp_client(site.url, token, mode="legacy") as client:
+        assert {tool.name for tool in (await client.list_tools()).tools} == TOOLS
+        found = structured(await client.call_tool("search_knowledge", {"query": "rollback"}))
+    assert found["passages"]

@@ -14,11 +14,14 @@ from mcp_types import CallToolResult, TextContent
 
 
 @asynccontextmanager
-async def mcp_client(base_url: str, token: str) -> AsyncIterator[Client]:
+async def mcp_client(base_url: str, token: str, mode: str = "auto") -> AsyncIterator[Client]:
+    """`mode="legacy"` speaks the initialize handshake (protocol 2025-xx), as today's editors do;
+    "auto" negotiates the newest version the server offers."""
     http = httpx2.AsyncClient(
-        headers={"Authorization": f"Bearer {token}"}, timeout=httpx2.Timeout(30, read=120)
+        headers={"Authorization": f"Bearer {token}"}, timeout=httpx2.Timeout(30, read=60)
     )
-    async with http, Client(streamable_http_client(f"{base_url}/mcp", http_client=http)) as client:
+    transport = streamable_http_client(f"{base_url}/mcp", http_client=http)
+    async with http, Client(transport, mode=mode) as client:  # type: ignore[arg-type]
         yield client
 
 
