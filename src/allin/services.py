@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from allin.auth.personal import PersonalTokens, WithPersonalTokens
 from allin.auth.principal import TokenVerifier
 from allin.auth.service import AuthService
 from allin.auth.tokens import LocalTokens, SupabaseTokens, load_or_create_secret
@@ -35,6 +36,7 @@ from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
 from allin.storage.folders import private_dir
+from allin.storage.personal_tokens import PersonalTokenStore
 from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
 from allin.storage.repositories import RepositoryStore
 from allin.storage.streams import StreamLog
@@ -61,6 +63,7 @@ class Services:
     supabase: SupabaseConnection | None
     tokens: TokenVerifier
     auth: AuthService
+    personal_tokens: PersonalTokens
     model: ChatModel
     runs: Runs
     streams: Streams
@@ -88,7 +91,9 @@ class Services:
         chats = build_chat_store(settings, db, supabase)
         blobs = await build_blob_store(settings, supabase)
         users = UserRepository(db)
-        tokens, local = _token_verifier(settings, users, http)
+        sessions, local = _token_verifier(settings, users, http)
+        token_store = PersonalTokenStore(db)
+        tokens = WithPersonalTokens(token_store, sessions)
         model = build_chat_model(settings)
         runs = Runs()
         streams = Streams(
@@ -164,6 +169,7 @@ class Services:
             supabase=supabase,
             tokens=tokens,
             auth=AuthService(users, local),
+            personal_tokens=PersonalTokens(token_store),
             model=model,
             runs=runs,
             streams=streams,
