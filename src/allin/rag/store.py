@@ -369,12 +369,14 @@ select c.id as chunk_id, c.document_id, d.name as document_name, d.title as docu
             then 1 - (c.embedding::vector({dim}) <=> %(vector)s::vector({dim})) else 0
        end::float8 as similarity,
        d.format, d.repository_id, r.name as repository, rf.commit_sha, rf.committed_at,
+       rf.author_name, d.updated_at as document_updated_at, u.email as uploader,
        (c.meta ->> 'start_line')::int as start_line, (c.meta ->> 'end_line')::int as end_line
 from fused f
 join document_chunks c on c.id = f.id
 join documents d on d.id = c.document_id
 left join repository_files rf on rf.document_id = d.id
 left join repositories r on r.id = d.repository_id
+left join users u on u.id = d.owner_id
 order by f.score desc, similarity desc, c.id
 limit %(k)s
 """
