@@ -28,7 +28,7 @@ from allin.memory.manager import MemoryManager
 from allin.memory.pipeline import MemoryContext, MemoryListener
 from allin.rag.ingest import ChunkingPolicy, Ingestor
 from allin.rag.retrieval import KnowledgeSource, RetrievalPolicy, Retriever
-from allin.rag.store import DocumentStore
+from allin.rag.store import DocumentStore, Fusion
 from allin.sources.service import RepositoryService
 from allin.sources.sync import RepositorySync, SourcePolicy
 from allin.storage.blobs import BlobStore
@@ -241,4 +241,9 @@ def _retrieval(settings: Settings) -> RetrievalPolicy:
         candidates=settings.rag_candidates,
         ef_search=settings.rag_ef_search,
         min_similarity=settings.rag_min_similarity,
+        fusion=Fusion(
+            vector_weight=settings.rag_vector_weight,
+            text_weight=settings.rag_text_weight,
+            rrf_k=settings.rag_rrf_k,
+        ),
     )

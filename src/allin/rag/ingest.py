@@ -18,7 +18,7 @@ from typing import Literal
 from allin.embeddings.base import Embedder
 from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
 from allin.rag.chunking import Chunk, chunk_document
-from allin.rag.clean import embedding_text
+from allin.rag.clean import document_embedding_text, embedding_text
 from allin.rag.formats import Format, parse
 from allin.rag.records import Document
 from allin.rag.store import DocumentStore, NewDocument
@@ -151,7 +151,7 @@ class Ingestor:
     async def _embed(
         self, name: str, chunks: list[Chunk], progress: Progress | None
     ) -> list[list[float]]:
-        texts = [embedding_text(name, chunk.heading, chunk.content) for chunk in chunks]
+        texts = [document_embedding_text(name, chunk.heading, chunk.content) for chunk in chunks]
         vectors: list[list[float]] = []
         for start in range(0, len(texts), _EMBED_BATCH):
             vectors += await self._embedder.embed_documents(texts[start : start + _EMBED_BATCH])
@@ -167,7 +167,9 @@ class Ingestor:
             try:
                 document = await self._store.get(document_id)
                 chunks = await self._store.chunks_of(document_id)
-                texts = [embedding_text(document.name, c["heading"], c["content"]) for c in chunks]
+                # A repository's files are embedded as sources/ does it.
+                text_of = embedding_text if document.repository_id else document_embedding_text
+                texts = [text_of(document.name, c["heading"], c["content"]) for c in chunks]
                 vectors = await self._embedder.embed_documents(texts)
                 await self._store.reembed(
                     document_id,

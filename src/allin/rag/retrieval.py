@@ -10,7 +10,7 @@ from allin.embeddings.base import Embedder
 from allin.llm.base import ContextBlock
 from allin.rag.clean import readable
 from allin.rag.records import Passage
-from allin.rag.store import DocumentStore, Scope
+from allin.rag.store import DEFAULT_FUSION, DocumentStore, Fusion, Scope
 from allin.storage.records import Turn
 
 SOURCES_TITLE = "Sources"
@@ -23,6 +23,7 @@ class RetrievalPolicy:
     candidates: int
     ef_search: int
     min_similarity: float
+    fusion: Fusion = DEFAULT_FUSION
 
 
 class Retriever:
@@ -46,6 +47,7 @@ class Retriever:
             k=wanted * 2,
             candidates=max(self._policy.candidates, wanted * 2),
             ef_search=self._policy.ef_search,
+            fusion=self._policy.fusion,
         )
         unique = {" ".join(p.content.split()): p for p in reversed(passages)}
         return sorted(unique.values(), key=passages.index)[:wanted]

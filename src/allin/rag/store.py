@@ -17,13 +17,23 @@ from allin.rag.records import Document, Passage
 from allin.sources.identifiers import query_terms
 from allin.storage.db import Database
 
-# Reciprocal-rank fusion constant: 60 is the value from the original RRF paper and the common
-# default; it keeps one list's top hit from drowning the other list.
-RRF_K = 60
 # How many more nearest neighbours than needed to fetch before filtering them to the scope.
 _OVERFETCH = 4
 _SAFE_WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)*", re.UNICODE)
 
+
+@dataclass(frozen=True, slots=True)
+class Fusion:
+    """How the two ranked lists are fused: a chunk scores `weight / (rrf_k + rank)` in each list it
+    is in. The defaults are the settings' (`ALLIN_RAG_VECTOR_WEIGHT`, `ALLIN_RAG_TEXT_WEIGHT`,
+    `ALLIN_RAG_RRF_K`; see config.py for the figures they were chosen on)."""
+
+    vector_weight: float = 2.0
+    text_weight: float = 1.0
+    rrf_k: int = 10
+
+
+DEFAULT_FUSION = Fusion()
 
 ChunkRow = tuple[int, str, str | None, int | None, Sequence[float], dict[str, Any]]
 """A chunk to store: (ord, content, heading, page, embedding, meta)."""
@@ -255,6 +265,7 @@ class DocumentStore:
         k: int,
         candidates: int,
         ef_search: int,
+        fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Passage]:
         """Hybrid retrieval: the `candidates` nearest chunks by cosine ∪ the `candidates` best
         full-text matches, fused by reciprocal rank, best `k` first (see `_HYBRID_SQL`)."""
@@ -267,6 +278,7 @@ class DocumentStore:
             k=k,
             candidates=candidates,
             ef_search=ef_search,
+            fusion=fusion,
         )
         async with self._db.pool.connection() as conn, conn.transaction():
             await conn.execute(
@@ -285,6 +297,7 @@ def hybrid_params(
     k: int,
     candidates: int,
     ef_search: int,
+    fusion: Fusion = DEFAULT_FUSION,
 ) -> dict[str, Any]:
     """The parameters of `_HYBRID_SQL` (the benchmark runs that statement bare with them too)."""
     return {
@@ -297,7 +310,9 @@ def hybrid_params(
         # Nearest neighbours fetched before the scope filter; also the query's ef_search, as
         # HNSW returns at most ef_search of them.
         "overfetch": max(ef_search, candidates * _OVERFETCH),
-        "rrf_k": RRF_K,
+        "rrf_k": fusion.rrf_k,
+        "vector_weight": fusion.vector_weight,
+        "text_weight": fusion.text_weight,
         "k": k,
     }
 
@@ -311,7 +326,7 @@ _VISIBLE = """
 # fewer than `candidates` survive, an exact scan of the scope's chunks makes up for it (cheap
 # precisely then). Full-text matches come from the GIN index. Both index lookups are
 # MATERIALIZED so the planner cannot turn them into a per-document loop. The lists are fused by
-# reciprocal rank; ties go to the closer vector.
+# weighted reciprocal rank (`Fusion`); ties go to the closer vector.
 _HYBRID_SQL = (
     """
 with approximate as materialized (
@@ -359,8 +374,9 @@ by_text as (
     limit %(candidates)s
 ),
 fused as (
-    select id, sum(1.0 / (%(rrf_k)s + rank)) as score
-    from (select id, rank from by_vector union all select id, rank from by_text) ranked
+    select id, sum(weight / (%(rrf_k)s + rank)) as score
+    from (select id, rank, %(vector_weight)s::float8 as weight from by_vector
+          union all select id, rank, %(text_weight)s::float8 from by_text) ranked
     group by id
 )
 select c.id as chunk_id, c.document_id, d.name as document_name, d.title as document_title,
