@@ -26,6 +26,11 @@ class EmbedderProvider(StrEnum):
     MINILM = "minilm"
 
 
+class RerankerKind(StrEnum):
+    OFF = "off"
+    LATE_INTERACTION = "late-interaction"
+
+
 class AuthMode(StrEnum):
     LOCAL = "local"
     SUPABASE = "supabase"
@@ -130,6 +135,13 @@ class Settings(BaseSettings):
     rag_vector_weight: float = Field(2.0, ge=0)
     rag_text_weight: float = Field(1.0, ge=0)
     rag_rrf_k: int = Field(10, ge=1, le=1000)
+    # Reranking of the fused candidates (allin.rag.rerank): `late-interaction` matches the
+    # question's token vectors with each passage's (MiniLM's, stored at ingestion), or `off`.
+    # It reorders the best `rag_rerank_depth`, mixing its score `rag_rerank_weight` with the
+    # fused rank `1 - weight`.
+    reranker: RerankerKind = RerankerKind.LATE_INTERACTION
+    rag_rerank_depth: int = Field(20, ge=2, le=200)
+    rag_rerank_weight: float = Field(0.7, ge=0, le=1)
     # Passages less similar to the question than this (cosine) are not shown to the model.
     rag_min_similarity: float = Field(0.3, ge=-1, le=1)
     max_document_bytes: int = Field(20 * 1024 * 1024, gt=0)

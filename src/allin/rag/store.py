@@ -40,16 +40,35 @@ ChunkRow = tuple[int, str, str | None, int | None, Sequence[float], dict[str, An
 
 
 async def insert_chunks(
-    conn: psycopg.AsyncConnection[Any], document_id: str, embedder: str, rows: Sequence[ChunkRow]
+    conn: psycopg.AsyncConnection[Any],
+    document_id: str,
+    embedder: str,
+    rows: Sequence[ChunkRow],
+    tokens: Sequence[bytes | None] | None = None,
 ) -> None:
+    """Insert chunks, with their token vectors (`tokens`, one per row) when the embedder gave
+    them."""
+    token_rows = tokens if tokens is not None else [None] * len(rows)
     async with conn.cursor() as insert:
         await insert.executemany(
             "insert into document_chunks (document_id, ord, content, heading, page,"
-            " embedder, embedding, meta)"
-            " values (%s, %s, %s, %s, %s, %s, %s::vector, %s)",
+            " embedder, embedding, meta, tokens)"
+            " values (%s, %s, %s, %s, %s, %s, %s::vector, %s, %s)",
             [
-                (document_id, ord_, content, heading, page, embedder, list(vector), Jsonb(meta))
-                for ord_, content, heading, page, vector, meta in rows
+                (
+                    document_id,
+                    ord_,
+                    content,
+                    heading,
+                    page,
+                    embedder,
+                    list(vector),
+                    Jsonb(meta),
+                    token_vectors,
+                )
+                for (ord_, content, heading, page, vector, meta), token_vectors in zip(
+                    rows, token_rows, strict=True
+                )
             ],
         )
 
@@ -143,6 +162,7 @@ class DocumentStore:
         embedder: str,
         chunks: Sequence[Chunk],
         vectors: Sequence[Sequence[float]],
+        tokens: Sequence[bytes] | None = None,
     ) -> tuple[Document, str | None]:
         """Store a document and its chunks in one transaction, replacing the document of the same
         owner and name if there is one: searches see the old version or the new one, never a mix,
@@ -186,7 +206,7 @@ class DocumentStore:
             row = await cursor.fetchone()
             assert row is not None
             await conn.execute("delete from document_chunks where document_id = %s", (row["id"],))
-            await insert_chunks(conn, row["id"], embedder, rows)
+            await insert_chunks(conn, row["id"], embedder, rows, tokens)
         replaced = previous["storage_path"] if previous else None
         return Document(**row), (replaced if replaced != row["storage_path"] else None)
 
@@ -241,18 +261,37 @@ class DocumentStore:
         return dict(row)
 
     async def reembed(
-        self, document_id: str, embedder: str, vectors: dict[int, Sequence[float]]
+        self,
+        document_id: str,
+        embedder: str,
+        vectors: dict[int, Sequence[float]],
+        tokens: dict[int, bytes] | None = None,
     ) -> None:
+        """New vectors (and token vectors, or none: the old ones were another embedder's)."""
+        token_of = tokens or {}
         async with (
             self._db.pool.connection() as conn,
             conn.transaction(),
             conn.cursor() as cursor,
         ):
             await cursor.executemany(
-                "update document_chunks set embedder = %s, embedding = %s::vector"
+                "update document_chunks set embedder = %s, embedding = %s::vector, tokens = %s"
                 " where id = %s and document_id = %s",
-                [(embedder, list(v), chunk_id, document_id) for chunk_id, v in vectors.items()],
+                [
+                    (embedder, list(v), token_of.get(chunk_id), chunk_id, document_id)
+                    for chunk_id, v in vectors.items()
+                ],
             )
+
+    async def chunk_tokens(self, chunk_ids: Sequence[int], embedder: str) -> dict[int, bytes]:
+        """The token vectors stored for these chunks by `embedder` (chunks without are left out)."""
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "select id, tokens from document_chunks"
+                " where id = any(%s) and embedder = %s and tokens is not null",
+                (list(chunk_ids), embedder),
+            )
+            return {row["id"]: bytes(row["tokens"]) for row in await cursor.fetchall()}
 
     async def search(
         self,
