@@ -286,10 +286,12 @@ class DocumentStore:
     async def chunk_tokens(self, chunk_ids: Sequence[int], embedder: str) -> dict[int, bytes]:
         """The token vectors stored for these chunks by `embedder` (chunks without are left out)."""
         async with self._db.pool.connection() as conn:
+            # In binary: ~100 KB a chunk would travel and be parsed as hex text otherwise.
             cursor = await conn.execute(
                 "select id, tokens from document_chunks"
                 " where id = any(%s) and embedder = %s and tokens is not null",
                 (list(chunk_ids), embedder),
+                binary=True,
             )
             return {row["id"]: bytes(row["tokens"]) for row in await cursor.fetchall()}
 
