@@ -28,8 +28,9 @@ from allin.memory.build import open_memory
 from allin.memory.manager import MemoryManager
 from allin.memory.pipeline import MemoryContext, MemoryListener
 from allin.rag.ingest import ChunkingPolicy, Ingestor
+from allin.rag.rerank import build_reranker
 from allin.rag.retrieval import KnowledgeSource, RetrievalPolicy, Retriever
-from allin.rag.store import DocumentStore
+from allin.rag.store import DocumentStore, Fusion
 from allin.sources.service import RepositoryService
 from allin.sources.sync import RepositorySync, SourcePolicy
 from allin.storage.blobs import BlobStore
@@ -112,7 +113,14 @@ class Services:
         documents = DocumentStore(db)
         await documents.ensure_vector_index(embedder.name, embedder.dimension)
         ingestor = Ingestor(documents, blobs, embedder, _chunking(settings))
-        retriever = Retriever(documents, embedder, _retrieval(settings))
+        reranker = build_reranker(
+            settings.reranker,
+            documents,
+            embedder,
+            depth=settings.rag_rerank_depth,
+            weight=settings.rag_rerank_weight,
+        )
+        retriever = Retriever(documents, embedder, _retrieval(settings), reranker)
         repository_store = RepositoryStore(db)
         repository_sync = RepositorySync(
             repository_store,
@@ -249,4 +257,10 @@ def _retrieval(settings: Settings) -> RetrievalPolicy:
         candidates=settings.rag_candidates,
         ef_search=settings.rag_ef_search,
         min_similarity=settings.rag_min_similarity,
+        fusion=Fusion(
+            vector_weight=settings.rag_vector_weight,
+            text_weight=settings.rag_text_weight,
+            rrf_k=settings.rag_rrf_k,
+        ),
+        rerank_depth=settings.rag_rerank_depth,
     )

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Literal
 
-from allin.embeddings.base import Embedder
+from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
 from allin.rag.chunking import Chunk, chunk_document
-from allin.rag.clean import embedding_text
+from allin.rag.clean import document_embedding_text, embedding_text
 from allin.rag.formats import Format, parse
 from allin.rag.records import Document
 from allin.rag.store import DocumentStore, NewDocument
@@ -118,7 +118,7 @@ class Ingestor:
         if not force and existing and existing.sha256 == sha256 and existing.status == "ready":
             return IngestOutcome(name, "unchanged", existing)
         document_format, title, chunks = await run_in("parsing", self._prepare, name, data)
-        vectors = await self._embed(name, chunks, progress)
+        vectors, tokens = await self._embed(name, chunks, progress)
         storage_path = f"{owner_id}/{sha256}/{name}"
         await self._blobs.put(DOCUMENTS, storage_path, data, document_format.mime)
         document, replaced = await self._store.save(
@@ -136,6 +136,7 @@ class Ingestor:
             self._embedder.name,
             chunks,
             vectors,
+            tokens,
         )
         if replaced:
             await self._blobs.delete(DOCUMENTS, replaced)
@@ -150,14 +151,23 @@ class Ingestor:
 
     async def _embed(
         self, name: str, chunks: list[Chunk], progress: Progress | None
-    ) -> list[list[float]]:
-        texts = [embedding_text(name, chunk.heading, chunk.content) for chunk in chunks]
+    ) -> tuple[list[list[float]], list[bytes] | None]:
+        """The chunks' vectors, and their token vectors if the embedder gives them (from the same
+        forward passes: no extra cost)."""
+        texts = [document_embedding_text(name, chunk.heading, chunk.content) for chunk in chunks]
         vectors: list[list[float]] = []
+        tokens: list[bytes] | None = [] if isinstance(self._embedder, TokenEmbedder) else None
         for start in range(0, len(texts), _EMBED_BATCH):
-            vectors += await self._embedder.embed_documents(texts[start : start + _EMBED_BATCH])
+            batch = texts[start : start + _EMBED_BATCH]
+            if isinstance(self._embedder, TokenEmbedder) and tokens is not None:
+                embedded = await self._embedder.embed_with_tokens(batch)
+                vectors += [e.vector for e in embedded]
+                tokens += [e.tokens for e in embedded]
+            else:
+                vectors += await self._embedder.embed_documents(batch)
             if progress is not None:
                 progress(len(vectors), len(texts))
-        return vectors
+        return vectors, tokens
 
     async def reembed_stale(self) -> int:
         """Re-embed the chunks another embedder made (after a change of embedder); returns the
@@ -167,12 +177,21 @@ class Ingestor:
             try:
                 document = await self._store.get(document_id)
                 chunks = await self._store.chunks_of(document_id)
-                texts = [embedding_text(document.name, c["heading"], c["content"]) for c in chunks]
-                vectors = await self._embedder.embed_documents(texts)
+                # A repository's files are embedded as sources/ does it.
+                text_of = embedding_text if document.repository_id else document_embedding_text
+                texts = [text_of(document.name, c["heading"], c["content"]) for c in chunks]
+                tokens: dict[int, bytes] | None = None
+                if isinstance(self._embedder, TokenEmbedder):
+                    embedded = await self._embedder.embed_with_tokens(texts)
+                    vectors = [e.vector for e in embedded]
+                    tokens = {c["id"]: e.tokens for c, e in zip(chunks, embedded, strict=True)}
+                else:
+                    vectors = await self._embedder.embed_documents(texts)
                 await self._store.reembed(
                     document_id,
                     self._embedder.name,
                     {c["id"]: v for c, v in zip(chunks, vectors, strict=True)},
+                    tokens,
                 )
                 done += 1
             except AllinError as error:
