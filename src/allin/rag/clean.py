@@ -1,6 +1,6 @@
 """Passages without the markup that carries no meaning (reST roles, link targets, heading markers
-and underlines): `readable` for people and models, `embedding_text` for the embedder. The stored
-chunk keeps its raw text, so quoted phrases are still found verbatim in it."""
+and underlines): `readable` for people and models, `document_embedding_text` for the embedder.
+The stored chunk keeps its raw text, so quoted phrases are still found verbatim in it."""
 
 from __future__ import annotations
 
@@ -47,11 +47,6 @@ def _without_markup(text: str) -> str:
 
 def clean_markup(text: str) -> str:
     return _SPACES.sub(" ", readable(text).replace("`", ""))
-
-
-def embedding_text(document_name: str, heading: str | None, content: str) -> str:
-    where = heading or document_name
-    return f"{where}\n{clean_markup(content)}"
 
 
 def document_embedding_text(document_name: str, heading: str | None, content: str) -> str:

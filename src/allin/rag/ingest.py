@@ -12,15 +12,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
 from allin.rag.chunking import Chunk, chunk_document
-from allin.rag.clean import document_embedding_text, embedding_text
+from allin.rag.clean import document_embedding_text
 from allin.rag.formats import Format, parse
 from allin.rag.records import Document
 from allin.rag.store import DocumentStore, NewDocument
+from allin.sources.embedding import chunk_embedding_text
 from allin.storage.blobs import DOCUMENTS, BlobStore
 from allin.storage.text import NUL, NUL_REFUSED
 from allin.workers import run_in
@@ -177,9 +178,7 @@ class Ingestor:
             try:
                 document = await self._store.get(document_id)
                 chunks = await self._store.chunks_of(document_id)
-                # A repository's files are embedded as sources/ does it.
-                text_of = embedding_text if document.repository_id else document_embedding_text
-                texts = [text_of(document.name, c["heading"], c["content"]) for c in chunks]
+                texts = [_chunk_text(document, chunk) for chunk in chunks]
                 tokens: dict[int, bytes] | None = None
                 if isinstance(self._embedder, TokenEmbedder):
                     embedded = await self._embedder.embed_with_tokens(texts)
@@ -204,3 +203,11 @@ class Ingestor:
 
     async def delete_blob(self, document: Document) -> None:
         await self._blobs.delete(DOCUMENTS, document.storage_path)
+
+
+def _chunk_text(document: Document, chunk: dict[str, Any]) -> str:
+    """A stored chunk as the embedder read it: a repository's files as sources/ embeds them."""
+    if document.repository_id:
+        terms = chunk["meta"].get("terms", "")
+        return chunk_embedding_text(document.name, chunk["heading"], chunk["content"], terms)
+    return document_embedding_text(document.name, chunk["heading"], chunk["content"])

@@ -242,7 +242,7 @@ class DocumentStore:
     async def chunks_of(self, document_id: str) -> list[dict[str, Any]]:
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
-                "select id, ord, content, heading, page from document_chunks"
+                "select id, ord, content, heading, page, meta from document_chunks"
                 " where document_id = %s order by ord",
                 (document_id,),
             )
