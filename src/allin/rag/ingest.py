@@ -1,8 +1,10 @@
 """Ingestion: a file becomes a stored document (raw bytes in the blob store) with embedded chunks.
 
-Parsing and chunking run in a worker thread and embedding in the embedder's own, so the event
-loop stays free. Nothing is written to the database until a file is fully parsed and embedded;
-then the document and all its chunks are stored in one transaction.
+Parsing and chunking run in a child process with memory and time limits (`allin.rag.sandbox`),
+awaited from a worker thread, and embedding in the embedder's own thread, so the event loop stays
+free and a file built to exhaust the parser costs only that process. Nothing is written to the
+database until a file is fully parsed and embedded; then the document and all its chunks are
+stored in one transaction.
 """
 
 from __future__ import annotations
@@ -11,16 +13,17 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
 
 from allin.embeddings.base import Embedder
 from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
-from allin.rag.chunking import Chunk, chunk_document
+from allin.rag.chunking import Chunk
 from allin.rag.clean import embedding_text
-from allin.rag.formats import Format, parse
+from allin.rag.limits import DocumentLimits
 from allin.rag.records import Document
+from allin.rag.sandbox import Prepared, prepare, prepare_isolated
 from allin.rag.store import DocumentStore, NewDocument
 from allin.storage.blobs import DOCUMENTS, BlobStore
 from allin.storage.text import NUL, NUL_REFUSED
@@ -48,6 +51,11 @@ class ChunkingPolicy:
     max_tokens: int
     overlap_tokens: int
     max_bytes: int
+    limits: DocumentLimits = field(default_factory=DocumentLimits)
+    # Parse in a child process with the memory and time limits; off only for trusted callers.
+    isolate: bool = True
+    # Files parsed at once; more wait their turn.
+    parsers: int = 2
 
 
 def clean_name(name: str) -> str:
@@ -73,6 +81,7 @@ class Ingestor:
         self._blobs = blobs
         self._embedder = embedder
         self._policy = policy
+        self._parsing = asyncio.Semaphore(policy.parsers)
 
     async def ingest(
         self,
@@ -117,7 +126,8 @@ class Ingestor:
         existing = await self._store.find(owner_id, name)
         if not force and existing and existing.sha256 == sha256 and existing.status == "ready":
             return IngestOutcome(name, "unchanged", existing)
-        document_format, title, chunks = await asyncio.to_thread(self._prepare, name, data)
+        prepared = await self._prepare(name, data)
+        document_format, title, chunks = prepared.format, prepared.title, prepared.chunks
         vectors = await self._embed(name, chunks, progress)
         storage_path = f"{owner_id}/{sha256}/{name}"
         await self._blobs.put(DOCUMENTS, storage_path, data, document_format.mime)
@@ -141,12 +151,13 @@ class Ingestor:
             await self._blobs.delete(DOCUMENTS, replaced)
         return IngestOutcome(name, "indexed", document)
 
-    def _prepare(self, name: str, data: bytes) -> tuple[Format, str | None, list[Chunk]]:
-        document_format, parsed = parse(name, data)
-        chunks = chunk_document(parsed, self._policy.max_tokens, self._policy.overlap_tokens)
-        if not chunks:
-            raise BadRequest(f"{name}: no text found (a scanned PDF without a text layer?)")
-        return document_format, parsed.title, chunks
+    async def _prepare(self, name: str, data: bytes) -> Prepared:
+        policy = self._policy
+        run = prepare_isolated if policy.isolate else prepare
+        async with self._parsing:
+            return await asyncio.to_thread(
+                run, name, data, policy.max_tokens, policy.overlap_tokens, policy.limits
+            )
 
     async def _embed(
         self, name: str, chunks: list[Chunk], progress: Progress | None
