@@ -233,3 +233,17 @@ async def test_chat_stays_fast_while_a_bomb_is_parsed(patient_server: str) -> No
     assert "ALLIN_DOCUMENT_PARSE_TIMEOUT_S" in result["detail"]
     assert time.monotonic() - started < 8 + REFUSED_WITHIN_S
     assert rss_mb() - before < RSS_GROWTH_MB
+
+
+async def test_memory_bomb_upload_costs_only_the_parser_process(patient_server: str) -> None:
+    account = await sign_up(patient_server)
+    before, started = rss_mb(), time.monotonic()
+    response = await upload(patient_server, account, [("bomb.docx", DOCX_BOMB)])
+    result = response.json()["files"][0]
+    assert result["error"] == "too_large", result
+    assert "ALLIN_DOCUMENT_PARSER_MEMORY_BYTES" in result["detail"]
+    assert time.monotonic() - started < REFUSED_WITHIN_S
+    assert rss_mb() - before < RSS_GROWTH_MB
+    # The server goes on: the next document is parsed by a new process.
+    ok = await upload(patient_server, account, [("after.md", b"# After\n\nStill here.\n")])
+    assert ok.json()["files"][0]["status"] == "indexed", ok.text
