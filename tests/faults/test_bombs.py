@@ -44,6 +44,9 @@ PERMISSIVE = DocumentLimits(
 DOCX_BOMB = bombs.docx("All work and no play.", 1_500_000)
 # 10,000 pages in about a kilobyte.
 PAGE_TREE_BOMB = bombs.page_tree_pdf(fanout=10, levels=4)
+# 100,000 pages in about a kilobyte: a minute or more of text extraction once the page limit is
+# lifted, for the tests of the time limit.
+SLOW_BOMB = bombs.page_tree_pdf(fanout=10, levels=5)
 # 4 MB of drawing operators in about 14 KB.
 FLATE_BOMB = bombs.flate_pdf(4_000_000)
 
@@ -138,7 +141,7 @@ def test_slow_document_is_killed_at_the_time_limit() -> None:
     limits = DocumentLimits(**{**_fields(PERMISSIVE), "parse_timeout_s": 2})
     started = time.monotonic()
     with pytest.raises(TooLarge) as caught:
-        prepare_isolated("tree.pdf", PAGE_TREE_BOMB, 512, 64, limits)
+        prepare_isolated("tree.pdf", SLOW_BOMB, 512, 64, limits)
     assert "ALLIN_DOCUMENT_PARSE_TIMEOUT_S" in caught.value.message
     assert time.monotonic() - started < 2 + 15
     # The killed parser is gone (the fork server reaps its children).
@@ -152,6 +155,19 @@ def test_slow_document_is_killed_at_the_time_limit() -> None:
 def test_an_ordinary_document_parses_in_the_parser_process() -> None:
     prepared = prepare_isolated("ok.pdf", bombs.pages_pdf(3, "Hello there."), 512, 64, PERMISSIVE)
     assert prepared.format.name == "pdf" and [c.page for c in prepared.chunks] == [1, 2, 3]
+
+
+def test_a_lost_fork_server_is_started_again() -> None:
+    prepare_isolated("a.md", b"# A\n\nText.\n", 512, 64, PERMISSIVE)
+    pid = forkserver._forkserver._forkserver_pid  # type: ignore[attr-defined]
+    server = psutil.Process(pid)
+    server.kill()
+    # Dead but not reaped: multiprocessing reaps it when it next needs the server.
+    deadline = time.monotonic() + 10
+    while server.status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+        time.sleep(0.05)
+    prepared = prepare_isolated("b.md", b"# B\n\nText.\n", 512, 64, PERMISSIVE)
+    assert prepared.chunks and forkserver._forkserver._forkserver_pid != pid  # type: ignore[attr-defined]
 
 
 def _fields(limits: DocumentLimits) -> dict[str, float]:
@@ -220,7 +236,7 @@ async def test_chat_stays_fast_while_a_bomb_is_parsed(patient_server: str) -> No
     assert warm.status_code == 200, warm.text
     before = rss_mb()
     started = time.monotonic()
-    bomb = asyncio.create_task(upload(patient_server, owner, [("tree.pdf", PAGE_TREE_BOMB)]))
+    bomb = asyncio.create_task(upload(patient_server, owner, [("tree.pdf", SLOW_BOMB)]))
     await asyncio.sleep(1)
     async with connect(ws_url(patient_server, other, "meanwhile")) as socket:
         asked = time.monotonic()

@@ -136,11 +136,13 @@ def prepare_isolated(
             message = None
         process.join(_EXIT_GRACE_S)
     finally:
+        sending.close()
         receiving.close()
-        if process.is_alive():
-            process.kill()
-        process.join()
-        process.close()
+        if process.pid is not None:  # started
+            if process.is_alive():
+                process.kill()
+            process.join()
+            process.close()
     logger.debug("parsed %s in a child process in %.2f s", name, time.monotonic() - started)
     if message is None:
         # Killed (by the kernel when out of memory, or a crash) before it could say anything.
