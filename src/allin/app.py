@@ -9,12 +9,14 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from allin import __version__
-from allin.api import auth, chats, documents, health, memories, repositories, voice, ws
+from allin.api import auth, chats, documents, health, memories, repositories, tokens, voice, ws
 from allin.api.access_log import redact_server_logs
+from allin.api.body_limits import BodyLimits
 from allin.api.errors import install_error_handlers
 from allin.api.ratelimit import RateLimiter
 from allin.api.security_headers import SecurityHeaders, origin
 from allin.config import AuthMode, Settings, configure_logging
+from allin.mcp_server.http import mount_mcp
 from allin.services import Services
 from allin.web import mount_web
 
@@ -29,6 +31,9 @@ codes are described in [the chat protocol](/protocol).
 """
 
 
+DOCS_URL, REDOC_URL = "/docs", "/redoc"
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
 
@@ -37,7 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = await Services.start(settings)
         app.state.services = services
         try:
-            yield
+            # Inside the services' lifetime: MCP calls in flight end before the services stop.
+            async with mcp_running():
+                yield
         finally:
             await services.stop()
 
@@ -56,7 +63,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     redact_server_logs()
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
-    # FastAPIOffline serves the docs pages itself and leaves app.docs_url and app.redoc_url None.
+    app.add_middleware(
+        BodyLimits,
+        default=settings.max_request_bytes,
+        by_route={("POST", documents.UPLOAD_PATH): settings.max_upload_bytes},
+    )
+    # FastAPIOffline serves the docs pages itself, leaving FastAPI's `docs_url` unset.
     docs = (DOCS_URL, REDOC_URL, app.swagger_ui_oauth2_redirect_url)
     supabase = settings.supabase_url if settings.auth_mode is AuthMode.SUPABASE else None
     app.add_middleware(
@@ -70,8 +82,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(memories.router)
     app.include_router(repositories.router)
+    app.include_router(tokens.router)
     app.include_router(voice.router)
     app.include_router(ws.router)
+    mcp_running = mount_mcp(app)
     mount_web(app)
     return app
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from allin.auth.personal import PersonalTokens, WithPersonalTokens
 from allin.auth.principal import TokenVerifier
 from allin.auth.service import AuthService
 from allin.auth.tokens import LocalTokens, SupabaseTokens, load_or_create_secret
@@ -35,6 +36,8 @@ from allin.sources.sync import RepositorySync, SourcePolicy
 from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
+from allin.storage.folders import private_dir
+from allin.storage.personal_tokens import PersonalTokenStore
 from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
 from allin.storage.repositories import RepositoryStore
 from allin.storage.streams import StreamLog
@@ -61,6 +64,7 @@ class Services:
     supabase: SupabaseConnection | None
     tokens: TokenVerifier
     auth: AuthService
+    personal_tokens: PersonalTokens
     model: ChatModel
     runs: Runs
     streams: Streams
@@ -81,14 +85,16 @@ class Services:
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.data_dir)
         db = await Database.open(settings)
         http = httpx.AsyncClient()
         supabase = await open_supabase(settings)
         chats = build_chat_store(settings, db, supabase)
         blobs = await build_blob_store(settings, supabase)
         users = UserRepository(db)
-        tokens, local = _token_verifier(settings, users, http)
+        sessions, local = _token_verifier(settings, users, http)
+        token_store = PersonalTokenStore(db)
+        tokens = WithPersonalTokens(token_store, sessions)
         model = build_chat_model(settings)
         runs = Runs()
         streams = Streams(
@@ -164,6 +170,7 @@ class Services:
             supabase=supabase,
             tokens=tokens,
             auth=AuthService(users, local),
+            personal_tokens=PersonalTokens(token_store),
             model=model,
             runs=runs,
             streams=streams,
@@ -233,7 +240,6 @@ def _chunking(settings: Settings) -> ChunkingPolicy:
             parse_timeout_s=settings.document_parse_timeout_s,
             parser_memory_bytes=settings.document_parser_memory_bytes,
         ),
-        parsers=settings.document_parsers,
     )
 
 
@@ -243,6 +249,7 @@ def _sources(settings: Settings) -> SourcePolicy:
         max_files=settings.repo_max_files,
         chunk_tokens=settings.rag_chunk_tokens,
         chunk_overlap=settings.rag_chunk_overlap,
+        code_chunk_tokens=settings.repo_code_chunk_tokens,
     )
 
 

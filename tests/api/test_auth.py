@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from allin.app import create_app
@@ -144,3 +145,22 @@ async def test_supabase_mode_has_no_local_accounts(postgres: Any, tmp_path: Any)
         "supabase_url": "https://project.supabase.co",
         "supabase_anon_key": "anon-key",
     }
+
+
+async def test_a_demoted_admin_loses_admin_rights_at_once(postgres: Any, tmp_path: Any) -> None:
+    database = new_database(postgres)
+    settings = make_settings(database_url=database, data_dir=tmp_path)
+    with serve_in_thread(create_app(settings)) as url:
+        admin = await sign_up(url)
+        async with httpx.AsyncClient(base_url=url, headers=admin.headers) as http:
+            assert (await http.get("/api/v1/auth/me")).json()["is_admin"]
+            # The token, issued while they were admin, still says so; the database decides.
+            with psycopg.connect(database, autocommit=True) as conn:
+                conn.execute("update users set is_admin = false where id = %s", (admin.user_id,))
+            assert not (await http.get("/api/v1/auth/me")).json()["is_admin"]
+            shared = await http.post(
+                "/api/v1/documents",
+                files=[("files", ("team.md", b"# Team\n\nnotes"))],
+                data={"shared": "true"},
+            )
+    assert shared.status_code == 403, shared.text

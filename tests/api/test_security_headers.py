@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 
 from allin.app import create_app
-from allin.config import AuthMode
+from allin.config import AuthMode, Settings
 from tests.conftest import make_settings
 from tests.support.accounts import Account
 from tests.support.servers import serve_in_thread
@@ -50,6 +50,15 @@ async def test_only_the_docs_may_run_their_inline_script(live_server: str) -> No
             assert policy["frame-ancestors"] == ["'none'"]
         strict = directives((await http.get("/docs/other")).headers["content-security-policy"])
     assert "'unsafe-inline'" not in strict["script-src"]
+
+
+async def test_behind_a_path_prefix_the_docs_are_still_told_apart(settings: Settings) -> None:
+    with serve_in_thread(create_app(settings), root_path="/allin") as url:
+        async with httpx.AsyncClient(base_url=url) as http:
+            docs = (await http.get("/docs")).headers["content-security-policy"]
+            ui = (await http.get("/")).headers["content-security-policy"]
+    assert "'unsafe-inline'" in directives(docs)["script-src"]
+    assert "'unsafe-inline'" not in directives(ui)["script-src"]
 
 
 async def test_supabase_auth_is_reachable_from_the_ui(database_url: str, tmp_path: object) -> None:

@@ -93,6 +93,7 @@ def repo_server(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
         # Small chunks: a function is a chunk of its own, and its citation a few lines of the file.
         rag_chunk_tokens=96,
         rag_chunk_overlap=8,
+        repo_code_chunk_tokens=96,
     )
     with serve_in_thread(create_app(settings)) as url:
         yield url

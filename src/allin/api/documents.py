@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Query, Response, UploadFile, status
-from pydantic import BaseModel
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile
 
 from allin.api.deps import ROW_ID_MAX, CurrentUser, ServicesDep
 from allin.api.errors import error_responses
 from allin.auth.principal import Principal
-from allin.errors import BadRequest, Conflict, Forbidden, NotFound, TooLarge
+from allin.errors import Conflict, Forbidden, NotFound, TooLarge
 from allin.rag.ingest import IngestOutcome
 from allin.rag.records import Document
 from allin.rag.store import Scope
@@ -24,6 +26,7 @@ router = APIRouter(prefix="/api/v1", tags=["documents"], responses=error_respons
 _TOKEN = error_responses(401)
 _MISSING = error_responses(401, 404)
 _CHANGE = error_responses(401, 403, 404)
+UPLOAD_PATH = "/api/v1/documents"
 
 DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f-]{1,64}$", description="The document's id.")]
 # Signed links to raw files stay valid this long.
@@ -69,7 +72,7 @@ class Link(BaseModel):
     url: str
 
 
-async def _visible(services: Services, principal: Principal, document_id: str) -> Document:
+async def visible_document(services: Services, principal: Principal, document_id: str) -> Document:
     """The document if the caller may see it; someone else's private document does not exist."""
     try:
         document = await services.documents.get(document_id)
@@ -81,7 +84,7 @@ async def _visible(services: Services, principal: Principal, document_id: str) -
 
 
 async def _changeable(services: Services, principal: Principal, document_id: str) -> Document:
-    document = await _visible(services, principal, document_id)
+    document = await visible_document(services, principal, document_id)
     _not_from_repository(document)
     if document.owner_id != principal.user_id and not (document.shared and principal.is_admin):
         raise Forbidden("only its owner (or an admin, for a shared document) can change it")
@@ -102,23 +105,71 @@ async def list_documents(principal: CurrentUser, services: ServicesDep) -> Docum
     return DocumentList(documents=await services.documents.visible(Scope(principal.user_id)))
 
 
+# The form is described here rather than declared as `File`/`Form` parameters: FastAPI reads
+# declared body parameters before any dependency runs, so a caller with no token would have their
+# whole upload spooled to disk before being refused. Read in the route, it waits for the token.
+_UPLOAD_FORM = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["files"],
+                    "properties": {
+                        "files": {
+                            "type": "array",
+                            "items": {"type": "string", "format": "binary"},
+                            "description": "One or more files.",
+                        },
+                        "shared": {
+                            "type": "boolean",
+                            "default": False,
+                            "description": "Team knowledge, visible to all (admins only).",
+                        },
+                    },
+                }
+            }
+        },
+    }
+}
+
+
 @router.post(
-    "/documents",
+    UPLOAD_PATH.removeprefix("/api/v1"),
     summary="Upload documents (multipart, field `files`); each gets its own result",
     responses={
         207: {"description": "Some files failed; see each file's `error`."},
         **error_responses(401, 403, 413),
     },
+    openapi_extra=_UPLOAD_FORM,
 )
 async def upload_documents(
-    principal: CurrentUser,
-    services: ServicesDep,
-    response: Response,
-    files: Annotated[list[UploadFile], File(description="One or more files.")],
-    shared: Annotated[bool, Form(description="Team knowledge, visible to all (admins only).")] = (
-        False
-    ),
+    principal: CurrentUser, services: ServicesDep, request: Request, response: Response
 ) -> UploadResult:
+    async with request.form() as form:
+        files = [part for part in form.getlist("files") if isinstance(part, UploadFile)]
+        try:
+            options = _UploadOptions.model_validate({"shared": form.get("shared", False)})
+        except ValidationError as error:
+            raise RequestValidationError(error.errors()) from None
+        return await _ingest_uploads(principal, services, response, files, options.shared)
+
+
+class _UploadOptions(BaseModel):
+    shared: bool
+
+
+async def _ingest_uploads(
+    principal: Principal,
+    services: Services,
+    response: Response,
+    files: list[UploadFile],
+    shared: bool,
+) -> UploadResult:
+    if not files:
+        missing = {"type": "missing", "loc": ("body", "files"), "msg": "Field required"}
+        raise RequestValidationError([missing])
     if shared and not principal.is_admin:
         raise Forbidden("only admins share documents with the whole team")
     limit = services.settings.max_document_bytes
@@ -136,8 +187,6 @@ async def upload_documents(
             owner_id=principal.user_id, name=name, data=data, shared=shared
         )
         results.append(FileResult.of(outcome))
-    if not results:
-        raise BadRequest("no files in the upload")
     if any(result.status == "failed" for result in results):
         response.status_code = status.HTTP_207_MULTI_STATUS
     return UploadResult(files=results)
@@ -147,7 +196,7 @@ async def upload_documents(
 async def get_document(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Document:
-    return await _visible(services, principal, document_id)
+    return await visible_document(services, principal, document_id)
 
 
 @router.delete(
@@ -192,7 +241,7 @@ async def reindex_document(
 async def document_link(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Link:
-    document = await _visible(services, principal, document_id)
+    document = await visible_document(services, principal, document_id)
     _not_from_repository(document)
     url = await services.blobs.signed_url(DOCUMENTS, document.storage_path, _LINK_TTL_S)
     return Link(url=url)
@@ -205,7 +254,7 @@ async def get_passage(
     services: ServicesDep,
 ) -> Passage:
     chunk = await services.documents.chunk(chunk_id)
-    document = await _visible(services, principal, chunk["document_id"])
+    document = await visible_document(services, principal, chunk["document_id"])
     return Passage(
         chunk_id=chunk["id"],
         document_id=document.id,

@@ -16,13 +16,13 @@ from urllib.parse import urlsplit
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from allin.api.scopes import route_path
+
 _COMMON = {
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
-# FastAPI's docs pages load Swagger UI and ReDoc from these hosts unless they are served locally.
-_DOCS_ASSETS = "https://cdn.jsdelivr.net"
 
 
 def app_policy(connect_to: Collection[str] = ()) -> str:
@@ -34,11 +34,12 @@ def app_policy(connect_to: Collection[str] = ()) -> str:
     )
 
 
+# Swagger UI and ReDoc come from the app too; ReDoc runs a worker from a blob: URL and shows a
+# "powered by" logo from its own site (an image: nothing runs from there).
 DOCS_POLICY = (
-    f"default-src 'self'; script-src 'self' 'unsafe-inline' {_DOCS_ASSETS};"
-    f" style-src 'self' 'unsafe-inline' {_DOCS_ASSETS} https://fonts.googleapis.com;"
-    " font-src 'self' https://fonts.gstatic.com; img-src 'self' data: https:;"
-    " worker-src 'self' blob:; connect-src 'self'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline';"
+    " img-src 'self' data: https://cdn.redoc.ly; worker-src 'self' blob:; connect-src 'self';"
+    " base-uri 'none'; frame-ancestors 'none'"
 )
 
 
@@ -63,7 +64,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self._app(scope, receive, send)
             return
-        docs = scope["path"] in self._docs_paths
+        docs = route_path(scope) in self._docs_paths
         added = self._docs_headers if docs else self._app_headers
 
         async def send_with_headers(message: Message) -> None:

@@ -118,13 +118,12 @@ async def chat_socket(websocket: WebSocket, user_id: str, chat_id: str) -> None:
         principal = await _authenticate(services, token)
         check_owner(principal, user_id)
     except AllinError as error:
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
-            await websocket.send_text(ErrorOut.of(error).model_dump_json())
-            # Close codes in the 4000 range mirror HTTP statuses (4400, 4401, 4403…).
-            await websocket.close(4000 + error.status)
+        await _refuse(websocket, error)
         return
+    assert token is not None
     sink = SocketSink(websocket, services.settings.socket_queue_frames)
     follower = Follower(sink, held_limit=services.settings.socket_queue_frames)
+    watch = asyncio.create_task(_watch_session(services, websocket, token))
     try:
         async with services.streams.following(user_id, chat_id, follower) as stream:
             talk = _Talk(services, user_id, chat_id, follower, sink)
@@ -133,6 +132,7 @@ async def chat_socket(websocket: WebSocket, user_id: str, chat_id: str) -> None:
             finally:
                 await talk.aclose()
     finally:
+        watch.cancel()
         await sink.aclose()
 
 
@@ -256,6 +256,28 @@ async def _answer(
         )
 
 
+async def _refuse(websocket: WebSocket, error: AllinError) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError, OSError):
+        await websocket.send_text(ErrorOut.of(error).model_dump_json())
+        # Close codes in the 4000 range mirror HTTP statuses (4400, 4401, 4403…).
+        await websocket.close(4000 + error.status)
+
+
+async def _watch_session(services: Services, websocket: WebSocket, token: str) -> None:
+    """Close the socket (4401) once its token stops being valid: logged out, or expired. A
+    socket is authenticated once, at its start, and may stay open for days otherwise."""
+    while True:
+        await asyncio.sleep(services.settings.socket_reauth_s)
+        try:
+            await services.tokens.verify(token)
+        except Unauthorized as error:
+            await _refuse(websocket, error)
+            return
+        except Exception as exc:
+            # The database (or the key server) is away: the session may well be fine.
+            logger.warning("could not check a socket's token again: %s", exc)
+
+
 def _token(websocket: WebSocket) -> tuple[str | None, str | None]:
     """The access token, and the subprotocol to accept if it came as one."""
     offered = [p.strip() for p in websocket.headers.get("sec-websocket-protocol", "").split(",")]
@@ -267,4 +289,6 @@ def _token(websocket: WebSocket) -> tuple[str | None, str | None]:
 async def _authenticate(services: Services, token: str | None) -> Principal:
     if not token:
         raise Unauthorized("log in first: pass the access token as ?token= or a subprotocol")
-    return await services.tokens.verify(token)
+    principal = await services.tokens.verify(token)
+    principal.require("ask")
+    return principal

@@ -1,12 +1,14 @@
-"""Password hashing with argon2id (argon2-cffi), off the event loop: a hash costs tens of ms."""
+"""Password hashing with argon2id (argon2-cffi), off the event loop on its own threads: a hash
+costs tens of ms."""
 
 from __future__ import annotations
 
-import asyncio
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from allin.workers import run_in
 
 _hasher = PasswordHasher()
 
@@ -19,15 +21,15 @@ def _unknown_user_hash() -> str:
 
 
 async def hash_password(password: str) -> str:
-    return await asyncio.to_thread(_hasher.hash, password)
+    return await run_in("hashing", _hasher.hash, password)
 
 
 async def check_password(password_hash: str | None, password: str) -> bool:
     """Whether `password` matches; with no account (`None`), the same work is done and the answer
     is no, so response times do not reveal which emails have accounts."""
     try:
-        matches = await asyncio.to_thread(
-            _hasher.verify, password_hash or _unknown_user_hash(), password
+        matches = await run_in(
+            "hashing", _hasher.verify, password_hash or _unknown_user_hash(), password
         )
     except (VerificationError, InvalidHashError):
         return False

@@ -77,7 +77,6 @@ class LocalTokens:
             "aud": AUDIENCE,
             "sub": user.id,
             "email": user.email,
-            "adm": user.is_admin,
             "sid": session_id,
             "iat": now,
             "exp": expires,
@@ -87,15 +86,15 @@ class LocalTokens:
     async def verify(self, token: str) -> Principal:
         claims = _decode(token, self._secret, ["HS256"], LOCAL_ISSUER)
         session_id = claims.get("sid")
-        if not isinstance(session_id, str) or not await self._users.session_is_open(
-            session_id, claims["sub"]
-        ):
+        user = None
+        if isinstance(session_id, str):
+            user = await self._users.session_user(session_id, claims["sub"])
+        if user is None:
             raise Unauthorized("this session has ended; log in again")
+        # Admin (and e-mail) as the database has them now, not as when the token was issued:
+        # a demotion takes effect on the next request, not when the token expires.
         return Principal(
-            user_id=claims["sub"],
-            email=claims.get("email"),
-            is_admin=bool(claims.get("adm")),
-            session_id=session_id,
+            user_id=user.id, email=user.email, is_admin=user.is_admin, session_id=session_id
         )
 
 

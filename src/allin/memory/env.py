@@ -15,13 +15,14 @@ from pathlib import Path
 
 import allin
 from allin.config import ConfigError
+from allin.storage.folders import private_dir
 
 
 def prepare(data_dir: Path) -> Path:
     """Keep mem0's files under the data dir (if still possible) and check telemetry is off;
     returns the data dir's mem0 directory."""
     mem0_dir = data_dir.resolve() / "mem0"
-    mem0_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(mem0_dir)
     # The first app started in a process fixes mem0's directory; later ones (tests) keep it.
     if "mem0" not in sys.modules and not allin.MEM0_DIR_CHOSEN_OUTSIDE:
         os.environ["MEM0_DIR"] = str(mem0_dir)

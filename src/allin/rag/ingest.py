@@ -1,15 +1,14 @@
 """Ingestion: a file becomes a stored document (raw bytes in the blob store) with embedded chunks.
 
-Parsing and chunking run in a child process with memory and time limits (`allin.rag.sandbox`),
-awaited from a worker thread, and embedding in the embedder's own thread, so the event loop stays
-free and a file built to exhaust the parser costs only that process. Nothing is written to the
-database until a file is fully parsed and embedded; then the document and all its chunks are
-stored in one transaction.
+Parsing and chunking run in a child process with memory and time limits (`rag/sandbox.py`),
+awaited from the parsing threads (`workers.py`, which bound how many run at once), and embedding
+on the embedder's own thread, so the event loop stays free and a file built to exhaust the parser
+costs only that process. Nothing is written to the database until a file is fully parsed and
+embedded; then the document and all its chunks are stored in one transaction.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from allin.rag.sandbox import Prepared, prepare, prepare_isolated
 from allin.rag.store import DocumentStore, NewDocument
 from allin.storage.blobs import DOCUMENTS, BlobStore
 from allin.storage.text import NUL, NUL_REFUSED
+from allin.workers import run_in
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +54,6 @@ class ChunkingPolicy:
     limits: DocumentLimits = field(default_factory=DocumentLimits)
     # Parse in a child process with the memory and time limits; off only for trusted callers.
     isolate: bool = True
-    # Files parsed at once; more wait their turn.
-    parsers: int = 2
 
 
 def clean_name(name: str) -> str:
@@ -81,7 +79,6 @@ class Ingestor:
         self._blobs = blobs
         self._embedder = embedder
         self._policy = policy
-        self._parsing = asyncio.Semaphore(policy.parsers)
 
     async def ingest(
         self,
@@ -154,10 +151,10 @@ class Ingestor:
     async def _prepare(self, name: str, data: bytes) -> Prepared:
         policy = self._policy
         run = prepare_isolated if policy.isolate else prepare
-        async with self._parsing:
-            return await asyncio.to_thread(
-                run, name, data, policy.max_tokens, policy.overlap_tokens, policy.limits
-            )
+        # The parsing threads bound how many files are parsed (and parser processes run) at once.
+        return await run_in(
+            "parsing", run, name, data, policy.max_tokens, policy.overlap_tokens, policy.limits
+        )
 
     async def _embed(
         self, name: str, chunks: list[Chunk], progress: Progress | None

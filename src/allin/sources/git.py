@@ -125,7 +125,9 @@ class Git:
 
     async def ensure_mirror(self) -> None:
         if not (self.git_dir / "HEAD").exists():
-            self.git_dir.mkdir(parents=True, exist_ok=True)
+            # The team's code, private like the rest of the data dir.
+            self.git_dir.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            self.git_dir.mkdir(mode=0o700, exist_ok=True)
             await self.run("init", "--bare", "--quiet")
 
     async def default_branch(self, url: str) -> str:

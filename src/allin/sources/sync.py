@@ -33,6 +33,7 @@ from allin.storage.repositories import (
     StagedFile,
     SyncResult,
 )
+from allin.workers import run_in
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,8 @@ _EMBED_BATCH = 64
 # Skipped paths kept as examples per reason in a sync's report.
 _EXAMPLES = 5
 _PROSE = {"markdown", "rst", "text"}
+# Identifier words put before a code chunk's text for the embedder.
+_NAME_WORDS = 40
 
 Progress = Callable[[str, int, int], Awaitable[None]]
 """Called with (phase, done, total) as a sync advances."""
@@ -52,6 +55,8 @@ class SourcePolicy:
     max_files: int
     chunk_tokens: int
     chunk_overlap: int
+    # Code chunks hold whole functions where they can: a part of one rarely answers alone.
+    code_chunk_tokens: int
 
 
 @dataclass
@@ -259,7 +264,7 @@ class RepositorySync:
         embedded = 0
         async for sha_entry, data in _read(git, pending):
             why = skip_reason(sha_entry.path, data, self._policy.max_file_bytes)
-            chunks = [] if why else await asyncio.to_thread(self._chunk, sha_entry.path, data)
+            chunks = [] if why else await run_in("parsing", self._chunk, sha_entry.path, data)
             if why or not chunks:
                 plan.skipped[why or "empty"].append(sha_entry.path)
                 plan.content_skipped[sha_entry.path] = [sha_entry.sha, why or "empty"]
@@ -278,10 +283,11 @@ class RepositorySync:
         return embedded
 
     def _chunk(self, path: str, data: bytes) -> list[SourceChunk]:
+        prose = language_for(path) in _PROSE
         return chunk_source_file(
             path,
             data.decode("utf-8", errors="replace"),
-            max_tokens=self._policy.chunk_tokens,
+            max_tokens=self._policy.chunk_tokens if prose else self._policy.code_chunk_tokens,
             overlap_tokens=self._policy.chunk_overlap,
         )
 
@@ -373,7 +379,10 @@ def _file(entry: TreeEntry, data: bytes, commit: CommitInfo) -> StagedFile:
 def _embedding_text(file: StagedFile, chunk: SourceChunk) -> str:
     if file.language in _PROSE:
         return embedding_text(file.path, chunk.heading, chunk.content)
-    return f"{chunk.heading}\n{chunk.content}"
+    # The embedder reads English best and only a chunk's first 256 tokens: the names the code
+    # uses, as words ("find best app"), come before the code itself.
+    words = " ".join(chunk.terms.split()[:_NAME_WORDS])
+    return f"{chunk.heading}\n{words}\n{chunk.content}"
 
 
 def _meta(chunk: SourceChunk) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from typing import Protocol
 from urllib.parse import quote, urlencode
 
 from allin.errors import BadRequest, NotFound
+from allin.storage.folders import private_dir
 
 DOCUMENTS = "documents"
 AUDIO = "audio"
@@ -77,8 +78,8 @@ class LocalBlobStore:
         await asyncio.to_thread(self._write, self._file(bucket, path), data)
 
     def _write(self, target: Path, data: bytes) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp.mkdir(parents=True, exist_ok=True)
+        private_dir(target.parent)
+        private_dir(self._tmp)
         fd, temporary = tempfile.mkstemp(dir=self._tmp)
         try:
             with os.fdopen(fd, "wb") as file:

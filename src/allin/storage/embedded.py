@@ -9,11 +9,16 @@ The server listens on a Unix socket only, and stops when the last process using 
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from pathlib import Path
 from typing import Any
 
+from allin.storage.folders import private_dir
+
 logger = logging.getLogger(__name__)
+
+_TRAVERSE_ONLY = 0o711
 
 
 def start_embedded_postgres(pgdata: Path) -> Any:
@@ -28,7 +33,11 @@ def start_embedded_postgres(pgdata: Path) -> Any:
         warnings.simplefilter("ignore", RuntimeDirWarning)
         import pgserver
 
-    pgdata.mkdir(parents=True, exist_ok=True)
+    private_dir(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    if os.geteuid() == 0:
+        # pgserver opened every parent of `pgdata` to everyone (read and traverse) so that its
+        # `pgserver` user reaches it; the data dir needs only traversal: nobody else lists it.
+        pgdata.parent.chmod(_TRAVERSE_ONLY)
     logger.info("embedded postgres ready at %s", pgdata)
     return server

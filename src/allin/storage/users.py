@@ -66,14 +66,17 @@ class UserRepository:
         assert row is not None
         return str(row["id"])
 
-    async def session_is_open(self, session_id: str, user_id: str) -> bool:
+    async def session_user(self, session_id: str, user_id: str) -> User | None:
+        """The account as it is now, if this session of theirs is still open."""
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
-                "select 1 from auth_sessions where id = %s and user_id = %s"
-                " and revoked_at is null and expires_at > now()",
+                "select u.* from auth_sessions s join users u on u.id = s.user_id"
+                " where s.id = %s and s.user_id = %s"
+                " and s.revoked_at is null and s.expires_at > now()",
                 (session_id, user_id),
             )
-            return await cursor.fetchone() is not None
+            row = await cursor.fetchone()
+        return User(**row) if row else None
 
     async def close_session(self, session_id: str) -> None:
         async with self._db.pool.connection() as conn:

@@ -1,0 +1,33 @@
+"""Bounded thread pools, one per kind of blocking work, so that a burst of one kind cannot take
+the threads another needs: a batch of large documents being parsed must not hold up a login
+(argon2 hashing), nor a wave of logins an upload. Embedding has its own thread already
+(`embeddings/minilm.py`); the event loop's default executor is left to short file and database
+calls."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache, partial
+from typing import Literal, ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+Kind = Literal["parsing", "hashing"]
+# Parsing is mostly pure Python, so more threads would only contend for the GIL; argon2 releases
+# it, and two hashes at once keep a wave of logins moving on a small machine.
+_THREADS: dict[Kind, int] = {"parsing": 2, "hashing": 2}
+
+
+@cache
+def _pool(kind: Kind) -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=_THREADS[kind], thread_name_prefix=f"allin-{kind}")
+
+
+async def run_in(kind: Kind, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """`work(*args, **kwargs)` on the pool for `kind`; its callers wait in that pool's queue."""
+    return await asyncio.get_running_loop().run_in_executor(
+        _pool(kind), partial(work, *args, **kwargs)
+    )
