@@ -148,6 +148,16 @@ class Settings(BaseSettings):
     # Passages less similar to the question than this (cosine) are not shown to the model.
     rag_min_similarity: float = Field(0.3, ge=-1, le=1)
     max_document_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    # What reading one document may cost, whatever its upload size: bytes once inflated (DOCX zip
+    # members, PDF content streams), the inflated-to-compressed ratio, pages, characters of text
+    # and chunks; and the parser process's wall time and address space. Over one: `too_large`.
+    max_document_uncompressed_bytes: int = Field(64 * 1024 * 1024, gt=0)
+    max_document_compression_ratio: int = Field(100, gt=1)
+    max_document_pages: int = Field(2000, gt=0)
+    max_document_chars: int = Field(2_000_000, gt=0)
+    max_document_chunks: int = Field(2000, gt=0)
+    document_parse_timeout_s: float = Field(60.0, gt=0)
+    document_parser_memory_bytes: int = Field(1024 * 1024 * 1024, ge=128 * 1024 * 1024)
     # Request bodies: an upload (several documents and their multipart framing), any other route.
     max_upload_bytes: int = Field(100 * 1024 * 1024, gt=0)
     max_request_bytes: int = Field(1024 * 1024, gt=0)

@@ -28,6 +28,7 @@ from allin.memory.build import open_memory
 from allin.memory.manager import MemoryManager
 from allin.memory.pipeline import MemoryContext, MemoryListener
 from allin.rag.ingest import ChunkingPolicy, Ingestor
+from allin.rag.limits import DocumentLimits
 from allin.rag.rerank import build_reranker
 from allin.rag.retrieval import KnowledgeSource, RetrievalPolicy, Retriever
 from allin.rag.store import DocumentStore, Fusion
@@ -238,6 +239,15 @@ def _chunking(settings: Settings) -> ChunkingPolicy:
         max_tokens=settings.rag_chunk_tokens,
         overlap_tokens=settings.rag_chunk_overlap,
         max_bytes=settings.max_document_bytes,
+        limits=DocumentLimits(
+            uncompressed_bytes=settings.max_document_uncompressed_bytes,
+            compression_ratio=settings.max_document_compression_ratio,
+            pages=settings.max_document_pages,
+            chars=settings.max_document_chars,
+            chunks=settings.max_document_chunks,
+            parse_timeout_s=settings.document_parse_timeout_s,
+            parser_memory_bytes=settings.document_parser_memory_bytes,
+        ),
     )
 
 

@@ -1,8 +1,10 @@
 """Ingestion: a file becomes a stored document (raw bytes in the blob store) with embedded chunks.
 
-Parsing and chunking run on the parsing threads (`workers.py`) and embedding on the embedder's
-own, so the event loop stays free. Nothing is written to the database until a file is fully
-parsed and embedded; then the document and all its chunks are stored in one transaction.
+Parsing and chunking run in a child process with memory and time limits (`rag/sandbox.py`),
+awaited from the parsing threads (`workers.py`, which bound how many run at once), and embedding
+on the embedder's own thread, so the event loop stays free and a file built to exhaust the parser
+costs only that process. Nothing is written to the database until a file is fully parsed and
+embedded; then the document and all its chunks are stored in one transaction.
 """
 
 from __future__ import annotations
@@ -10,16 +12,17 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
 
 from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
-from allin.rag.chunking import Chunk, chunk_document
+from allin.rag.chunking import Chunk
 from allin.rag.clean import document_embedding_text
-from allin.rag.formats import Format, parse
+from allin.rag.limits import DocumentLimits
 from allin.rag.records import Document
+from allin.rag.sandbox import Prepared, prepare, prepare_isolated
 from allin.rag.store import DocumentStore, NewDocument
 from allin.sources.embedding import chunk_embedding_text
 from allin.storage.blobs import DOCUMENTS, BlobStore
@@ -49,6 +52,9 @@ class ChunkingPolicy:
     max_tokens: int
     overlap_tokens: int
     max_bytes: int
+    limits: DocumentLimits = field(default_factory=DocumentLimits)
+    # Parse in a child process with the memory and time limits; off only for trusted callers.
+    isolate: bool = True
 
 
 def clean_name(name: str) -> str:
@@ -118,7 +124,8 @@ class Ingestor:
         existing = await self._store.find(owner_id, name)
         if not force and existing and existing.sha256 == sha256 and existing.status == "ready":
             return IngestOutcome(name, "unchanged", existing)
-        document_format, title, chunks = await run_in("parsing", self._prepare, name, data)
+        prepared = await self._prepare(name, data)
+        document_format, title, chunks = prepared.format, prepared.title, prepared.chunks
         vectors, tokens = await self._embed(name, chunks, progress)
         storage_path = f"{owner_id}/{sha256}/{name}"
         await self._blobs.put(DOCUMENTS, storage_path, data, document_format.mime)
@@ -143,12 +150,13 @@ class Ingestor:
             await self._blobs.delete(DOCUMENTS, replaced)
         return IngestOutcome(name, "indexed", document)
 
-    def _prepare(self, name: str, data: bytes) -> tuple[Format, str | None, list[Chunk]]:
-        document_format, parsed = parse(name, data)
-        chunks = chunk_document(parsed, self._policy.max_tokens, self._policy.overlap_tokens)
-        if not chunks:
-            raise BadRequest(f"{name}: no text found (a scanned PDF without a text layer?)")
-        return document_format, parsed.title, chunks
+    async def _prepare(self, name: str, data: bytes) -> Prepared:
+        policy = self._policy
+        run = prepare_isolated if policy.isolate else prepare
+        # The parsing threads bound how many files are parsed (and parser processes run) at once.
+        return await run_in(
+            "parsing", run, name, data, policy.max_tokens, policy.overlap_tokens, policy.limits
+        )
 
     async def _embed(
         self, name: str, chunks: list[Chunk], progress: Progress | None
