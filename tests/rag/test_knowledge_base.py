@@ -199,3 +199,40 @@ async def test_fusion_weights_decide_which_list_wins(services: Services, user_id
     assert scores == sorted(scores, reverse=True)
     # Each passage scores 1 / (10 + its full-text rank), and nothing for its vector rank.
     assert abs(scores[0] - 1 / 11) < 1e-9
+
+
+CONTEXTS = b"""# The application context
+
+## What it is
+
+The application context keeps track of the application-level data during a request, a CLI
+command or other activity. Rather than passing the application around, the current application
+is reached through a proxy. The application context is pushed with every request context.
+
+## Pushing it yourself
+
+In a shell or a background job, push an application context with a `with` block around the code
+that needs the application; the application context then makes the current application known.
+"""
+ERRORS = b"""# Messages
+
+## Proxies used too early
+
+A proxy used with no context pushed raises a RuntimeError whose message begins: Working outside
+of application context. It then explains what to do about it.
+"""
+
+
+async def test_a_quoted_error_message_finds_the_text_that_holds_it(
+    services: Services, user_id: str
+) -> None:
+    for name, data in [("guide/contexts.md", CONTEXTS), ("guide/messages.md", ERRORS)]:
+        await services.ingestor.ingest(owner_id=user_id, name=name, data=data)
+    unquoted = "where does working outside of application context come from?"
+    quoted = "where does 'Working outside of application context' come from?"
+    # Without quotes the page about application contexts wins on its many shared words; the
+    # quoted phrase, word for word, is only in the message's passage.
+    plain = await services.retriever.search(Scope(user_id), unquoted, k=2)
+    assert plain[0].document_name == "guide/contexts.md"
+    passages = await services.retriever.search(Scope(user_id), quoted, k=2)
+    assert passages[0].document_name == "guide/messages.md"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from allin.embeddings.base import Embedder
+from allin.embeddings.base import Embedded, Embedder
 from allin.errors import BadRequest, NotFound, Unavailable
 from allin.rag.store import Scope
 from allin.services import Services
@@ -71,10 +71,17 @@ class FailingEmbedder:
         self.name, self.dimension = real.name, real.dimension
 
     async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        self._call()
+        return await self._real.embed_documents(texts)
+
+    async def embed_with_tokens(self, texts: Sequence[str]) -> list[Embedded]:
+        self._call()
+        return await self._real.embed_with_tokens(texts)  # type: ignore[attr-defined,no-any-return]
+
+    def _call(self) -> None:
         self.calls += 1
         if self.calls > self._good_calls:
             raise Unavailable("the embedding server went away")
-        return await self._real.embed_documents(texts)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._real, name)

@@ -20,6 +20,11 @@ from allin.storage.db import Database
 # How many more nearest neighbours than needed to fetch before filtering them to the scope.
 _OVERFETCH = 4
 _SAFE_WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)*", re.UNICODE)
+# Text between matching quotes or backticks ("…", '…', `…`, “…”); an apostrophe inside a word
+# (don't) opens nothing, as the opening quote must not follow a letter.
+_QUOTED = re.compile(r"(?<![\w])([\"'`“‘])(.+?)([\"'`”’])(?![\w])")
+# A quoted single word is full text's ordinary job.
+_PHRASE_MIN_WORDS = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +107,15 @@ def text_query(question: str) -> str:
     # words and joined form, as code chunks index them (`meta.terms`).
     words.update(dict.fromkeys(w for w in query_terms(question).split() if len(w) > 1))
     return " | ".join(words)
+
+
+def quoted_phrase(question: str) -> str | None:
+    """The longest text quoted in the question (an error message pasted, a setting's name), if
+    any: the passages holding it word for word make a ranked list of their own, weighted like the
+    nearest neighbours, since a newcomer quoting what they saw wants exactly where it comes from."""
+    quoted = [m.group(2).strip() for m in _QUOTED.finditer(question)]
+    quoted = [text for text in quoted if len(_SAFE_WORD.findall(text)) >= _PHRASE_MIN_WORDS]
+    return max(quoted, key=len) if quoted else None
 
 
 class DocumentStore:
@@ -347,6 +361,7 @@ def hybrid_params(
         "embedder": embedder,
         "vector": list(vector),
         "tsquery": text_query(question),
+        "phrase": quoted_phrase(question),
         "candidates": candidates,
         # Nearest neighbours fetched before the scope filter; also the query's ef_search, as
         # HNSW returns at most ef_search of them.
@@ -405,6 +420,21 @@ text_matches as materialized (
     from document_chunks c, (select to_tsquery('english', %(tsquery)s) as text) q
     where c.tsv @@ q.text
 ),
+phrase_matches as materialized (
+    select c.id, c.document_id, ts_rank(c.tsv, q.phrase) as relevance
+    from document_chunks c,
+         (select phraseto_tsquery('english', coalesce(%(phrase)s::text, '')) as phrase) q
+    where %(phrase)s::text is not null and c.tsv @@ q.phrase
+),
+by_phrase as (
+    select m.id, row_number() over (order by m.relevance desc, m.id) as rank
+    from phrase_matches m join documents d on d.id = m.document_id
+    where """
+    + _VISIBLE
+    + """
+    order by m.relevance desc, m.id
+    limit %(candidates)s
+),
 by_text as (
     select m.id, row_number() over (order by m.relevance desc, m.id) as rank
     from text_matches m join documents d on d.id = m.document_id
@@ -417,7 +447,8 @@ by_text as (
 fused as (
     select id, sum(weight / (%(rrf_k)s + rank)) as score
     from (select id, rank, %(vector_weight)s::float8 as weight from by_vector
-          union all select id, rank, %(text_weight)s::float8 from by_text) ranked
+          union all select id, rank, %(text_weight)s::float8 from by_text
+          union all select id, rank, %(vector_weight)s::float8 from by_phrase) ranked
     group by id
 )
 select c.id as chunk_id, c.document_id, d.name as document_name, d.title as document_title,
