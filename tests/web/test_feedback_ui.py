@@ -3,6 +3,10 @@ across a reload; on a phone in the dark scheme, the buttons fit beside Copy."""
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+import httpx
 from playwright.sync_api import Browser, Page, expect
 
 from tests.web.conftest import csp_refusals
@@ -30,26 +34,36 @@ def test_thumbs_down_with_a_comment_survives_a_reload(page: Page, live_server: s
 
     page.reload()
     answer = page.get_by_test_id("message-assistant").last
-    expect(answer.get_by_test_id("feedback-down")).to_have_attribute("aria-pressed", "true")
+    down = answer.get_by_test_id("feedback-down")
+    expect(down).to_have_attribute("aria-pressed", "true")
     expect(answer.get_by_test_id("feedback-up")).to_have_attribute("aria-pressed", "false")
-    # The comment comes back with it, to be edited; cancelling changes nothing.
-    answer.get_by_test_id("feedback-down").click()
-    expect(page.get_by_test_id("ask-input")).to_have_value("It did not say which repository.")
-    page.get_by_test_id("ask-cancel").click()
-    expect(dialog).to_be_hidden()
-    expect(answer.get_by_test_id("feedback-down")).to_have_attribute("aria-pressed", "true")
+    assert stored_feedback(page, live_server) == {
+        "rating": "down",
+        "comment": "It did not say which repository.",
+    }
 
-    # Pressing the chosen thumbs up again withdraws it.
-    answer.get_by_test_id("feedback-up").click()
-    expect(answer.get_by_test_id("feedback-up")).to_have_attribute("aria-pressed", "true")
-    answer.get_by_test_id("feedback-up").click()
-    expect(answer.get_by_test_id("feedback-up")).to_have_attribute("aria-pressed", "false")
+    # Pressing the chosen one again withdraws it; cancelling the comment box changes nothing.
+    down.click()
+    expect(down).to_have_attribute("aria-pressed", "false")
+    down.click()
+    page.get_by_test_id("ask-cancel").click()
+    expect(page.get_by_test_id("ask-dialog")).to_be_hidden()
+    expect(down).to_have_attribute("aria-pressed", "false")
     page.reload()
     answer = page.get_by_test_id("message-assistant").last
-    for rating in ("up", "down"):
-        expect(answer.get_by_test_id(f"feedback-{rating}")).to_have_attribute(
-            "aria-pressed", "false"
-        )
+    expect(answer.get_by_test_id("feedback-down")).to_have_attribute("aria-pressed", "false")
+    assert stored_feedback(page, live_server) is None
+
+
+def stored_feedback(page: Page, base_url: str) -> Any:
+    """The feedback on the chat's last answer, as the server has it (with the page's token)."""
+    session = json.loads(page.evaluate("() => localStorage.getItem('allin.session')"))
+    chat_id = page.evaluate("() => location.hash").removeprefix("#/c/")
+    history = httpx.get(
+        f"{base_url}/api/v1/chat/history/{session['userId']}/{chat_id}",
+        headers={"Authorization": f"Bearer {session['token']}"},
+    ).json()
+    return [turn for turn in history["turns"] if turn["role"] == "assistant"][-1]["feedback"]
 
 
 def test_on_a_phone_in_the_dark(browser: Browser, live_server: str) -> None:

@@ -1,6 +1,7 @@
 // Thumbs up or down on a finished answer, beside its Copy button. The pressed one is the user's
 // rating (aria-pressed); pressing it again withdraws it. A thumbs down asks what was wrong or
-// missing (optional), in the app's own dialog. Ratings are stored on the server with the turn.
+// missing (optional, in the app's own dialog). Ratings are stored on the server with the turn and
+// come back with the chat's history.
 import { ask } from "/static/dialogs.js";
 
 export const COMMENT_MAX_CHARS = 2000;
@@ -63,7 +64,6 @@ function choiceButton(element, group, { rating, label, icon }, { api, path }) {
 }
 
 function setRating(group, feedback) {
-  group.dataset.comment = feedback?.comment || "";
   for (const button of group.querySelectorAll(".feedback-choice")) {
     button.setAttribute("aria-pressed", String(feedback?.rating === button.dataset.rating));
   }
@@ -73,25 +73,25 @@ function setRating(group, feedback) {
 async function choose(element, group, rating, { api, path }) {
   const turnId = element.dataset.turnId;
   if (!turnId) return;
-  const pressed = group.querySelector(`[data-rating="${rating}"]`).getAttribute("aria-pressed") === "true";
-  let comment = null;
+  const url = path(turnId);
+  if (group.querySelector(`[data-rating="${rating}"]`).getAttribute("aria-pressed") === "true") {
+    // Pressing the chosen one again withdraws the rating.
+    await save(group, () => api(url, { method: "DELETE" }), null);
+    return;
+  }
+  const body = { rating };
   if (rating === "down") {
-    comment = await ask({
-      title: pressed ? "Your comment on this answer" : "What was wrong or missing?",
-      message: "Optional. It helps the team fill gaps in what Allin knows.",
-      value: group.dataset.comment || "",
+    const comment = await ask({
+      title: "What was wrong or missing?",
+      message: "Optional. It helps the team fill the gaps in what Allin knows.",
+      value: "",
       confirmLabel: "Send",
       maxLength: COMMENT_MAX_CHARS,
     });
     if (comment === null) return; // cancelled: the rating stays as it was
-  } else if (pressed) {
-    // Pressing the chosen thumbs up again withdraws it.
-    await save(group, () => api(path(turnId), { method: "DELETE" }), null);
-    return;
+    if (comment.trim()) body.comment = comment.trim();
   }
-  const body = { rating };
-  if (comment && comment.trim()) body.comment = comment.trim();
-  await save(group, () => api(path(turnId), { method: "PUT", body }), body);
+  await save(group, () => api(url, { method: "PUT", body }), body);
 }
 
 async function save(group, request, feedback) {
@@ -99,7 +99,7 @@ async function save(group, request, feedback) {
   for (const button of buttons) button.disabled = true;
   try {
     await request();
-    setRating(group, feedback && { rating: feedback.rating, comment: feedback.comment ?? null });
+    setRating(group, feedback);
     group.querySelector(".feedback-status").textContent = feedback ? "Thanks!" : "";
   } catch (error) {
     group.querySelector(".feedback-status").textContent = `Not saved: ${error.message}`;
