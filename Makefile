@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/voice.py
 	$(BIN)/python bench/repositories.py
+	$(BIN)/python bench/mcp_overhead.py
 
 clean:
 	rm -rf $(VENV) .allin .pytest_cache .mypy_cache .ruff_cache

@@ -1,13 +1,17 @@
 """What a benchmark that runs servers does around its measurement: Ctrl-C and SIGTERM stop the
-servers cleanly, then the report, the warnings and errors the servers logged, and the JSON."""
+servers cleanly, then the report, the warnings and errors the servers logged, and the JSON. And
+helpers to measure latency under concurrency, stage by stage."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextvars
 import json
 import signal
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -55,3 +59,60 @@ def run_bench(
         json_path.write_text(json.dumps(results, indent=2) + "\n")
         console.print(f"results written to {json_path}")
     return 0
+
+
+# --- latency under concurrency ------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank `q`th percentile of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round((len(ordered) - 1) * q / 100))]
+
+
+async def concurrent_latencies(
+    calls: Sequence[Callable[[], Awaitable[object]]], concurrency: int
+) -> tuple[list[float], float]:
+    """Run `calls` with `concurrency` of them in flight at any time (each worker takes the next
+    call as soon as its last one ends); returns each call's seconds, in order, and the wall time."""
+    seconds = [0.0] * len(calls)
+    queue = iter(range(len(calls)))
+
+    async def worker() -> None:
+        for n in queue:
+            started = time.perf_counter()
+            await calls[n]()
+            seconds[n] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return seconds, time.perf_counter() - started
+
+
+class StageClock:
+    """Seconds spent in named stages of a pipeline, per asyncio task: `start()` in the task that
+    runs one request, then `timed(stage)` wraps the coroutine functions that make the stages."""
+
+    def __init__(self) -> None:
+        self._spent: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar(
+            "stage_clock", default=None
+        )
+
+    def start(self) -> dict[str, float]:
+        spent: dict[str, float] = {}
+        self._spent.set(spent)
+        return spent
+
+    def timed(
+        self, stage: str, function: Callable[..., Awaitable[Any]]
+    ) -> Callable[..., Awaitable[Any]]:
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return await function(*args, **kwargs)
+            finally:
+                spent = self._spent.get()
+                if spent is not None:
+                    spent[stage] = spent.get(stage, 0.0) + time.perf_counter() - started
+
+        return wrapper

@@ -9,6 +9,11 @@
    statement sent raw with psycopg.
 3. HNSW recall@10: the index's top 10 against exact search (index scans disabled) for the same
    query vectors.
+4. Concurrency: the questions of eval/docs-dev.jsonl asked through `Retriever.search` over the
+   files ingested in 1 (real embedder, real reranker), 1, 8 and 32 at a time: p50/p95 per query,
+   the share of its time in embedding the question, the SQL (`DocumentStore.search`) and the
+   reranking; against the hybrid SQL alone, sent raw at the same concurrency with the questions'
+   vectors computed beforehand.
 
 Runs on an embedded Postgres in a temporary folder, removed afterwards.
 
@@ -36,14 +41,19 @@ from rich.console import Console
 from rich.table import Table
 
 from allin.config import Settings
+from allin.embeddings.minilm import MiniLMEmbedder, load_model
 from allin.rag.chunking import chunk_document
-from allin.rag.clean import embedding_text
+from allin.rag.clean import document_embedding_text
+from allin.rag.evaluation import load_questions
 from allin.rag.files import discover
 from allin.rag.formats import parse
 from allin.rag.store import _HYBRID_SQL, Scope, hybrid_params
 from allin.services import Services
+from harness import StageClock, concurrent_latencies, percentile
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+QUESTIONS = Path(__file__).resolve().parents[1] / "eval" / "docs-dev.jsonl"
+CONCURRENCY = (1, 8, 32)
 SYNTHETIC_EMBEDDER = "bench:random@384"
 DIMENSION = 384
 CHUNKS_PER_DOCUMENT = 100
@@ -58,11 +68,7 @@ class Plan:
     chunks: int
     ingest_files: int  # corpus files ingested in the ingestion phase
     queries: int
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round((len(ordered) - 1) * q / 100))]
+    rounds: int = 2  # times each docs-dev question is asked per concurrency level
 
 
 def ms(seconds: float) -> float:
@@ -109,13 +115,23 @@ async def bench_ingestion(services: Services, plan: Plan) -> dict[str, Any]:
     for name, data in files:
         _, parsed = parse(name, data)
         for chunk in chunk_document(parsed, policy.rag_chunk_tokens, policy.rag_chunk_overlap):
-            texts.append(embedding_text(name, chunk.heading, chunk.content))
+            texts.append(document_embedding_text(name, chunk.heading, chunk.content))
     await services.embedder.warm_up()
-    await services.embedder.embed_documents(texts[:16])  # first batches are slower
 
+    async def bare(batch: list[str]) -> None:
+        # The model alone (pooled vectors only): what ingestion adds to it, the token vectors
+        # for the reranker included, is our overhead.
+        if isinstance(services.embedder, MiniLMEmbedder):
+            await asyncio.to_thread(
+                load_model().encode, batch, batch_size=16, normalize_embeddings=True
+            )
+        else:
+            await services.embedder.embed_documents(batch)
+
+    await bare(texts[:16])  # first batches are slower
     started = time.perf_counter()
     for start in range(0, len(texts), 64):
-        await services.embedder.embed_documents(texts[start : start + 64])
+        await bare(texts[start : start + 64])
     bare_s = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -285,11 +301,101 @@ async def bench_recall(services: Services) -> dict[str, Any]:
     }
 
 
+# --- 4. latency under concurrency --------------------------------------------------------------
+
+
+async def bench_concurrency(services: Services, rounds: int) -> dict[str, Any]:
+    """Each level asks every question `rounds` times; the stages are timed by wrapping the
+    embedder's, the store's and the reranker's methods on these instances."""
+    settings = services.settings
+    retriever = services.retriever
+    scope = Scope("bench-ingest", include_shared=False)
+    questions = [q.question for q in load_questions(QUESTIONS)] * rounds
+    clock = StageClock()
+    embedder, store = services.embedder, services.documents
+    reranker = retriever._reranker
+    patched: list[tuple[object, str]] = [
+        (embedder, "embed_query"),
+        (embedder, "embed_with_tokens"),
+        (store, "search"),
+    ] + ([(reranker, "rerank")] if reranker is not None else [])
+    stage_of = {"embed_query": "embed", "embed_with_tokens": "embed", "search": "sql"}
+    for owner, method in patched:
+        if hasattr(owner, method):
+            setattr(
+                owner, method, clock.timed(stage_of.get(method, method), getattr(owner, method))
+            )
+    vectors = [await embedder.embed_query(q) for q in questions[: len(questions) // rounds]]
+    statement = sql.SQL(_HYBRID_SQL).format(dim=sql.Literal(embedder.dimension))
+
+    async def ask(question: str, spent: list[dict[str, float]]) -> None:
+        spent.append(clock.start())
+        await retriever.search(scope, question)
+
+    async def raw(question: str, vector: list[float]) -> None:
+        params = hybrid_params(
+            scope,
+            question,
+            vector,
+            embedder=embedder.name,
+            k=settings.rag_top_k * 2,
+            candidates=settings.rag_candidates,
+            ef_search=settings.rag_ef_search,
+        )
+        async with services.db.pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                "select set_config('hnsw.ef_search', %s, true)", (str(params["overfetch"]),)
+            )
+            cursor = await conn.execute(statement, params)
+            await cursor.fetchall()
+
+    try:
+        for question in questions[:5]:  # warm up
+            await retriever.search(scope, question)
+        levels = []
+        for concurrency in CONCURRENCY:
+            spent: list[dict[str, float]] = []
+            seconds, wall = await concurrent_latencies(
+                [lambda q=q, s=spent: ask(q, s) for q in questions], concurrency
+            )
+            raw_seconds, _ = await concurrent_latencies(
+                [
+                    lambda q=q, v=v: raw(q, v)
+                    for q, v in zip(questions, vectors * rounds, strict=True)
+                ],
+                concurrency,
+            )
+            total = sum(seconds)
+            share = {
+                stage: round(sum(s.get(stage, 0.0) for s in spent) / total, 3)
+                for stage in ("embed", "sql", "rerank")
+            }
+            levels.append(
+                {
+                    "concurrency": concurrency,
+                    "queries": len(seconds),
+                    "p50_ms": ms(percentile(seconds, 50)),
+                    "p95_ms": ms(percentile(seconds, 95)),
+                    "queries_per_s": round(len(seconds) / wall, 1),
+                    "share": share,
+                    "raw_sql_p50_ms": ms(percentile(raw_seconds, 50)),
+                    "raw_sql_p95_ms": ms(percentile(raw_seconds, 95)),
+                }
+            )
+            console.print(f"concurrency {concurrency}: {levels[-1]}")
+    finally:
+        for owner, method in patched:
+            if method in vars(owner):
+                delattr(owner, method)
+    return {"reranker": settings.reranker.value, "levels": levels}
+
+
 # --- report ---------------------------------------------------------------------------------------
 
 
 def render(results: dict[str, Any]) -> None:
     ingestion, retrieval, recall = results["ingestion"], results["retrieval"], results["recall"]
+    concurrency = results["concurrency"]
     table = Table(title="Knowledge base", caption="ratio = ours / baseline (same run)")
     for column in ("measure", "baseline", "ours", "ratio"):
         table.add_column(column, justify="left" if column == "measure" else "right")
@@ -313,6 +419,26 @@ def render(results: dict[str, Any]) -> None:
         "",
     )
     console.print(table)
+    table = Table(
+        title=f"Questions at once (docs-dev, reranker {concurrency['reranker']})",
+        caption="share = part of the queries' time in each stage; raw SQL = the hybrid statement"
+        " alone, same concurrency",
+    )
+    for column in ("at once", "p50", "p95", "q/s", "embed", "SQL", "rerank", "raw SQL p50/p95"):
+        table.add_column(column, justify="right")
+    for level in concurrency["levels"]:
+        share = level["share"]
+        table.add_row(
+            str(level["concurrency"]),
+            f"{level['p50_ms']} ms",
+            f"{level['p95_ms']} ms",
+            str(level["queries_per_s"]),
+            f"{share['embed']:.0%}",
+            f"{share['sql']:.0%}",
+            f"{share['rerank']:.0%}",
+            f"{level['raw_sql_p50_ms']} / {level['raw_sql_p95_ms']} ms",
+        )
+    console.print(table)
 
 
 async def run(plan: Plan) -> dict[str, Any]:
@@ -323,6 +449,7 @@ async def run(plan: Plan) -> dict[str, Any]:
         try:
             ingestion = await bench_ingestion(services, plan)
             console.print(f"ingestion: {ingestion}")
+            concurrency = await bench_concurrency(services, plan.rounds)
             await load_synthetic(services, plan.chunks)
             retrieval = await bench_retrieval(services, plan)
             recall = await bench_recall(services)
@@ -330,17 +457,24 @@ async def run(plan: Plan) -> dict[str, Any]:
             await services.stop()
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return {"ingestion": ingestion, "retrieval": retrieval, "recall": recall}
+    return {
+        "ingestion": ingestion,
+        "retrieval": retrieval,
+        "recall": recall,
+        "concurrency": concurrency,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
     parser.add_argument("--chunks", type=int, default=100_000)
-    parser.add_argument("--quick", action="store_true", help="10,000 chunks, fewer files")
+    parser.add_argument(
+        "--quick", action="store_true", help="10,000 chunks, fewer files and questions"
+    )
     parser.add_argument("--json", type=Path, metavar="PATH")
     args = parser.parse_args(argv)
     plan = (
-        Plan(chunks=10_000, ingest_files=8, queries=50)
+        Plan(chunks=10_000, ingest_files=8, queries=50, rounds=1)
         if args.quick
         else Plan(chunks=args.chunks, ingest_files=30, queries=QUERIES)
     )

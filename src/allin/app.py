@@ -9,13 +9,25 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from allin import __version__
-from allin.api import auth, chats, documents, feedback, health, memories, repositories, voice, ws
+from allin.api import (
+    auth,
+    chats,
+    documents,
+    feedback,
+    health,
+    memories,
+    repositories,
+    tokens,
+    voice,
+    ws,
+)
 from allin.api.access_log import redact_server_logs
 from allin.api.body_limits import BodyLimits
 from allin.api.errors import install_error_handlers
 from allin.api.ratelimit import RateLimiter
 from allin.api.security_headers import SecurityHeaders, origin
 from allin.config import AuthMode, Settings, configure_logging
+from allin.mcp_server.http import mount_mcp
 from allin.services import Services
 from allin.web import mount_web
 
@@ -41,7 +53,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = await Services.start(settings)
         app.state.services = services
         try:
-            yield
+            # Inside the services' lifetime: MCP calls in flight end before the services stop.
+            async with mcp_running():
+                yield
         finally:
             await services.stop()
 
@@ -80,8 +94,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(feedback.router)
     app.include_router(memories.router)
     app.include_router(repositories.router)
+    app.include_router(tokens.router)
     app.include_router(voice.router)
     app.include_router(ws.router)
+    mcp_running = mount_mcp(app)
     mount_web(app)
     return app
 

@@ -16,6 +16,7 @@ from rich.table import Table
 
 from allin.chat.frames import ServerFrame
 from allin.jobs.cli import worker
+from allin.mcp_server.stdio import mcp
 from allin.sources.cli import repos_app
 from allin.terminal import console
 from allin.terminal import load_settings as _settings
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Allin, by Team 8: an assistant for new software engineers.")
 app.add_typer(repos_app, name="repos")
 app.command("worker")(worker)
+app.command("mcp")(mcp)
 
 
 @app.command()

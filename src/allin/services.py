@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from allin.auth.personal import PersonalTokens, WithPersonalTokens
 from allin.auth.principal import TokenVerifier
 from allin.auth.service import AuthService
 from allin.auth.tokens import LocalTokens, SupabaseTokens, load_or_create_secret
@@ -27,14 +28,17 @@ from allin.memory.build import open_memory
 from allin.memory.manager import MemoryManager
 from allin.memory.pipeline import MemoryContext, MemoryListener
 from allin.rag.ingest import ChunkingPolicy, Ingestor
+from allin.rag.limits import DocumentLimits
+from allin.rag.rerank import build_reranker
 from allin.rag.retrieval import KnowledgeSource, RetrievalPolicy, Retriever
-from allin.rag.store import DocumentStore
+from allin.rag.store import DocumentStore, Fusion
 from allin.sources.service import RepositoryService
 from allin.sources.sync import RepositorySync, SourcePolicy
 from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
 from allin.storage.folders import private_dir
+from allin.storage.personal_tokens import PersonalTokenStore
 from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
 from allin.storage.repositories import RepositoryStore
 from allin.storage.streams import StreamLog
@@ -61,6 +65,7 @@ class Services:
     supabase: SupabaseConnection | None
     tokens: TokenVerifier
     auth: AuthService
+    personal_tokens: PersonalTokens
     model: ChatModel
     runs: Runs
     streams: Streams
@@ -88,7 +93,9 @@ class Services:
         chats = build_chat_store(settings, db, supabase)
         blobs = await build_blob_store(settings, supabase)
         users = UserRepository(db)
-        tokens, local = _token_verifier(settings, users, http)
+        sessions, local = _token_verifier(settings, users, http)
+        token_store = PersonalTokenStore(db)
+        tokens = WithPersonalTokens(token_store, sessions)
         model = build_chat_model(settings)
         runs = Runs()
         streams = Streams(
@@ -107,7 +114,14 @@ class Services:
         documents = DocumentStore(db)
         await documents.ensure_vector_index(embedder.name, embedder.dimension)
         ingestor = Ingestor(documents, blobs, embedder, _chunking(settings))
-        retriever = Retriever(documents, embedder, _retrieval(settings))
+        reranker = build_reranker(
+            settings.reranker,
+            documents,
+            embedder,
+            depth=settings.rag_rerank_depth,
+            weight=settings.rag_rerank_weight,
+        )
+        retriever = Retriever(documents, embedder, _retrieval(settings), reranker)
         repository_store = RepositoryStore(db)
         repository_sync = RepositorySync(
             repository_store,
@@ -164,6 +178,7 @@ class Services:
             supabase=supabase,
             tokens=tokens,
             auth=AuthService(users, local),
+            personal_tokens=PersonalTokens(token_store),
             model=model,
             runs=runs,
             streams=streams,
@@ -224,6 +239,15 @@ def _chunking(settings: Settings) -> ChunkingPolicy:
         max_tokens=settings.rag_chunk_tokens,
         overlap_tokens=settings.rag_chunk_overlap,
         max_bytes=settings.max_document_bytes,
+        limits=DocumentLimits(
+            uncompressed_bytes=settings.max_document_uncompressed_bytes,
+            compression_ratio=settings.max_document_compression_ratio,
+            pages=settings.max_document_pages,
+            chars=settings.max_document_chars,
+            chunks=settings.max_document_chunks,
+            parse_timeout_s=settings.document_parse_timeout_s,
+            parser_memory_bytes=settings.document_parser_memory_bytes,
+        ),
     )
 
 
@@ -243,4 +267,10 @@ def _retrieval(settings: Settings) -> RetrievalPolicy:
         candidates=settings.rag_candidates,
         ef_search=settings.rag_ef_search,
         min_similarity=settings.rag_min_similarity,
+        fusion=Fusion(
+            vector_weight=settings.rag_vector_weight,
+            text_weight=settings.rag_text_weight,
+            rrf_k=settings.rag_rrf_k,
+        ),
+        rerank_depth=settings.rag_rerank_depth,
     )

@@ -35,6 +35,8 @@ PUBLIC = {
     "/docs/oauth2-redirect",
     "/redoc",
     "/openapi.json",
+    # The chat protocol's reference page, linked from the API docs.
+    "/protocol",
 }
 # A plausible body per method, so that an allowed request reaches the handler.
 BODIES: dict[str, Any] = {

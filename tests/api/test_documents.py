@@ -92,6 +92,8 @@ async def test_answer_cites_the_uploaded_document(live_server: str, account: Acc
     citation = done["citations"][0]
     assert citation["n"] == 1 and citation["document"] == "handbook.md"
     assert citation["heading"] == "Handbook › Paid time off"
+    # Who uploaded the cited document, and when it was last indexed.
+    assert citation["updated_by"] == account.email and citation["updated_at"]
     answer = "".join(f["text"] for f in frames if f["type"] == "token")
     assert "[1]" in answer and "25 days of paid vacation" in answer
     assert done["turn"]["metadata"]["citations"] == done["citations"]

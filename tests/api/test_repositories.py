@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,10 @@ async def test_admins_add_a_repository_everyone_reads_it_and_answers_cite_its_co
         citations = frames[-1]["citations"]
         code = next(c for c in citations if c["path"] == "src/shop/sessions.py")
         assert code["repository"] == "shop" and code["commit"] == repo.head()
+        # Every citation says how fresh its source is and who changed it last.
+        assert code["updated_by"] == "Ada Lovelace"
+        committed = repo.git("show", "-s", "--format=%cI", "HEAD")
+        assert datetime.fromisoformat(code["updated_at"]) == datetime.fromisoformat(committed)
         assert code["location"] == (
             f"shop › src/shop/sessions.py:L{code['start_line']}–L{code['end_line']}"
             f" @ {repo.head()[:7]}"

@@ -178,3 +178,24 @@ async def test_a_file_stored_under_two_names_is_cited_once(
     passages = await services.retriever.search(Scope(user_id), "How many vacation days?", k=3)
     contents = [p.content for p in passages]
     assert len(contents) == len(set(contents)) == 2  # the file has two chunks
+
+
+async def test_fusion_weights_decide_which_list_wins(services: Services, user_id: str) -> None:
+    """With the full-text list alone (vector weight 0), a passage the vectors do not rank first
+    but that shares the question's rare word comes first; the fusion settings reach the SQL."""
+    from allin.rag.retrieval import Retriever
+    from allin.rag.store import Fusion
+
+    for name, data in [("handbook/leave.md", LEAVE), ("eng/deploy.rst", DEPLOY)]:
+        await services.ingestor.ingest(owner_id=user_id, name=name, data=data)
+    policy = services.retriever._policy
+    text_only = Retriever(
+        services.documents,
+        services.embedder,
+        replace(policy, fusion=Fusion(vector_weight=0.0, text_weight=1.0, rrf_k=10)),
+    )
+    passages = await text_only.search(Scope(user_id), "receipt shipit")
+    scores = [p.score for p in passages]
+    assert scores == sorted(scores, reverse=True)
+    # Each passage scores 1 / (10 + its full-text rank), and nothing for its vector rank.
+    assert abs(scores[0] - 1 / 11) < 1e-9

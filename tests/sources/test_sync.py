@@ -126,7 +126,11 @@ async def test_first_sync_indexes_code_and_docs_and_reports_what_it_skipped(
     assert report["mode"] == "full" and report["reason"] == "first sync"
     assert report["indexed"] == 3
     assert report["skipped"] == {
-        "empty": 1, "symlink": 1, "too_large": 1, "unsupported": 1, "vendored": 1
+        "empty": 1,
+        "symlink": 1,
+        "too_large": 1,
+        "unsupported": 1,
+        "vendored": 1,
     }
     assert report["removed"] == 0
     assert report["skipped_examples"]["symlink"] == ["outside"]

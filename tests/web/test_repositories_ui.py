@@ -220,6 +220,9 @@ def test_add_sync_ask_and_open_the_cited_code(
         assert match, label
         start, end = int(match[1]), int(match[2])
         assert match[3] == head[:7]
+        # How fresh the cited file is, and who changed it last.
+        freshness = citation.locator("xpath=..").get_by_test_id("freshness")
+        expect(freshness).to_have_text(re.compile(r"updated (just now|.* ago) by Ada Lovelace"))
         shoot(page, "answer-desktop-light")
 
         citation.click()

@@ -51,13 +51,24 @@ ChatId = Annotated[Id, Path(description=f"The chat's id: {ID_RULE}.")]
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login.")
 
 
+# What a personal access token may do over REST: read. Changes (uploads, deletions, new tokens)
+# take a login session, so a token pasted into an editor's config cannot do more than look.
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
 async def current_principal(
     services: ServicesDep,
+    connection: HTTPConnection,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None:
         raise Unauthorized("log in first: send 'Authorization: Bearer <access token>'")
-    return await services.tokens.verify(credentials.credentials)
+    principal = await services.tokens.verify(credentials.credentials)
+    if principal.personal_token_id is not None:
+        if connection.scope.get("method") not in _SAFE_METHODS:
+            raise Forbidden("a personal access token only reads over REST; log in to make changes")
+        principal.require("read")
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

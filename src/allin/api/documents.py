@@ -72,7 +72,7 @@ class Link(BaseModel):
     url: str
 
 
-async def _visible(services: Services, principal: Principal, document_id: str) -> Document:
+async def visible_document(services: Services, principal: Principal, document_id: str) -> Document:
     """The document if the caller may see it; someone else's private document does not exist."""
     try:
         document = await services.documents.get(document_id)
@@ -84,7 +84,7 @@ async def _visible(services: Services, principal: Principal, document_id: str) -
 
 
 async def _changeable(services: Services, principal: Principal, document_id: str) -> Document:
-    document = await _visible(services, principal, document_id)
+    document = await visible_document(services, principal, document_id)
     _not_from_repository(document)
     if document.owner_id != principal.user_id and not (document.shared and principal.is_admin):
         raise Forbidden("only its owner (or an admin, for a shared document) can change it")
@@ -196,7 +196,7 @@ async def _ingest_uploads(
 async def get_document(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Document:
-    return await _visible(services, principal, document_id)
+    return await visible_document(services, principal, document_id)
 
 
 @router.delete(
@@ -241,7 +241,7 @@ async def reindex_document(
 async def document_link(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Link:
-    document = await _visible(services, principal, document_id)
+    document = await visible_document(services, principal, document_id)
     _not_from_repository(document)
     url = await services.blobs.signed_url(DOCUMENTS, document.storage_path, _LINK_TTL_S)
     return Link(url=url)
@@ -254,7 +254,7 @@ async def get_passage(
     services: ServicesDep,
 ) -> Passage:
     chunk = await services.documents.chunk(chunk_id)
-    document = await _visible(services, principal, chunk["document_id"])
+    document = await visible_document(services, principal, chunk["document_id"])
     return Passage(
         chunk_id=chunk["id"],
         document_id=document.id,

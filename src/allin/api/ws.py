@@ -289,4 +289,6 @@ def _token(websocket: WebSocket) -> tuple[str | None, str | None]:
 async def _authenticate(services: Services, token: str | None) -> Principal:
     if not token:
         raise Unauthorized("log in first: pass the access token as ?token= or a subprotocol")
-    return await services.tokens.verify(token)
+    principal = await services.tokens.verify(token)
+    principal.require("ask")
+    return principal

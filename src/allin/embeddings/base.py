@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from allin.errors import Unavailable
 
@@ -34,6 +35,23 @@ class Embedder(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """A text's vector and its token vectors from the same forward pass: `tokens` holds one row
+    per token (special tokens left out) of `dimension` int8 values, a unit vector times 127."""
+
+    vector: list[float]
+    tokens: bytes
+
+
+@runtime_checkable
+class TokenEmbedder(Embedder, Protocol):
+    """An embedder that also gives the token vectors it pooled, for late-interaction reranking
+    (`allin.rag.rerank`) at no extra forward pass."""
+
+    async def embed_with_tokens(self, texts: Sequence[str]) -> list[Embedded]: ...
 
 
 class EmbedderUnavailable(Unavailable):

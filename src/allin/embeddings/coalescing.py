@@ -14,37 +14,39 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 Vectors = list[list[float]]
+T = TypeVar("T")
 
 
 @dataclass
-class _Request:
+class _Request(Generic[T]):
     texts: list[str]
-    vectors: asyncio.Future[Vectors]
+    vectors: asyncio.Future[list[T]]
 
 
-class CoalescingEncoder:
+class CoalescingEncoder(Generic[T]):
     """`await encoder.encode(texts)` from any number of tasks: one pass at a time runs `encode` in
     `executor` over the texts of every request waiting (whole requests, up to `max_texts` texts
     unless a single request is larger) and hands each request its own vectors, in order."""
 
     def __init__(
-        self, encode: Callable[[list[str]], Vectors], executor: Executor, max_texts: int
+        self, encode: Callable[[list[str]], list[T]], executor: Executor, max_texts: int
     ) -> None:
         self._encode = encode
         self._executor = executor
         self._max_texts = max_texts
-        self._waiting: deque[_Request] = deque()
+        self._waiting: deque[_Request[T]] = deque()
         self._passes: asyncio.Task[None] | None = None
         # How many passes ran, and how many requests they served: for tests and benchmarks.
         self.passes = 0
         self.requests = 0
 
-    async def encode(self, texts: list[str]) -> Vectors:
+    async def encode(self, texts: list[str]) -> list[T]:
         if not texts:
             return []
-        request = _Request(texts, asyncio.get_running_loop().create_future())
+        request: _Request[T] = _Request(texts, asyncio.get_running_loop().create_future())
         self._waiting.append(request)
         if self._passes is None or self._passes.done():
             self._passes = asyncio.create_task(self._run_passes(), name="embedding-passes")
@@ -79,8 +81,8 @@ class CoalescingEncoder:
                     request.vectors.set_result(vectors[start:end])
                 start = end
 
-    def _next_batch(self) -> list[_Request]:
-        batch: list[_Request] = []
+    def _next_batch(self) -> list[_Request[T]]:
+        batch: list[_Request[T]] = []
         count = 0
         while self._waiting:
             request = self._waiting[0]
@@ -94,7 +96,7 @@ class CoalescingEncoder:
         return batch
 
 
-def _fail(requests: list[_Request], error: BaseException) -> None:
+def _fail(requests: list[_Request[T]], error: BaseException) -> None:
     for request in requests:
         if not request.vectors.done():
             request.vectors.set_exception(error)

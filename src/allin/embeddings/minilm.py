@@ -9,11 +9,13 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
+from allin.embeddings.base import Embedded
 from allin.embeddings.coalescing import CoalescingEncoder
 
 if TYPE_CHECKING:
+    import torch
     from sentence_transformers import SentenceTransformer
 
 MODEL_NAME = "all-MiniLM-L6-v2"
@@ -55,7 +57,9 @@ class MiniLMEmbedder:
 
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="minilm")
-        self.encoder = CoalescingEncoder(_encode, self._executor, max_texts=PASS_TEXTS)
+        self.encoder: CoalescingEncoder[Embedded] = CoalescingEncoder(
+            _encode, self._executor, max_texts=PASS_TEXTS
+        )
 
     @property
     def name(self) -> str:
@@ -70,6 +74,9 @@ class MiniLMEmbedder:
         await asyncio.get_running_loop().run_in_executor(self._executor, load_model)
 
     async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        return [embedded.vector for embedded in await self.encoder.encode(list(texts))]
+
+    async def embed_with_tokens(self, texts: Sequence[str]) -> list[Embedded]:
         return await self.encoder.encode(list(texts))
 
     async def embed_query(self, text: str) -> list[float]:
@@ -81,13 +88,26 @@ class MiniLMEmbedder:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _encode(texts: list[str]) -> list[list[float]]:
-    vectors = load_model().encode(
+def _encode(texts: list[str]) -> list[Embedded]:
+    """One forward pass per batch gives both the pooled vector and the token vectors it pooled."""
+    outputs = load_model().encode(
         texts,
         batch_size=BATCH_SIZE,
-        normalize_embeddings=True,
-        convert_to_numpy=True,
+        output_value=None,
+        convert_to_numpy=False,
         show_progress_bar=False,
     )
-    rows: list[list[float]] = vectors.tolist()
-    return rows
+    # With output_value=None it gives, per text, every output of the pipeline by name.
+    return [_embedded(output) for output in cast(list[dict[str, "torch.Tensor"]], outputs)]
+
+
+def _embedded(output: dict[str, torch.Tensor]) -> Embedded:
+    import torch
+
+    vector = torch.nn.functional.normalize(output["sentence_embedding"].float(), dim=0)
+    # Padding out, then [CLS] and [SEP]: they carry the whole text, not a token of it.
+    tokens = output["token_embeddings"][output["attention_mask"].bool()][1:-1].float()
+    tokens = torch.nn.functional.normalize(tokens, dim=1)
+    quantised = torch.round(tokens * 127).clamp(-127, 127).to(torch.int8)
+    rows: list[float] = vector.tolist()
+    return Embedded(rows, quantised.numpy().tobytes())

@@ -85,6 +85,12 @@ class MemoryManager:
                 del self._learning[user_id]
             done.set_result(None)
 
+    async def remember(self, user_id: str, chat_id: str, fact: str) -> bool:
+        """Remember `fact` as it is said (the user asked for it, e.g. through MCP's `remember`);
+        False when an equal or near-equal memory is already known."""
+        async with self._lock(user_id):
+            return bool(await self._remember(user_id, chat_id, [fact]))
+
     async def settled(self, user_id: str) -> None:
         """Wait (a bounded time) for the memories being learned for this user to be stored."""
         pending = self._learning.get(user_id)

@@ -1,6 +1,6 @@
 """Passages without the markup that carries no meaning (reST roles, link targets, heading markers
-and underlines): `readable` for people and models, `embedding_text` for the embedder. The stored
-chunk keeps its raw text, so quoted phrases are still found verbatim in it."""
+and underlines): `readable` for people and models, `document_embedding_text` for the embedder.
+The stored chunk keeps its raw text, so quoted phrases are still found verbatim in it."""
 
 from __future__ import annotations
 
@@ -49,6 +49,19 @@ def clean_markup(text: str) -> str:
     return _SPACES.sub(" ", readable(text).replace("`", ""))
 
 
-def embedding_text(document_name: str, heading: str | None, content: str) -> str:
-    where = heading or document_name
-    return f"{where}\n{clean_markup(content)}"
+def document_embedding_text(document_name: str, heading: str | None, content: str) -> str:
+    """A document chunk as the embedder reads it: its context first, the document's path as words
+    then its heading path (`handbook › paid time off › Time Off › Carry-over`), then the text.
+    The path names what a chunk is about when its own words do not (a section on "the bank of
+    27 days" under `paid-time-off.md`). The model reads at most 256 tokens, so a header costs a
+    few of them, not a second pass."""
+    context = " › ".join(part for part in (_path_words(document_name), heading) if part)
+    return f"{context}\n{clean_markup(content)}"
+
+
+_EXTENSION = re.compile(r"\.[A-Za-z0-9]+$")
+
+
+def _path_words(document_name: str) -> str:
+    parts = _EXTENSION.sub("", document_name).split("/")
+    return " › ".join(" ".join(re.split(r"[-_]+", part)).strip() for part in parts if part)

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from allin.errors import BadRequest
+from allin.errors import BadRequest, TooLarge
+from allin.rag.limits import (
+    RATIO_FLOOR_BYTES,
+    DocumentLimits,
+    check_chars,
+    check_inflation,
+    check_pages,
+    too_large,
+)
 from allin.rag.parsed import ParsedDocument, SectionBuilder
 from allin.storage.text import strip_nul
 
@@ -310,13 +319,45 @@ def parse_html(data: bytes) -> ParsedDocument:
     return ParsedDocument(document.text, document.sections, title or document.title)
 
 
-def parse_pdf(data: bytes) -> ParsedDocument:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def parse_pdf(
+    data: bytes, limits: DocumentLimits | None = None, name: str = "the PDF"
+) -> ParsedDocument:
+    """The text layer page by page. Pages are counted before any is read, and each page's
+    decoded content streams are added up before its text is extracted: a page tree that repeats
+    one page, or a few kilobytes of Flate inflating to megabytes of drawing operators, is refused
+    before the slow part."""
+    from pypdf import PdfReader, apply_configuration, get_configuration
+    from pypdf.errors import LimitReachedError, PdfReadError
 
+    limits = limits or DocumentLimits()
+    # pypdf's own limits (75 MB a stream, 100,000 pages) are far above ours: bring them down so
+    # that it stops decoding or walking the page tree as soon as ours are exceeded.
+    most = limits.uncompressed_bytes + 1
+    configuration = get_configuration().with_overwrites(
+        zlib_maximum_output_length=most,
+        lzw_maximum_output_length=most,
+        run_length_maximum_output_length=most,
+        brotli_maximum_output_length=most,
+        jbig2_maximum_output_length=most,
+        array_based_stream_maximum_output_length=most,
+        page_tree_maximum_entries=2 * limits.pages + 100,
+    )
+    pages: list[str] = []
     try:
-        reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        with apply_configuration(configuration):
+            reader = PdfReader(io.BytesIO(data))
+            check_pages(name, len(reader.pages), limits)
+            inflated = chars = 0
+            for page in reader.pages:
+                contents = page.get_contents()
+                inflated += len(contents.get_data()) if contents is not None else 0
+                check_inflation(name, inflated, len(data), limits)
+                pages.append(page.extract_text() or "")
+                chars += len(pages[-1])
+                check_chars(name, chars, limits)
+            metadata = reader.metadata
+    except LimitReachedError as exc:
+        raise _pdf_limit(name, exc, limits) from None
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise CorruptDocument(f"cannot read the PDF: {exc}") from None
     builder = SectionBuilder()
@@ -326,24 +367,59 @@ def parse_pdf(data: bytes) -> ParsedDocument:
         start = len(text)
         text += strip_nul(page_text).replace("\r\n", "\n").strip() + "\n\n"
         _paragraphs(builder, text, start, len(text))
-    metadata = reader.metadata
     title = strip_nul(metadata.title) if metadata and metadata.title else None
     return ParsedDocument(text, builder.sections, title)
 
 
-def parse_docx(data: bytes) -> ParsedDocument:
+def _pdf_limit(name: str, exc: Exception, limits: DocumentLimits) -> TooLarge:
+    """pypdf's refusal (a limit we lowered, or one of its own) as ours, naming our setting."""
+    if "page" in str(exc).lower():
+        what = f"more than {limits.pages:,} pages (pypdf: {exc})"
+        return too_large(name, what, limits.pages, "pages", "max_document_pages")
+    return too_large(
+        name,
+        f"pypdf: {exc}",
+        limits.uncompressed_bytes,
+        "uncompressed bytes",
+        "max_document_uncompressed_bytes",
+    )
+
+
+def _check_zip(name: str, data: bytes, limits: DocumentLimits) -> None:
+    """Refuse an archive by its members' declared sizes, before anything is inflated. A member
+    cannot inflate past its declared size: `zipfile` stops there (and fails on the CRC)."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise CorruptDocument(f"cannot read the DOCX: {exc}") from None
+    for member in members:
+        if member.file_size > RATIO_FLOOR_BYTES:
+            check_inflation(
+                f"{name} ({member.filename})", member.file_size, member.compress_size, limits
+            )
+    check_inflation(name, sum(member.file_size for member in members), len(data), limits)
+
+
+def parse_docx(
+    data: bytes, limits: DocumentLimits | None = None, name: str = "the DOCX"
+) -> ParsedDocument:
     from docx import Document
     from docx.opc.exceptions import PackageNotFoundError
 
+    limits = limits or DocumentLimits()
+    _check_zip(name, data, limits)
     try:
         document = Document(io.BytesIO(data))
     except (PackageNotFoundError, ValueError, KeyError) as exc:
         raise CorruptDocument(f"cannot read the DOCX: {exc}") from None
     parts = []
+    chars = 0
     for paragraph in document.paragraphs:
         words = paragraph.text.strip()
         if not words:
             continue
+        chars += len(words) + 2
+        check_chars(name, chars, limits)
         style = (paragraph.style.name if paragraph.style is not None else "") or ""
         heading = re.match(r"Heading (\d)", style)
         if style == "Title" or heading:
@@ -425,6 +501,18 @@ def detect_format(name: str, data: bytes) -> Format:
     return found
 
 
-def parse(name: str, data: bytes) -> tuple[Format, ParsedDocument]:
+def parse(
+    name: str, data: bytes, limits: DocumentLimits | None = None
+) -> tuple[Format, ParsedDocument]:
+    """Detect and parse, within `limits`: what a binary format inflates to is bounded while it is
+    read; every format's text, once read."""
+    limits = limits or DocumentLimits()
     document_format = detect_format(name, data)
-    return document_format, document_format.parse(data)
+    if document_format is PDF:
+        document = parse_pdf(data, limits, name)
+    elif document_format is DOCX:
+        document = parse_docx(data, limits, name)
+    else:
+        document = document_format.parse(data)
+    check_chars(name, len(document.text), limits)
+    return document_format, document

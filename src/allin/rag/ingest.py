@@ -1,8 +1,10 @@
 """Ingestion: a file becomes a stored document (raw bytes in the blob store) with embedded chunks.
 
-Parsing and chunking run on the parsing threads (`workers.py`) and embedding on the embedder's
-own, so the event loop stays free. Nothing is written to the database until a file is fully
-parsed and embedded; then the document and all its chunks are stored in one transaction.
+Parsing and chunking run in a child process with memory and time limits (`rag/sandbox.py`),
+awaited from the parsing threads (`workers.py`, which bound how many run at once), and embedding
+on the embedder's own thread, so the event loop stays free and a file built to exhaust the parser
+costs only that process. Nothing is written to the database until a file is fully parsed and
+embedded; then the document and all its chunks are stored in one transaction.
 """
 
 from __future__ import annotations
@@ -10,17 +12,19 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
-from allin.embeddings.base import Embedder
+from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
-from allin.rag.chunking import Chunk, chunk_document
-from allin.rag.clean import embedding_text
-from allin.rag.formats import Format, parse
+from allin.rag.chunking import Chunk
+from allin.rag.clean import document_embedding_text
+from allin.rag.limits import DocumentLimits
 from allin.rag.records import Document
+from allin.rag.sandbox import Prepared, prepare, prepare_isolated
 from allin.rag.store import DocumentStore, NewDocument
+from allin.sources.embedding import chunk_embedding_text
 from allin.storage.blobs import DOCUMENTS, BlobStore
 from allin.storage.text import NUL, NUL_REFUSED
 from allin.workers import run_in
@@ -48,6 +52,9 @@ class ChunkingPolicy:
     max_tokens: int
     overlap_tokens: int
     max_bytes: int
+    limits: DocumentLimits = field(default_factory=DocumentLimits)
+    # Parse in a child process with the memory and time limits; off only for trusted callers.
+    isolate: bool = True
 
 
 def clean_name(name: str) -> str:
@@ -117,8 +124,9 @@ class Ingestor:
         existing = await self._store.find(owner_id, name)
         if not force and existing and existing.sha256 == sha256 and existing.status == "ready":
             return IngestOutcome(name, "unchanged", existing)
-        document_format, title, chunks = await run_in("parsing", self._prepare, name, data)
-        vectors = await self._embed(name, chunks, progress)
+        prepared = await self._prepare(name, data)
+        document_format, title, chunks = prepared.format, prepared.title, prepared.chunks
+        vectors, tokens = await self._embed(name, chunks, progress)
         storage_path = f"{owner_id}/{sha256}/{name}"
         await self._blobs.put(DOCUMENTS, storage_path, data, document_format.mime)
         document, replaced = await self._store.save(
@@ -136,28 +144,39 @@ class Ingestor:
             self._embedder.name,
             chunks,
             vectors,
+            tokens,
         )
         if replaced:
             await self._blobs.delete(DOCUMENTS, replaced)
         return IngestOutcome(name, "indexed", document)
 
-    def _prepare(self, name: str, data: bytes) -> tuple[Format, str | None, list[Chunk]]:
-        document_format, parsed = parse(name, data)
-        chunks = chunk_document(parsed, self._policy.max_tokens, self._policy.overlap_tokens)
-        if not chunks:
-            raise BadRequest(f"{name}: no text found (a scanned PDF without a text layer?)")
-        return document_format, parsed.title, chunks
+    async def _prepare(self, name: str, data: bytes) -> Prepared:
+        policy = self._policy
+        run = prepare_isolated if policy.isolate else prepare
+        # The parsing threads bound how many files are parsed (and parser processes run) at once.
+        return await run_in(
+            "parsing", run, name, data, policy.max_tokens, policy.overlap_tokens, policy.limits
+        )
 
     async def _embed(
         self, name: str, chunks: list[Chunk], progress: Progress | None
-    ) -> list[list[float]]:
-        texts = [embedding_text(name, chunk.heading, chunk.content) for chunk in chunks]
+    ) -> tuple[list[list[float]], list[bytes] | None]:
+        """The chunks' vectors, and their token vectors if the embedder gives them (from the same
+        forward passes: no extra cost)."""
+        texts = [document_embedding_text(name, chunk.heading, chunk.content) for chunk in chunks]
         vectors: list[list[float]] = []
+        tokens: list[bytes] | None = [] if isinstance(self._embedder, TokenEmbedder) else None
         for start in range(0, len(texts), _EMBED_BATCH):
-            vectors += await self._embedder.embed_documents(texts[start : start + _EMBED_BATCH])
+            batch = texts[start : start + _EMBED_BATCH]
+            if isinstance(self._embedder, TokenEmbedder) and tokens is not None:
+                embedded = await self._embedder.embed_with_tokens(batch)
+                vectors += [e.vector for e in embedded]
+                tokens += [e.tokens for e in embedded]
+            else:
+                vectors += await self._embedder.embed_documents(batch)
             if progress is not None:
                 progress(len(vectors), len(texts))
-        return vectors
+        return vectors, tokens
 
     async def reembed_stale(self) -> int:
         """Re-embed the chunks another embedder made (after a change of embedder); returns the
@@ -167,12 +186,19 @@ class Ingestor:
             try:
                 document = await self._store.get(document_id)
                 chunks = await self._store.chunks_of(document_id)
-                texts = [embedding_text(document.name, c["heading"], c["content"]) for c in chunks]
-                vectors = await self._embedder.embed_documents(texts)
+                texts = [_chunk_text(document, chunk) for chunk in chunks]
+                tokens: dict[int, bytes] | None = None
+                if isinstance(self._embedder, TokenEmbedder):
+                    embedded = await self._embedder.embed_with_tokens(texts)
+                    vectors = [e.vector for e in embedded]
+                    tokens = {c["id"]: e.tokens for c, e in zip(chunks, embedded, strict=True)}
+                else:
+                    vectors = await self._embedder.embed_documents(texts)
                 await self._store.reembed(
                     document_id,
                     self._embedder.name,
                     {c["id"]: v for c, v in zip(chunks, vectors, strict=True)},
+                    tokens,
                 )
                 done += 1
             except AllinError as error:
@@ -185,3 +211,11 @@ class Ingestor:
 
     async def delete_blob(self, document: Document) -> None:
         await self._blobs.delete(DOCUMENTS, document.storage_path)
+
+
+def _chunk_text(document: Document, chunk: dict[str, Any]) -> str:
+    """A stored chunk as the embedder read it: a repository's files as sources/ embeds them."""
+    if document.repository_id:
+        terms = chunk["meta"].get("terms", "")
+        return chunk_embedding_text(document.name, chunk["heading"], chunk["content"], terms)
+    return document_embedding_text(document.name, chunk["heading"], chunk["content"])

@@ -51,6 +51,10 @@ class Passage(BaseModel):
     repository: str | None = None
     commit_sha: str | None = None
     committed_at: datetime | None = None
+    author_name: str | None = None
+    # When and by whom an uploaded document was last indexed (a repository file: its commit).
+    document_updated_at: datetime | None = None
+    uploader: str | None = None
     start_line: int | None = None
     end_line: int | None = None
 
@@ -88,4 +92,11 @@ class Passage(BaseModel):
             "commit": self.commit_sha,
             "start_line": self.start_line,
             "end_line": self.end_line,
+            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
+            "updated_by": self.author_name if self.repository else self.uploader,
         }
+
+    @property
+    def updated_at(self) -> datetime | None:
+        """When the cited text last changed: its file's newest commit, or the upload."""
+        return self.committed_at if self.repository else self.document_updated_at

@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from allin.chat.context import Context
-from allin.embeddings.base import Embedder
+from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.llm.base import ContextBlock
 from allin.rag.clean import readable
 from allin.rag.records import Passage
-from allin.rag.store import DocumentStore, Scope
+from allin.rag.rerank import Query, Reranker
+from allin.rag.store import DEFAULT_FUSION, DocumentStore, Fusion, Scope
 from allin.storage.records import Turn
 
 SOURCES_TITLE = "Sources"
@@ -23,32 +24,58 @@ class RetrievalPolicy:
     candidates: int
     ef_search: int
     min_similarity: float
+    fusion: Fusion = DEFAULT_FUSION
+    # Fused candidates the reranker (if any) reorders.
+    rerank_depth: int = 20
 
 
 class Retriever:
-    def __init__(self, store: DocumentStore, embedder: Embedder, policy: RetrievalPolicy) -> None:
+    def __init__(
+        self,
+        store: DocumentStore,
+        embedder: Embedder,
+        policy: RetrievalPolicy,
+        reranker: Reranker | None = None,
+    ) -> None:
         self._store = store
         self._embedder = embedder
         self._policy = policy
+        self._reranker = reranker
 
     async def search(self, scope: Scope, question: str, k: int | None = None) -> list[Passage]:
         """The best `k` passages for `question` in `scope`, best first, before any relevance
         cut-off (evaluation sees the raw ranking)."""
         wanted = k or self._policy.top_k
-        vector = await self._embedder.embed_query(question)
-        # Twice as many, so that copies of one file stored under two names can be dropped.
+        query = await self._query(question)
+        # Twice as many, so that copies of one file stored under two names can be dropped; and at
+        # least as many as the reranker reorders.
+        fetched = max(wanted * 2, self._policy.rerank_depth if self._reranker else 0)
         passages = await self._store.search(
             scope,
             question,
-            vector,
+            query.vector,
             embedder=self._embedder.name,
             dimension=self._embedder.dimension,
-            k=wanted * 2,
-            candidates=max(self._policy.candidates, wanted * 2),
+            k=fetched,
+            candidates=max(self._policy.candidates, fetched),
             ef_search=self._policy.ef_search,
+            fusion=self._policy.fusion,
         )
         unique = {" ".join(p.content.split()): p for p in reversed(passages)}
-        return sorted(unique.values(), key=passages.index)[:wanted]
+        ranked = sorted(unique.values(), key=passages.index)
+        if self._reranker is not None:
+            ranked = await self._reranker.rerank(query, ranked)
+        return ranked[:wanted]
+
+    async def _query(self, question: str) -> Query:
+        if (
+            self._reranker is not None
+            and self._reranker.wants_tokens
+            and isinstance(self._embedder, TokenEmbedder)
+        ):
+            (embedded,) = await self._embedder.embed_with_tokens([question])
+            return Query(question, embedded.vector, embedded.tokens)
+        return Query(question, await self._embedder.embed_query(question))
 
     async def relevant(self, scope: Scope, question: str) -> list[Passage] | None:
         """The passages worth showing the model (those close enough to the question), or None

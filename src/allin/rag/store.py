@@ -17,29 +17,58 @@ from allin.rag.records import Document, Passage
 from allin.sources.identifiers import query_terms
 from allin.storage.db import Database
 
-# Reciprocal-rank fusion constant: 60 is the value from the original RRF paper and the common
-# default; it keeps one list's top hit from drowning the other list.
-RRF_K = 60
 # How many more nearest neighbours than needed to fetch before filtering them to the scope.
 _OVERFETCH = 4
 _SAFE_WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)*", re.UNICODE)
 
+
+@dataclass(frozen=True, slots=True)
+class Fusion:
+    """How the two ranked lists are fused: a chunk scores `weight / (rrf_k + rank)` in each list it
+    is in. The defaults are the settings' (`ALLIN_RAG_VECTOR_WEIGHT`, `ALLIN_RAG_TEXT_WEIGHT`,
+    `ALLIN_RAG_RRF_K`; see config.py for the figures they were chosen on)."""
+
+    vector_weight: float = 2.0
+    text_weight: float = 1.0
+    rrf_k: int = 10
+
+
+DEFAULT_FUSION = Fusion()
 
 ChunkRow = tuple[int, str, str | None, int | None, Sequence[float], dict[str, Any]]
 """A chunk to store: (ord, content, heading, page, embedding, meta)."""
 
 
 async def insert_chunks(
-    conn: psycopg.AsyncConnection[Any], document_id: str, embedder: str, rows: Sequence[ChunkRow]
+    conn: psycopg.AsyncConnection[Any],
+    document_id: str,
+    embedder: str,
+    rows: Sequence[ChunkRow],
+    tokens: Sequence[bytes | None] | None = None,
 ) -> None:
+    """Insert chunks, with their token vectors (`tokens`, one per row) when the embedder gave
+    them."""
+    token_rows = tokens if tokens is not None else [None] * len(rows)
     async with conn.cursor() as insert:
         await insert.executemany(
             "insert into document_chunks (document_id, ord, content, heading, page,"
-            " embedder, embedding, meta)"
-            " values (%s, %s, %s, %s, %s, %s, %s::vector, %s)",
+            " embedder, embedding, meta, tokens)"
+            " values (%s, %s, %s, %s, %s, %s, %s::vector, %s, %s)",
             [
-                (document_id, ord_, content, heading, page, embedder, list(vector), Jsonb(meta))
-                for ord_, content, heading, page, vector, meta in rows
+                (
+                    document_id,
+                    ord_,
+                    content,
+                    heading,
+                    page,
+                    embedder,
+                    list(vector),
+                    Jsonb(meta),
+                    token_vectors,
+                )
+                for (ord_, content, heading, page, vector, meta), token_vectors in zip(
+                    rows, token_rows, strict=True
+                )
             ],
         )
 
@@ -133,6 +162,7 @@ class DocumentStore:
         embedder: str,
         chunks: Sequence[Chunk],
         vectors: Sequence[Sequence[float]],
+        tokens: Sequence[bytes] | None = None,
     ) -> tuple[Document, str | None]:
         """Store a document and its chunks in one transaction, replacing the document of the same
         owner and name if there is one: searches see the old version or the new one, never a mix,
@@ -176,7 +206,7 @@ class DocumentStore:
             row = await cursor.fetchone()
             assert row is not None
             await conn.execute("delete from document_chunks where document_id = %s", (row["id"],))
-            await insert_chunks(conn, row["id"], embedder, rows)
+            await insert_chunks(conn, row["id"], embedder, rows, tokens)
         replaced = previous["storage_path"] if previous else None
         return Document(**row), (replaced if replaced != row["storage_path"] else None)
 
@@ -212,7 +242,7 @@ class DocumentStore:
     async def chunks_of(self, document_id: str) -> list[dict[str, Any]]:
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
-                "select id, ord, content, heading, page from document_chunks"
+                "select id, ord, content, heading, page, meta from document_chunks"
                 " where document_id = %s order by ord",
                 (document_id,),
             )
@@ -231,18 +261,39 @@ class DocumentStore:
         return dict(row)
 
     async def reembed(
-        self, document_id: str, embedder: str, vectors: dict[int, Sequence[float]]
+        self,
+        document_id: str,
+        embedder: str,
+        vectors: dict[int, Sequence[float]],
+        tokens: dict[int, bytes] | None = None,
     ) -> None:
+        """New vectors (and token vectors, or none: the old ones were another embedder's)."""
+        token_of = tokens or {}
         async with (
             self._db.pool.connection() as conn,
             conn.transaction(),
             conn.cursor() as cursor,
         ):
             await cursor.executemany(
-                "update document_chunks set embedder = %s, embedding = %s::vector"
+                "update document_chunks set embedder = %s, embedding = %s::vector, tokens = %s"
                 " where id = %s and document_id = %s",
-                [(embedder, list(v), chunk_id, document_id) for chunk_id, v in vectors.items()],
+                [
+                    (embedder, list(v), token_of.get(chunk_id), chunk_id, document_id)
+                    for chunk_id, v in vectors.items()
+                ],
             )
+
+    async def chunk_tokens(self, chunk_ids: Sequence[int], embedder: str) -> dict[int, bytes]:
+        """The token vectors stored for these chunks by `embedder` (chunks without are left out)."""
+        async with self._db.pool.connection() as conn:
+            # In binary: ~100 KB a chunk would travel and be parsed as hex text otherwise.
+            cursor = await conn.execute(
+                "select id, tokens from document_chunks"
+                " where id = any(%s) and embedder = %s and tokens is not null",
+                (list(chunk_ids), embedder),
+                binary=True,
+            )
+            return {row["id"]: bytes(row["tokens"]) for row in await cursor.fetchall()}
 
     async def search(
         self,
@@ -255,6 +306,7 @@ class DocumentStore:
         k: int,
         candidates: int,
         ef_search: int,
+        fusion: Fusion = DEFAULT_FUSION,
     ) -> list[Passage]:
         """Hybrid retrieval: the `candidates` nearest chunks by cosine ∪ the `candidates` best
         full-text matches, fused by reciprocal rank, best `k` first (see `_HYBRID_SQL`)."""
@@ -267,6 +319,7 @@ class DocumentStore:
             k=k,
             candidates=candidates,
             ef_search=ef_search,
+            fusion=fusion,
         )
         async with self._db.pool.connection() as conn, conn.transaction():
             await conn.execute(
@@ -285,6 +338,7 @@ def hybrid_params(
     k: int,
     candidates: int,
     ef_search: int,
+    fusion: Fusion = DEFAULT_FUSION,
 ) -> dict[str, Any]:
     """The parameters of `_HYBRID_SQL` (the benchmark runs that statement bare with them too)."""
     return {
@@ -297,7 +351,9 @@ def hybrid_params(
         # Nearest neighbours fetched before the scope filter; also the query's ef_search, as
         # HNSW returns at most ef_search of them.
         "overfetch": max(ef_search, candidates * _OVERFETCH),
-        "rrf_k": RRF_K,
+        "rrf_k": fusion.rrf_k,
+        "vector_weight": fusion.vector_weight,
+        "text_weight": fusion.text_weight,
         "k": k,
     }
 
@@ -311,7 +367,7 @@ _VISIBLE = """
 # fewer than `candidates` survive, an exact scan of the scope's chunks makes up for it (cheap
 # precisely then). Full-text matches come from the GIN index. Both index lookups are
 # MATERIALIZED so the planner cannot turn them into a per-document loop. The lists are fused by
-# reciprocal rank; ties go to the closer vector.
+# weighted reciprocal rank (`Fusion`); ties go to the closer vector.
 _HYBRID_SQL = (
     """
 with approximate as materialized (
@@ -359,8 +415,9 @@ by_text as (
     limit %(candidates)s
 ),
 fused as (
-    select id, sum(1.0 / (%(rrf_k)s + rank)) as score
-    from (select id, rank from by_vector union all select id, rank from by_text) ranked
+    select id, sum(weight / (%(rrf_k)s + rank)) as score
+    from (select id, rank, %(vector_weight)s::float8 as weight from by_vector
+          union all select id, rank, %(text_weight)s::float8 from by_text) ranked
     group by id
 )
 select c.id as chunk_id, c.document_id, d.name as document_name, d.title as document_title,
@@ -369,12 +426,14 @@ select c.id as chunk_id, c.document_id, d.name as document_name, d.title as docu
             then 1 - (c.embedding::vector({dim}) <=> %(vector)s::vector({dim})) else 0
        end::float8 as similarity,
        d.format, d.repository_id, r.name as repository, rf.commit_sha, rf.committed_at,
+       rf.author_name, d.updated_at as document_updated_at, u.email as uploader,
        (c.meta ->> 'start_line')::int as start_line, (c.meta ->> 'end_line')::int as end_line
 from fused f
 join document_chunks c on c.id = f.id
 join documents d on d.id = c.document_id
 left join repository_files rf on rf.document_id = d.id
 left join repositories r on r.id = d.repository_id
+left join users u on u.id = d.owner_id
 order by f.score desc, similarity desc, c.id
 limit %(k)s
 """

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from allin.embeddings.base import Embedder
+from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.errors import AllinError, BadRequest, TooLarge
-from allin.rag.clean import embedding_text
 from allin.rag.store import ChunkRow
 from allin.sources.code_chunks import SourceChunk, chunk_source_file
+from allin.sources.embedding import chunk_embedding_text
 from allin.sources.git import FILE_MODES, SUBMODULE_MODE, SYMLINK_MODE, CommitInfo, Git, TreeEntry
 from allin.sources.languages import language_for
 from allin.sources.selection import skip_reason
@@ -42,8 +42,6 @@ _EMBED_BATCH = 64
 # Skipped paths kept as examples per reason in a sync's report.
 _EXAMPLES = 5
 _PROSE = {"markdown", "rst", "text"}
-# Identifier words put before a code chunk's text for the embedder.
-_NAME_WORDS = 40
 
 Progress = Callable[[str, int, int], Awaitable[None]]
 """Called with (phase, done, total) as a sync advances."""
@@ -295,17 +293,29 @@ class RepositorySync:
         if not batch.files:
             batch.files_flushed = 0
             return 0
-        texts = [_embedding_text(file, chunk) for file, chunks in batch.files for chunk in chunks]
-        vectors = await self._embedder.embed_documents(texts)
+        texts = [
+            chunk_embedding_text(file.path, chunk.heading, chunk.content, chunk.terms)
+            for file, chunks in batch.files
+            for chunk in chunks
+        ]
+        tokens: list[bytes] | None = None
+        if isinstance(self._embedder, TokenEmbedder):
+            # The reranker's token vectors come from the same forward pass.
+            embedded = await self._embedder.embed_with_tokens(texts)
+            vectors, tokens = [e.vector for e in embedded], [e.tokens for e in embedded]
+        else:
+            vectors = await self._embedder.embed_documents(texts)
         position = 0
         for file, chunks in batch.files:
+            first = position
             rows: list[ChunkRow] = []
             for chunk in chunks:
                 rows.append(
                     (chunk.ord, chunk.content, chunk.heading, None, vectors[position], _meta(chunk))
                 )
                 position += 1
-            await self._store.stage(repository_id, file, self._embedder.name, rows)
+            file_tokens = tokens[first:position] if tokens is not None else None
+            await self._store.stage(repository_id, file, self._embedder.name, rows, file_tokens)
         batch.files_flushed = len(batch.files)
         count = batch.chunk_count
         batch.files, batch.chunk_count = [], 0
@@ -374,15 +384,6 @@ def _file(entry: TreeEntry, data: bytes, commit: CommitInfo) -> StagedFile:
         data=data,
         commit=commit,
     )
-
-
-def _embedding_text(file: StagedFile, chunk: SourceChunk) -> str:
-    if file.language in _PROSE:
-        return embedding_text(file.path, chunk.heading, chunk.content)
-    # The embedder reads English best and only a chunk's first 256 tokens: the names the code
-    # uses, as words ("find best app"), come before the code itself.
-    words = " ".join(chunk.terms.split()[:_NAME_WORDS])
-    return f"{chunk.heading}\n{words}\n{chunk.content}"
 
 
 def _meta(chunk: SourceChunk) -> dict[str, Any]:

@@ -177,7 +177,12 @@ class RepositoryStore:
             )
 
     async def stage(
-        self, repository_id: str, file: StagedFile, embedder: str, chunks: Sequence[ChunkRow]
+        self,
+        repository_id: str,
+        file: StagedFile,
+        embedder: str,
+        chunks: Sequence[ChunkRow],
+        tokens: Sequence[bytes] | None = None,
     ) -> None:
         """One changed file, embedded, out of every search's sight until `apply`."""
         owner = staging_owner(repository_id)
@@ -206,7 +211,7 @@ class RepositoryStore:
             )
             row = await cursor.fetchone()
             assert row is not None
-            await insert_chunks(conn, row["id"], embedder, chunks)
+            await insert_chunks(conn, row["id"], embedder, chunks, tokens)
             await conn.execute(
                 """
                 insert into repository_files (document_id, repository_id, path, blob_sha, language,

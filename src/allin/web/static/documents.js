@@ -3,6 +3,7 @@
 
 import { codeLabel, isCodeCitation, openCodeView } from "/static/codeview.js";
 import { ask } from "/static/dialogs.js";
+import { ago } from "/static/time.js";
 import { renderMarkdown } from "/static/markdown.js";
 
 const $ = (id) => document.getElementById(id);
@@ -215,9 +216,24 @@ export function linkCitations(element, citations) {
     const where = [citation.document, citation.heading].filter(Boolean).join(" › ");
     const label = citation.page ? `${where} (page ${citation.page})` : where;
     item.append(citationLink(citation, isCodeCitation(citation) ? codeLabel(citation) : label));
+    const fresh = freshness(citation);
+    if (fresh) item.append(fresh);
     list.append(item);
   }
   element.querySelector(".meta").before(list);
+}
+
+// "updated 3 months ago by Ada": how old the cited source is and who last changed it, so a
+// newcomer can tell a current answer from one resting on a stale page.
+function freshness(citation) {
+  if (!citation.updated_at) return null;
+  const span = document.createElement("span");
+  span.className = "freshness muted small";
+  span.dataset.testid = "freshness";
+  const by = citation.updated_by ? ` by ${citation.updated_by}` : "";
+  span.textContent = ` · updated ${ago(citation.updated_at)}${by}`;
+  span.title = new Date(citation.updated_at).toLocaleString();
+  return span;
 }
 
 function citationLink(citation, label) {

@@ -1,6 +1,8 @@
 // The team's repositories in the browser: each one's sync state, a live progress bar while it
 // syncs, what its last sync did; admins add, sync and remove repositories here.
 
+import { ago } from "/static/time.js";
+
 const $ = (id) => document.getElementById(id);
 const POLL_MS = 1000;
 const SETTLED = new Set(["ready", "failed"]);
@@ -263,16 +265,6 @@ export function summarize(report) {
     .map(([reason, paths]) => `${SKIP_REASONS[reason] || reason}: ${paths.join(", ")}`)
     .join("\n");
   return { text: `Last sync — ${parts.join(" · ")}`, examples };
-}
-
-function ago(iso) {
-  const seconds = (Date.now() - new Date(iso).getTime()) / 1000;
-  const format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
-  if (Math.abs(seconds) < 45) return "just now";
-  if (seconds < 3600) return format.format(-Math.round(seconds / 60), "minute");
-  if (seconds < 86400) return format.format(-Math.round(seconds / 3600), "hour");
-  if (seconds < 86400 * 30) return format.format(-Math.round(seconds / 86400), "day");
-  return new Date(iso).toLocaleDateString();
 }
 
 // ---------------------------------------------------------------- actions

@@ -1,0 +1,263 @@
+"""The MCP server: Allin's tools and resources, each call authenticated, scoped to its token's
+scopes, rate limited like chat messages, and answered with the REST API's errors as tool errors
+("forbidden: …") an agent can read."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp_types import ToolAnnotations
+from pydantic import Field
+
+from allin import __version__
+from allin.api.deps import check_owner, checked_ids
+from allin.api.memories import get_memory
+from allin.api.ratelimit import RateLimiter
+from allin.auth.principal import Principal, TokenScope
+from allin.errors import AllinError, BadRequest, RateLimited, Unauthorized, as_allin_error
+from allin.mcp_server import reading, uris
+from allin.mcp_server.asking import ask
+from allin.mcp_server.records import (
+    Answer,
+    Citation,
+    FoundPassage,
+    Recalled,
+    Remembered,
+    SearchResult,
+    Source,
+)
+from allin.rag.records import Passage
+from allin.rag.store import Scope
+from allin.services import Services
+
+logger = logging.getLogger(__name__)
+
+# Where the HTTP endpoint leaves the caller it verified, in the request's ASGI scope.
+PRINCIPAL_KEY = "allin.principal"
+MAX_K = 20
+DEFAULT_CHAT = "mcp"
+
+INSTRUCTIONS = """\
+Allin knows this team's documents and git repositories, and remembers things about the user.
+Use search_knowledge to find passages (each with a citation and a uri), read_source to open a
+cited passage or file lines in full, ask_allin for a written, cited answer (stored in the user's
+chat history), and remember/recall for what the user wants Allin to keep in mind."""
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """What the tools run on: the app's services and its per-user rate limiter."""
+
+    services: Services
+    limiter: RateLimiter
+
+
+Query = Annotated[str, Field(min_length=1, max_length=2000, description="What to look for.")]
+K = Annotated[int, Field(ge=1, le=MAX_K, description=f"How many passages, 1 to {MAX_K}.")]
+
+
+class AllinTools:
+    """Builds the `MCPServer`. `backend` is called per call (the app's services exist only once
+    it has started); `token` is the stdio process's `ALLIN_TOKEN`, verified again on every call
+    so that revoking it takes effect at once. Over HTTP the endpoint has verified the caller."""
+
+    def __init__(self, backend: Callable[[], Backend], token: str | None = None) -> None:
+        self._backend = backend
+        self._token = token
+
+    def server(
+        self,
+        lifespan: Callable[[MCPServer[Any]], AbstractAsyncContextManager[Any]] | None = None,
+    ) -> MCPServer[Any]:
+        server: MCPServer[Any] = MCPServer(
+            "allin", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan
+        )
+        read_only = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+        server.add_tool(self.search_knowledge, annotations=read_only)
+        server.add_tool(self.ask_allin, annotations=ToolAnnotations(open_world_hint=False))
+        server.add_tool(self.read_source, annotations=read_only)
+        server.add_tool(self.remember, annotations=ToolAnnotations(open_world_hint=False))
+        server.add_tool(self.recall, annotations=read_only)
+        server.resource(
+            uris.DOCUMENT,
+            name="document",
+            description="A document of yours or the team's, as text.",
+            mime_type="text/plain",
+        )(self.document)
+        server.resource(
+            uris.REPOSITORY_FILE,
+            name="repository-file",
+            description="An indexed file of a team repository (at `commit`, default the synced "
+            "one; `lines` like 10-42 for a range).",
+            mime_type="text/plain",
+        )(self.repository_file)
+        return server
+
+    async def search_knowledge(
+        self,
+        query: Query,
+        ctx: Context,
+        k: K = 5,
+        sources: Annotated[
+            list[str] | None,
+            Field(
+                max_length=20,
+                description="Only passages from these documents or repositories (names or ids).",
+            ),
+        ] = None,
+    ) -> SearchResult:
+        """Search the team's documents and repositories (and the user's own documents) for
+        passages about `query`, best first, each with a citation: where it is ('document ›
+        heading' or 'repo › path:L10–L42 @ commit') and a uri for read_source."""
+        async with self._call(ctx, "read") as (services, principal):
+            # Filtering by source happens after ranking: look further down the ranking for it.
+            wanted = min(k * 5, 100) if sources else k
+            found = await services.retriever.search(Scope(principal.user_id), query, wanted)
+            if sources:
+                names = set(sources)
+                found = [p for p in found if names & _names_of(p)][:k]
+            return SearchResult(
+                query=query,
+                passages=[
+                    FoundPassage(
+                        citation=Citation.of(p.citation(n)), content=p.content, score=p.score
+                    )
+                    for n, p in enumerate(found, 1)
+                ],
+            )
+
+    async def ask_allin(
+        self,
+        question: Annotated[
+            str, Field(min_length=1, description="The question, as to a colleague.")
+        ],
+        ctx: Context,
+        chat_id: Annotated[
+            str,
+            Field(
+                description="One of your chats: its id, or 'user_id/chat_id' as in the web "
+                "app's addresses. Follow-up questions in one chat see the earlier turns."
+            ),
+        ] = DEFAULT_CHAT,
+    ) -> Answer:
+        """Ask Allin a question: it answers from the team's knowledge and what it remembers about
+        you, with numbered citations, and the turn is kept in your chat history (as if asked in
+        the web app). Slower than search_knowledge; use it for an explanation, not a lookup."""
+        async with self._call(ctx, "ask") as (services, principal):
+            owner, _, chat = chat_id.rpartition("/")
+            if owner:
+                checked_ids(owner)
+                check_owner(principal, owner)
+            checked_ids(chat)
+            return await ask(services, principal.user_id, chat, question)
+
+    async def read_source(
+        self,
+        citation: Annotated[
+            str,
+            Field(
+                max_length=4096,
+                description="A citation's `uri` (from search_knowledge or ask_allin), or its "
+                "chunk_id.",
+            ),
+        ],
+        ctx: Context,
+    ) -> Source:
+        """Open what a citation points at: a passage in full, or a repository file's cited lines
+        at the cited commit (with its language and a link to the hosting site, if any)."""
+        async with self._call(ctx, "read") as (services, principal):
+            return await reading.read(services, principal, citation, uris.parse(citation))
+
+    async def remember(
+        self,
+        fact: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=1000,
+                description="One fact about the user, e.g. 'I work on the billing service'.",
+            ),
+        ],
+        ctx: Context,
+    ) -> Remembered:
+        """Have Allin remember a fact about the user for later answers (it is shown and can be
+        corrected or forgotten in the web app's memory page)."""
+        async with self._call(ctx, "remember") as (services, principal):
+            memory = get_memory(services)
+            if not fact.strip():
+                raise BadRequest("the fact is empty")
+            added = await memory.remember(principal.user_id, DEFAULT_CHAT, fact.strip())
+            return Remembered(fact=fact.strip(), remembered=added)
+
+    async def recall(self, query: Query, ctx: Context, k: K = 5) -> Recalled:
+        """What Allin remembers about the user that is closest to `query`."""
+        async with self._call(ctx, "read") as (services, principal):
+            memory = get_memory(services)
+            found = await memory.search(
+                principal.user_id, query, top_k=k, threshold=services.settings.memory_threshold
+            )
+            return Recalled(query=query, memories=found)
+
+    async def document(self, document_id: str, ctx: Context) -> str:
+        async with self._call(ctx, "read", ResourceError) as (services, principal):
+            return await reading.document_text(services, principal, document_id)
+
+    async def repository_file(
+        self, repository_id: str, path: str, ctx: Context, commit: str = "", lines: str = ""
+    ) -> str:
+        async with self._call(ctx, "read", ResourceError) as (services, principal):
+            values = {
+                "repository_id": repository_id,
+                "path": path,
+                "commit": commit,
+                "lines": lines,
+            }
+            target = uris.Target("file", {key: value for key, value in values.items() if value})
+            uri = uris.REPOSITORY_FILE
+            return (await reading.read(services, principal, uri, target)).content
+
+    @asynccontextmanager
+    async def _call(
+        self, ctx: Context, scope: TokenScope, failure: type[Exception] = ToolError
+    ) -> AsyncIterator[tuple[Services, Principal]]:
+        """One call: who is calling, whether the token allows it and the rate limit has room.
+        Our errors become `failure` (a tool's or a resource's error) with their code, which the
+        SDK shows the agent; anything else is logged and shown as `internal`."""
+        backend = self._backend()
+        try:
+            principal = await self._principal(ctx, backend.services)
+            principal.require(scope)
+            if not backend.limiter.allow(principal.user_id):
+                per_minute = backend.services.settings.rate_limit_per_minute
+                raise RateLimited(f"more than {per_minute} calls a minute; wait a moment")
+            yield backend.services, principal
+        except (ToolError, ResourceError):
+            raise
+        except Exception as exc:
+            error = as_allin_error(exc)
+            if not isinstance(exc, AllinError):
+                logger.exception("MCP call failed")
+            raise failure(f"{error.code}: {error.message}") from None
+
+    async def _principal(self, ctx: Context, services: Services) -> Principal:
+        request = ctx.request_context.request
+        if request is not None:
+            principal = request.scope.get(PRINCIPAL_KEY)
+            if isinstance(principal, Principal):
+                return principal
+        elif self._token is not None:
+            return await services.tokens.verify(self._token)
+        raise Unauthorized("no access token: send 'Authorization: Bearer <token>'")
+
+
+def _names_of(passage: Passage) -> set[str]:
+    names = {passage.document_id, passage.document_name}
+    if passage.repository_id:
+        names |= {passage.repository_id, passage.repository or ""}
+    return names

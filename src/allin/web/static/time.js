@@ -1,0 +1,14 @@
+// How long ago something happened, as people say it ("3 days ago"), in the browser's language.
+
+const DAY_S = 86400;
+
+export function ago(iso) {
+  const seconds = (Date.now() - new Date(iso).getTime()) / 1000;
+  const format = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  if (Math.abs(seconds) < 45) return "just now";
+  if (seconds < 3600) return format.format(-Math.round(seconds / 60), "minute");
+  if (seconds < DAY_S) return format.format(-Math.round(seconds / 3600), "hour");
+  if (seconds < DAY_S * 30) return format.format(-Math.round(seconds / DAY_S), "day");
+  if (seconds < DAY_S * 365) return format.format(-Math.round(seconds / (DAY_S * 30)), "month");
+  return format.format(-Math.round(seconds / (DAY_S * 365)), "year");
+}
