@@ -9,7 +9,18 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from allin import __version__
-from allin.api import auth, chats, documents, health, memories, repositories, tokens, voice, ws
+from allin.api import (
+    auth,
+    chats,
+    documents,
+    feedback,
+    health,
+    memories,
+    repositories,
+    tokens,
+    voice,
+    ws,
+)
 from allin.api.access_log import redact_server_logs
 from allin.api.body_limits import BodyLimits
 from allin.api.errors import install_error_handlers
@@ -80,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(chats.router)
     app.include_router(documents.router)
+    app.include_router(feedback.router)
     app.include_router(memories.router)
     app.include_router(repositories.router)
     app.include_router(tokens.router)

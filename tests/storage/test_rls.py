@@ -204,3 +204,29 @@ async def test_without_an_auth_schema_nothing_changes(postgres: Any) -> None:
         )
         policies = await rows(conn, "select policyname from pg_policies")
     assert (enabled, policies) == ([], [])
+
+
+async def test_feedback_is_the_owners_and_only_on_their_own_turns(
+    supabase_db: psycopg.AsyncConnection[Any],
+) -> None:
+    async with acting_as(supabase_db, "authenticated", ALICE) as conn:
+        await conn.execute(
+            "insert into turn_feedback (turn_id, user_id, rating) values (2, %s, -1)", (ALICE,)
+        )
+        assert await rows(conn, "select turn_id, rating from turn_feedback") == [(2, -1)]
+    async with acting_as(supabase_db, "authenticated", BOB) as conn:
+        # Alice's answer, rated as Bob: refused by the restrictive policy of migration 0013.
+        with pytest.raises(InsufficientPrivilege, match="row-level security"):
+            async with conn.transaction():
+                await conn.execute(
+                    "insert into turn_feedback (turn_id, user_id, rating) values (2, %s, 1)",
+                    (BOB,),
+                )
+    await supabase_db.execute(
+        "insert into turn_feedback (turn_id, user_id, rating) values (2, %s, 1)", (ALICE,)
+    )
+    try:
+        async with acting_as(supabase_db, "authenticated", BOB) as conn:
+            assert await rows(conn, "select * from turn_feedback") == []
+    finally:
+        await supabase_db.execute("delete from turn_feedback")

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from allin.api.deps import ID_RULE, ROW_ID_MAX, ChatId, Id, OwnUserId, ServicesDep
 from allin.api.errors import PER_USER, error_responses
 from allin.errors import BadRequest
+from allin.storage.feedback import FeedbackStore, TurnRating
 from allin.storage.records import Chat, Turn
 from allin.storage.text import StorableText
 
@@ -30,9 +31,15 @@ class ChatRename(BaseModel):
     title: StorableText = Field(min_length=1, max_length=200)
 
 
+class HistoryTurn(Turn):
+    feedback: TurnRating | None = Field(
+        None, description="The user's rating of an answer; null when none (and on questions)."
+    )
+
+
 class History(BaseModel):
     chat_id: str
-    turns: list[Turn] = Field(description="Oldest first.")
+    turns: list[HistoryTurn] = Field(description="Oldest first.")
     next_before: int | None = Field(
         description="Pass as `before` to get the older page; null when there is none."
     )
@@ -93,4 +100,11 @@ async def history(
     turns = await services.chats.turns_before(user_id, chat_id, before, limit + 1)
     has_more = len(turns) > limit
     page = turns[1:] if has_more else turns
-    return History(chat_id=chat_id, turns=page, next_before=page[0].id if has_more else None)
+    rated = await FeedbackStore(services.db).of_turns(
+        user_id, [turn.id for turn in page if turn.role == "assistant"]
+    )
+    return History(
+        chat_id=chat_id,
+        turns=[HistoryTurn(**dict(turn), feedback=rated.get(turn.id)) for turn in page],
+        next_before=page[0].id if has_more else None,
+    )

@@ -3,6 +3,7 @@
 import { setComposer, showComposerError, tooLong } from "/static/composer.js";
 import { ask } from "/static/dialogs.js";
 import { linkCitations, setupDocuments } from "/static/documents.js";
+import { showFeedback } from "/static/feedback.js";
 import { closeDrawer, setupDrawer } from "/static/drawer.js";
 import { copyButton, renderMarkdown } from "/static/markdown.js";
 import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
@@ -382,7 +383,15 @@ function renderTurn(turn) {
   element.querySelector(".meta").textContent = timeOf(turn.created_at);
   linkCitations(element, turn.metadata?.citations);
   showStatus(element, turn);
+  if (turn.role === "assistant") rateable(element, turn, turn.feedback);
   return element;
+}
+
+function rateable(element, turn, feedback) {
+  // Thumbs up/down beside Copy, on an answer that has text.
+  if (!turn.content) return;
+  const path = (turnId) => `/api/v1/chat/feedback/${state.session.userId}/${encodeURIComponent(state.chatId)}/${turnId}`;
+  showFeedback(element, feedback ?? null, { api, path });
 }
 
 function turnElement(role, turnId) {
@@ -647,6 +656,7 @@ function handleFrame(frame) {
       element.querySelector(".meta").textContent = timeOf(turn.created_at);
       linkCitations(element, frame.citations);
       showStatus(element, turn);
+      rateable(element, turn, null);
       if (!existing) appendMessage(element);
       // Screen readers hear the finished answer once, not every token of it.
       $("announcer").textContent = element.querySelector(".bubble").textContent;

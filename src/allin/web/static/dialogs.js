@@ -5,7 +5,7 @@ const $ = (id) => document.getElementById(id);
 
 // Resolves to the text typed (when `value` is given, as the field's start), to true (a plain
 // confirmation), or to null when cancelled (Cancel, Esc).
-export function ask({ title, message = "", value = null, confirmLabel = "OK", danger = false }) {
+export function ask({ title, message = "", value = null, confirmLabel = "OK", danger = false, maxLength = 200 }) {
   const dialog = $("ask-dialog");
   const input = $("ask-input");
   const confirm = $("ask-confirm");
@@ -13,6 +13,7 @@ export function ask({ title, message = "", value = null, confirmLabel = "OK", da
   $("ask-message").textContent = message;
   $("ask-message").hidden = !message;
   input.hidden = value === null;
+  input.maxLength = maxLength;
   input.value = value ?? "";
   confirm.textContent = confirmLabel;
   confirm.classList.toggle("destructive", danger);
