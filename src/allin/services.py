@@ -273,4 +273,5 @@ def _retrieval(settings: Settings) -> RetrievalPolicy:
             rrf_k=settings.rag_rrf_k,
         ),
         rerank_depth=settings.rag_rerank_depth,
+        mix_code_and_prose=settings.rag_mix_code_and_prose,
     )

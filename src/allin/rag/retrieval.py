@@ -4,6 +4,7 @@ numbered, into the prompt and their citations into the answer."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import zip_longest
 
 from allin.chat.context import Context
 from allin.embeddings.base import Embedder, TokenEmbedder
@@ -27,6 +28,8 @@ class RetrievalPolicy:
     fusion: Fusion = DEFAULT_FUSION
     # Fused candidates the reranker (if any) reorders.
     rerank_depth: int = 20
+    # Alternate code and prose in the ranking (see `alternate_code_and_prose`).
+    mix_code_and_prose: bool = True
 
 
 class Retriever:
@@ -65,6 +68,8 @@ class Retriever:
         ranked = sorted(unique.values(), key=passages.index)
         if self._reranker is not None:
             ranked = await self._reranker.rerank(query, ranked)
+        if self._policy.mix_code_and_prose:
+            ranked = alternate_code_and_prose(ranked)
         return ranked[:wanted]
 
     async def _query(self, question: str) -> Query:
@@ -86,6 +91,23 @@ class Retriever:
             return None
         passages = await self.search(scope, question)
         return [p for p in passages if p.similarity >= self._policy.min_similarity]
+
+
+def alternate_code_and_prose(passages: list[Passage]) -> list[Passage]:
+    """Code and prose taking turns, each in its own order, the best passage first.
+
+    A repository's own documentation shares a question's words far more than its code does, so
+    on fused scores alone the pages about a feature fill the top ranks and the code a newcomer
+    asked about ("where is this checked?") falls below them. Alternating keeps both what the
+    docs say and where the code is among the first passages; a scope with only one kind is left
+    as it is."""
+    code = [p for p in passages if p.is_code]
+    prose = [p for p in passages if not p.is_code]
+    if not code or not prose:
+        return passages
+    first, second = (code, prose) if passages[0].is_code else (prose, code)
+    mixed = [p for pair in zip_longest(first, second) for p in pair if p is not None]
+    return mixed
 
 
 class KnowledgeSource:
