@@ -15,7 +15,7 @@ from allin.jobs.queue import JobQueue
 from allin.sources.git import check_branch, normalize_url
 from allin.sources.languages import language_for
 from allin.sources.records import Repository
-from allin.sources.sync import Progress, RepositorySync, check_name, default_name
+from allin.sources.sync import Progress, RepositorySync
 from allin.storage.repositories import RepositoryStore
 
 # A code view shows files up to this size; larger ones are not indexed anyway.
@@ -123,3 +123,15 @@ def web_url(remote: str, commit: str, path: str) -> str | None:
     if parts.hostname == "gitlab.com":
         return f"{base}/-/blob/{commit}/{path}"
     return None
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100 or any(c in name for c in "/\\\x00\n") or name in (".", ".."):
+        raise BadRequest(f"invalid repository name {name!r}")
+    return name
+
+
+def default_name(url: str) -> str:
+    tail = url.rstrip("/").rsplit("/", 1)[-1]
+    return check_name(tail.removesuffix(".git") or "repository")

@@ -13,17 +13,18 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from allin.embeddings.base import Embedder, TokenEmbedder
-from allin.errors import AllinError, BadRequest, TooLarge
+from allin.errors import AllinError, TooLarge
 from allin.rag.store import ChunkRow
 from allin.sources.code_chunks import SourceChunk, chunk_source_file
 from allin.sources.embedding import chunk_embedding_text
-from allin.sources.git import FILE_MODES, SUBMODULE_MODE, SYMLINK_MODE, CommitInfo, Git, TreeEntry
+from allin.sources.files import chunk_meta, read_entries, staged_file, tree_skip_reason
+from allin.sources.git import CommitInfo, Git, TreeEntry
 from allin.sources.languages import language_for
 from allin.sources.selection import skip_reason
 from allin.storage.repositories import (
@@ -206,7 +207,7 @@ class RepositorySync:
         plan = _Plan(to_index=[], removed=set(), moves=[], unchanged=[], live=set(live))
         wanted: dict[str, TreeEntry] = {}
         for entry in tree:
-            why = _entry_skip(entry, self._policy.max_file_bytes)
+            why = tree_skip_reason(entry, self._policy.max_file_bytes)
             if why:
                 plan.skipped[why].append(entry.path)
             else:
@@ -260,7 +261,7 @@ class RepositorySync:
         await report.phase("indexing", done, len(plan.to_index))
         batch = _Batch()
         embedded = 0
-        async for sha_entry, data in _read(git, pending):
+        async for sha_entry, data in read_entries(git, pending):
             why = skip_reason(sha_entry.path, data, self._policy.max_file_bytes)
             chunks = [] if why else await run_in("parsing", self._chunk, sha_entry.path, data)
             if why or not chunks:
@@ -271,7 +272,7 @@ class RepositorySync:
                 done += 1
                 continue
             commit = commits.get(sha_entry.path, head)
-            batch.add(_file(sha_entry, data, commit), chunks)
+            batch.add(staged_file(sha_entry, data, commit), chunks)
             if batch.chunk_count >= _EMBED_BATCH:
                 embedded += await self._flush(repository_id, batch)
                 done += batch.files_flushed
@@ -311,7 +312,14 @@ class RepositorySync:
             rows: list[ChunkRow] = []
             for chunk in chunks:
                 rows.append(
-                    (chunk.ord, chunk.content, chunk.heading, None, vectors[position], _meta(chunk))
+                    (
+                        chunk.ord,
+                        chunk.content,
+                        chunk.heading,
+                        None,
+                        vectors[position],
+                        chunk_meta(chunk),
+                    )
                 )
                 position += 1
             file_tokens = tokens[first:position] if tokens is not None else None
@@ -346,67 +354,3 @@ class _Reporter:
             return
         self._last = now
         await self._progress(phase, done, total)
-
-
-async def _read(git: Git, entries: list[TreeEntry]) -> AsyncIterator[tuple[TreeEntry, bytes]]:
-    by_sha: dict[str, list[TreeEntry]] = defaultdict(list)
-    for entry in entries:
-        by_sha[entry.sha].append(entry)
-    async for sha, data in git.blobs(list(by_sha)):
-        for entry in by_sha[sha]:
-            yield entry, data
-
-
-def _entry_skip(entry: TreeEntry, max_bytes: int) -> str | None:
-    if entry.mode == SYMLINK_MODE:
-        return "symlink"
-    if entry.mode == SUBMODULE_MODE:
-        return "submodule"
-    if entry.mode not in FILE_MODES:
-        return "unsupported"
-    if entry.size > max_bytes:
-        return "too_large"
-    # Bytes that are not UTF-8 (kept as surrogates) or control characters: Postgres text cannot
-    # hold the one, and a citation cannot show the other.
-    if any(ord(c) < 32 or 0xDC80 <= ord(c) <= 0xDCFF for c in entry.path):
-        return "odd_name"
-    # What the path alone tells (vendored, generated, unsupported), before reading the file.
-    return skip_reason(entry.path, b"", max_bytes)
-
-
-def _file(entry: TreeEntry, data: bytes, commit: CommitInfo) -> StagedFile:
-    language = language_for(entry.path)
-    return StagedFile(
-        path=entry.path,
-        blob_sha=entry.sha,
-        language=language,
-        mime=_MIME.get(language or "", f"text/x-{language}" if language else "text/plain"),
-        data=data,
-        commit=commit,
-    )
-
-
-def _meta(chunk: SourceChunk) -> dict[str, Any]:
-    return {
-        "start_line": chunk.start_line,
-        "end_line": chunk.end_line,
-        "symbol": chunk.symbol,
-        "kind": chunk.kind,
-        "tokens": chunk.tokens,
-        "terms": chunk.terms,
-    }
-
-
-_MIME = {"markdown": "text/markdown", "rst": "text/x-rst", "text": "text/plain"}
-
-
-def check_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 100 or any(c in name for c in "/\\\x00\n") or name in (".", ".."):
-        raise BadRequest(f"invalid repository name {name!r}")
-    return name
-
-
-def default_name(url: str) -> str:
-    tail = url.rstrip("/").rsplit("/", 1)[-1]
-    return check_name(tail.removesuffix(".git") or "repository")
