@@ -47,7 +47,7 @@ from allin.rag.clean import document_embedding_text
 from allin.rag.evaluation import load_questions
 from allin.rag.files import discover
 from allin.rag.formats import parse
-from allin.rag.store import _HYBRID_SQL, Scope, hybrid_params
+from allin.rag.hybrid import HYBRID_SQL, Scope, hybrid_params
 from allin.services import Services
 from harness import StageClock, concurrent_latencies, percentile
 
@@ -225,7 +225,7 @@ async def bench_retrieval(services: Services, plan: Plan) -> dict[str, Any]:
     settings = services.settings
     scope = Scope("bench", include_shared=False)
     asked = queries(plan.queries)
-    statement = sql.SQL(_HYBRID_SQL).format(dim=sql.Literal(DIMENSION))
+    statement = sql.SQL(HYBRID_SQL).format(dim=sql.Literal(DIMENSION))
 
     async def ours(question: str, vector: np.ndarray) -> None:
         await services.documents.search(
@@ -326,7 +326,7 @@ async def bench_concurrency(services: Services, rounds: int) -> dict[str, Any]:
                 owner, method, clock.timed(stage_of.get(method, method), getattr(owner, method))
             )
     vectors = [await embedder.embed_query(q) for q in questions[: len(questions) // rounds]]
-    statement = sql.SQL(_HYBRID_SQL).format(dim=sql.Literal(embedder.dimension))
+    statement = sql.SQL(HYBRID_SQL).format(dim=sql.Literal(embedder.dimension))
 
     async def ask(question: str, spent: list[dict[str, float]]) -> None:
         spent.append(clock.start())

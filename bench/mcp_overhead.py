@@ -37,7 +37,7 @@ from rich.console import Console
 from rich.table import Table
 
 from allin.config import Settings
-from allin.rag.store import Scope
+from allin.rag.hybrid import Scope
 from allin.services import Services
 from allin.storage.embedded import start_embedded_postgres
 

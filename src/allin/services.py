@@ -27,11 +27,12 @@ from allin.llm.registry import build_chat_model
 from allin.memory.build import open_memory
 from allin.memory.manager import MemoryManager
 from allin.memory.pipeline import MemoryContext, MemoryListener
+from allin.rag.hybrid import Fusion
 from allin.rag.ingest import ChunkingPolicy, Ingestor
 from allin.rag.limits import DocumentLimits
 from allin.rag.rerank import build_reranker
 from allin.rag.retrieval import KnowledgeSource, RetrievalPolicy, Retriever
-from allin.rag.store import DocumentStore, Fusion
+from allin.rag.store import DocumentStore
 from allin.sources.service import RepositoryService
 from allin.sources.sync import RepositorySync, SourcePolicy
 from allin.storage.blobs import BlobStore

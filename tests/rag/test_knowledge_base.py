@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 
 from allin.errors import NotFound
+from allin.rag.hybrid import Scope
 from allin.rag.ingest import ChunkingPolicy, Ingestor
 from allin.rag.retrieval import NOTHING_FOUND, KnowledgeSource
-from allin.rag.store import Scope
 from allin.services import Services
 from allin.storage.blobs import DOCUMENTS
 from allin.storage.records import Turn

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from allin.rag.hybrid import Scope
 from allin.rag.rerank import LateInteractionReranker, blend, late_interaction
-from allin.rag.store import Scope
 from allin.services import Services
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from allin.embeddings.base import Embedded, Embedder
 from allin.errors import BadRequest, NotFound, Unavailable
-from allin.rag.store import Scope
+from allin.rag.hybrid import Scope
 from allin.services import Services
 from tests.conftest import make_settings, new_database
 from tests.support.gitrepo import GitRepo

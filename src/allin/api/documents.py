@@ -14,9 +14,9 @@ from allin.api.deps import ROW_ID_MAX, CurrentUser, ServicesDep
 from allin.api.errors import error_responses
 from allin.auth.principal import Principal
 from allin.errors import Conflict, Forbidden, NotFound, TooLarge
+from allin.rag.hybrid import Scope
 from allin.rag.ingest import IngestOutcome
 from allin.rag.records import Document
-from allin.rag.store import Scope
 from allin.services import Services
 from allin.storage.blobs import DOCUMENTS, LocalBlobStore
 

@@ -32,8 +32,8 @@ from allin.mcp_server.records import (
     SearchResult,
     Source,
 )
+from allin.rag.hybrid import Scope
 from allin.rag.records import Passage
-from allin.rag.store import Scope
 from allin.services import Services
 
 logger = logging.getLogger(__name__)

@@ -24,10 +24,11 @@ from pydantic import BaseModel, Field, ValidationError
 
 from allin.errors import BadRequest
 from allin.rag.files import discover
+from allin.rag.hybrid import Scope
 from allin.rag.ingest import Ingestor, IngestOutcome
 from allin.rag.records import Passage
 from allin.rag.retrieval import Retriever
-from allin.rag.store import DocumentStore, Scope
+from allin.rag.store import DocumentStore
 from allin.storage.repositories import live_owner
 
 if TYPE_CHECKING:
