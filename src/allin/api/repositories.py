@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Depends, Path, Query, status
 from pydantic import BaseModel, Field
 
 from allin.api.deps import CurrentUser, ServicesDep
@@ -77,18 +77,26 @@ async def get_repository(
     return await services.repositories.store.get(repository_id)
 
 
-# The admin-only routes below look the repository up first: an unknown id is 404 for everyone.
+async def _existing_for_admin(
+    repository_id: RepositoryId, principal: CurrentUser, services: ServicesDep
+) -> str:
+    """The id of a repository an admin acts on. It is looked up first: an unknown id is 404 for
+    everyone, and only then is a member refused (403)."""
+    await services.repositories.store.get(repository_id)
+    _require_admin(principal)
+    return repository_id
+
+
+AdminRepositoryId = Annotated[str, Depends(_existing_for_admin)]
+
+
 @router.post(
     "/repositories/{repository_id}/sync",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Queue a sync to the branch's head (admins)",
     responses=_ADMIN,
 )
-async def sync_repository(
-    repository_id: RepositoryId, principal: CurrentUser, services: ServicesDep
-) -> SyncQueued:
-    await services.repositories.store.get(repository_id)
-    _require_admin(principal)
+async def sync_repository(repository_id: AdminRepositoryId, services: ServicesDep) -> SyncQueued:
     return await services.repositories.sync(repository_id)
 
 
@@ -97,11 +105,7 @@ async def sync_repository(
     summary="Cancel the queued or running sync (admins); the index stays as it was",
     responses=_ADMIN,
 )
-async def cancel_sync(
-    repository_id: RepositoryId, principal: CurrentUser, services: ServicesDep
-) -> Repository:
-    await services.repositories.store.get(repository_id)
-    _require_admin(principal)
+async def cancel_sync(repository_id: AdminRepositoryId, services: ServicesDep) -> Repository:
     return await services.repositories.cancel(repository_id)
 
 
@@ -111,11 +115,7 @@ async def cancel_sync(
     summary="Remove a repository and everything indexed from it (admins)",
     responses=_ADMIN,
 )
-async def remove_repository(
-    repository_id: RepositoryId, principal: CurrentUser, services: ServicesDep
-) -> None:
-    await services.repositories.store.get(repository_id)
-    _require_admin(principal)
+async def remove_repository(repository_id: AdminRepositoryId, services: ServicesDep) -> None:
     await services.repositories.remove(repository_id)
 
 
