@@ -171,3 +171,9 @@ class Database:
 
     async def close(self) -> None:
         await self.pool.close()
+        if self._embedded is not None:
+            # Now rather than at interpreter exit: a server stopped by SIGTERM or SIGINT re-raises
+            # the signal once the app has shut down, and the process dies without running its
+            # exit handlers, leaving the embedded Postgres behind. (The server stops here only if
+            # this is the last process using it.)
+            await asyncio.to_thread(self._embedded.cleanup)

@@ -34,6 +34,7 @@ def start_embedded_postgres(pgdata: Path) -> Any:
         import pgserver
 
     private_dir(pgdata)
+    _forget_dead_users(pgdata)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     if os.geteuid() == 0:
         # pgserver opened every parent of `pgdata` to everyone (read and traverse) so that its
@@ -41,3 +42,20 @@ def start_embedded_postgres(pgdata: Path) -> Any:
         pgdata.parent.chmod(_TRAVERSE_ONLY)
     logger.info("embedded postgres ready at %s", pgdata)
     return server
+
+
+def _forget_dead_users(pgdata: Path) -> None:
+    """pgserver stops the server when the last process using it exits, keeping those processes in
+    a file; one killed outright never takes itself off it, and from then on no exit is the last
+    and the server outlives every app. Processes no longer alive are taken off first (under
+    pgserver's own lock, as it changes that file under it too)."""
+    import psutil
+    from pgserver.postgres_server import PostgresServer
+    from pgserver.utils import DiskList
+
+    users = DiskList(pgdata / ".handle_pids.json")
+    if not users.path.exists():
+        return
+    with PostgresServer._lock:
+        alive = [pid for pid in users.get() if psutil.pid_exists(pid)]
+        users.put(alive)
