@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from allin.sources.languages import DOC_LANGUAGES
+
 DocumentStatus = Literal["indexing", "ready", "failed"]
-# Repository files whose text is prose with markup, read like documents; other files are code.
-_PROSE_FORMATS = {"markdown", "rst", "text"}
 
 
 class Document(BaseModel):
@@ -60,7 +60,7 @@ class Passage(BaseModel):
 
     @property
     def is_code(self) -> bool:
-        return self.repository is not None and self.format not in _PROSE_FORMATS
+        return self.repository is not None and self.format not in DOC_LANGUAGES
 
     @property
     def location(self) -> str:

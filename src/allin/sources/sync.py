@@ -25,7 +25,7 @@ from allin.sources.code_chunks import SourceChunk, chunk_source_file
 from allin.sources.embedding import chunk_embedding_text
 from allin.sources.files import chunk_meta, read_entries, staged_file, tree_skip_reason
 from allin.sources.git import CommitInfo, Git, TreeEntry
-from allin.sources.languages import language_for
+from allin.sources.languages import DOC_LANGUAGES, language_for
 from allin.sources.selection import skip_reason
 from allin.storage.repositories import (
     IndexedFile,
@@ -42,7 +42,6 @@ logger = logging.getLogger(__name__)
 _EMBED_BATCH = 64
 # Skipped paths kept as examples per reason in a sync's report.
 _EXAMPLES = 5
-_PROSE = {"markdown", "rst", "text"}
 
 Progress = Callable[[str, int, int], Awaitable[None]]
 """Called with (phase, done, total) as a sync advances."""
@@ -282,7 +281,7 @@ class RepositorySync:
         return embedded
 
     def _chunk(self, path: str, data: bytes) -> list[SourceChunk]:
-        prose = language_for(path) in _PROSE
+        prose = language_for(path) in DOC_LANGUAGES
         return chunk_source_file(
             path,
             data.decode("utf-8", errors="replace"),
