@@ -231,6 +231,13 @@ class Settings(BaseSettings):
     # A worker silent this long counts as dead, and its jobs are queued again.
     jobs_stalled_after_s: float = Field(30.0, ge=1)
 
+    # Trust (README "Answers you can trust"). A question whose best passage is less similar than
+    # this (cosine) is answered "not found, ask these people" instead of from weak passages;
+    # calibrated on eval/unanswerable-*.jsonl against the answerable sets (eval/README.md).
+    trust_abstain_below: float = Field(0.35, ge=-1, le=1)
+    # A commit's weight in "who knows about X" halves every this many days.
+    trust_owner_half_life_days: float = Field(180.0, gt=0)
+
     max_message_bytes: int = Field(32 * 1024, gt=0)
     history_turns: int = Field(20, ge=0)
     history_page_max: int = Field(200, gt=0)

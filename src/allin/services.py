@@ -31,7 +31,7 @@ from allin.rag.hybrid import Fusion
 from allin.rag.ingest import ChunkingPolicy, Ingestor
 from allin.rag.limits import DocumentLimits
 from allin.rag.rerank import build_reranker
-from allin.rag.retrieval import KnowledgeSource, RetrievalPolicy, Retriever
+from allin.rag.retrieval import RetrievalPolicy, Retriever
 from allin.rag.store import DocumentStore
 from allin.sources.service import RepositoryService
 from allin.sources.sync import RepositorySync, SourcePolicy
@@ -44,7 +44,11 @@ from allin.storage.registry import build_blob_store, build_chat_store, open_supa
 from allin.storage.repositories import RepositoryStore
 from allin.storage.streams import StreamLog
 from allin.storage.supabase_client import SupabaseConnection
+from allin.storage.trust import TrustStore
 from allin.storage.users import UserRepository
+from allin.trust.answering import AbstentionPolicy, TrustedKnowledgeSource
+from allin.trust.experts import ExpertFinder
+from allin.trust.refresh import TrustRefresher
 from allin.voice.conversation import VoiceApp, VoiceEngine
 from allin.voice.recorder import VoiceRecorder
 from allin.voice.registry import build_voice
@@ -82,6 +86,10 @@ class Services:
     recorder: VoiceRecorder
     # None when voice is off (`ALLIN_VOICE=off`).
     voice: VoiceEngine | None
+    # The trust layer: stale links and owners learned at sync time, abstention, who knows.
+    trust: TrustStore
+    experts: ExpertFinder
+    knowledge: TrustedKnowledgeSource
     # Heartbeats and the relay: they run for the app's lifetime and are cancelled at stop.
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -124,12 +132,18 @@ class Services:
         )
         retriever = Retriever(documents, embedder, _retrieval(settings), reranker)
         repository_store = RepositoryStore(db)
+        trust = TrustStore(db)
+        experts = ExpertFinder(trust, settings.trust_owner_half_life_days)
+        knowledge = TrustedKnowledgeSource(
+            retriever, experts, trust, AbstentionPolicy(settings.trust_abstain_below)
+        )
         repository_sync = RepositorySync(
             repository_store,
             embedder,
             settings.data_dir.resolve() / "repos",
             _sources(settings),
             settings.git_token.get_secret_value() if settings.git_token else None,
+            after_sync=TrustRefresher(trust).refresh,
         )
         jobs = JobQueue(db.url, repository_store, repository_sync)
         await jobs.open()
@@ -153,7 +167,7 @@ class Services:
             runs,
             streams,
             sources=[
-                KnowledgeSource(retriever),
+                knowledge,
                 *([MemoryContext(memory, settings)] if memory else []),
             ],
             listeners=[MemoryListener(memory)] if memory else [],
@@ -193,6 +207,9 @@ class Services:
             memory=memory,
             recorder=recorder,
             voice=voice,
+            trust=trust,
+            experts=experts,
+            knowledge=knowledge,
             background=background,
         )
 

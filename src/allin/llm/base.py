@@ -32,6 +32,9 @@ class ContextBlock:
     # Said instead of the items when there are none, so the model knows the lookup came back
     # empty (and says so) rather than guessing; None leaves an empty block out entirely.
     when_empty: str | None = None
+    # Told to the model only, before the block's content: how the pipeline wants it used (such as
+    # "nothing was found: say so"). An answerer without a model (offline) shows the content alone.
+    note: str | None = None
 
     @property
     def shown(self) -> bool:
@@ -39,7 +42,8 @@ class ContextBlock:
 
     def render(self) -> str:
         lines = "\n".join(f"- {item}" for item in self.items) or str(self.when_empty)
-        return f"## {self.title}\n{lines}"
+        note = f"{self.note}\n\n" if self.note else ""
+        return f"## {self.title}\n{note}{lines}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,17 @@ class Retriever:
             return Query(question, embedded.vector, embedded.tokens)
         return Query(question, await self._embedder.embed_query(question))
 
+    @property
+    def min_similarity(self) -> float:
+        return self._policy.min_similarity
+
+    async def ranked(self, scope: Scope, question: str) -> list[Passage] | None:
+        """The best passages before any relevance cut-off, or None when the scope holds no
+        documents at all: for callers that judge the ranking as a whole (abstention)."""
+        if not await self._store.any_ready(scope):
+            return None
+        return await self.search(scope, question)
+
     async def relevant(self, scope: Scope, question: str) -> list[Passage] | None:
         """The passages worth showing the model (those close enough to the question), or None
         when the scope holds no documents at all."""

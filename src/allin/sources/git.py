@@ -221,6 +221,11 @@ class Git:
                 break
         return found
 
+    def history(self, revision: str) -> AsyncIterator[tuple[CommitInfo, list[str]]]:
+        """Every commit reachable from `revision` (`a..b` allowed), newest first, with the paths
+        it changed (renames as a delete and an add): `git log --name-only -z`, streamed."""
+        return self._log(revision)
+
     async def _log(self, revision: str) -> AsyncIterator[tuple[CommitInfo, list[str]]]:
         process = await asyncio.create_subprocess_exec(
             "git",

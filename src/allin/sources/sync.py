@@ -46,6 +46,10 @@ _EXAMPLES = 5
 Progress = Callable[[str, int, int], Awaitable[None]]
 """Called with (phase, done, total) as a sync advances."""
 
+AfterSync = Callable[[str, Git, str], Awaitable[object]]
+"""Called with (repository id, its mirror, the synced head) once a sync's index is in place:
+what else learns from the new head (the trust layer's history, owners and stale links)."""
+
 
 @dataclass(frozen=True, slots=True)
 class SourcePolicy:
@@ -78,8 +82,10 @@ class RepositorySync:
         mirrors: Path,
         policy: SourcePolicy,
         token: str | None = None,
+        after_sync: AfterSync | None = None,
     ) -> None:
         self._store = store
+        self._after_sync = after_sync
         self._embedder = embedder
         self._mirrors = mirrors
         self._policy = policy
@@ -99,7 +105,7 @@ class RepositorySync:
         repository = await self._store.get(repository_id)
         await self._store.mark_syncing(repository_id)
         try:
-            return await self._sync(
+            result = await self._sync(
                 repository_id,
                 repository.url,
                 repository.branch,
@@ -117,6 +123,13 @@ class RepositorySync:
             logger.exception("syncing repository %s failed", repository_id)
             await self._store.mark_failed(repository_id, f"internal error: {type(exc).__name__}")
             raise
+        if self._after_sync is not None:
+            try:
+                await self._after_sync(repository_id, self.git(repository_id), result["commit"])
+            except Exception:
+                # The index is in place and searchable; what depends on it catches up next sync.
+                logger.exception("after syncing repository %s", repository_id)
+        return result
 
     async def _sync(
         self,

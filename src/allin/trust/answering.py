@@ -1,0 +1,187 @@
+"""The knowledge base's context source with the trust layer in it (it replaces `KnowledgeSource`):
+
+- a question nothing is close enough to is **abstained on**: the model is told plainly that
+  nothing was found and must not guess, and is handed who is likely to know and a question to
+  send them; the offline answerer shows the same text as its answer;
+- "who knows about X?" gets that ranking with its reasons;
+- passages from a documentation page carry its stale-citation warnings, in the prompt and in the
+  citation.
+
+Abstention is decided here, from the retrieval result, before the model is called (DESIGN: "a
+property of the retrieval result"), and every abstention is recorded for the gap report.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from allin.chat.context import Context
+from allin.llm.base import ContextBlock
+from allin.rag.clean import readable
+from allin.rag.hybrid import Scope
+from allin.rag.records import Passage
+from allin.rag.retrieval import NOTHING_FOUND, SOURCES_TITLE, Retriever
+from allin.storage.records import Turn
+from allin.storage.trust import TrustStore
+from allin.trust.experts import ExpertFinder
+from allin.trust.questions import is_small_talk, who_knows_topic
+from allin.trust.wording import (
+    NOTHING_FOUND_TITLE,
+    WHO_KNOWS_TITLE,
+    abstention_note,
+    abstention_text,
+    stale_summary,
+    who_knows_note,
+    who_knows_text,
+)
+
+logger = logging.getLogger(__name__)
+
+# Passages whose files and documents stand for "the most related paths" when ranking people.
+RELATED_PASSAGES = 8
+_STALE_SHOWN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class AbstentionPolicy:
+    # Abstain when the best passage's cosine similarity is below this (calibrated on eval/).
+    abstain_below: float
+    experts_shown: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """What the knowledge base found for a question, and whether it is good enough."""
+
+    passages: list[Passage]
+    best_similarity: float | None
+    abstain: bool
+
+
+class TrustedKnowledgeSource:
+    name = "documents"
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        experts: ExpertFinder,
+        store: TrustStore,
+        policy: AbstentionPolicy,
+    ) -> None:
+        self._retriever = retriever
+        self._experts = experts
+        self._store = store
+        self._policy = policy
+
+    async def judge(self, scope: Scope, question: str) -> Judgement | None:
+        """None when the scope holds no documents at all (nothing to abstain from)."""
+        passages = await self._retriever.ranked(scope, question)
+        if passages is None:
+            return None
+        best = max((p.similarity for p in passages), default=None)
+        abstain = best is None or best < self._policy.abstain_below
+        return Judgement(passages, best, abstain)
+
+    async def context_for(self, question: Turn) -> Context:
+        scope = Scope(question.user_id)
+        topic = who_knows_topic(question.content)
+        if topic is not None:
+            return await self._who_knows(question, scope, topic)
+        judgement = await self.judge(scope, question.content)
+        if judgement is None:
+            return Context()
+        if judgement.abstain and not is_small_talk(question.content):
+            return await self._abstain(question, judgement)
+        relevant = [p for p in judgement.passages if p.similarity >= self._retriever.min_similarity]
+        return await self._sources(relevant)
+
+    async def _who_knows(self, question: Turn, scope: Scope, topic: str) -> Context:
+        passages = await self._retriever.ranked(scope, topic) or []
+        experts = await self._experts.rank(
+            passages[:RELATED_PASSAGES], limit=self._policy.experts_shown
+        )
+        await self._record(question, "who_knows", None, experts)
+        block = ContextBlock(
+            WHO_KNOWS_TITLE,
+            (),
+            when_empty=who_knows_text(topic, experts),
+            note=who_knows_note(),
+        )
+        return Context(block)
+
+    async def _abstain(self, question: Turn, judgement: Judgement) -> Context:
+        related = judgement.passages[:RELATED_PASSAGES]
+        experts = await self._experts.rank(related, limit=self._policy.experts_shown)
+        await self._record(question, "abstained", judgement.best_similarity, experts)
+        block = ContextBlock(
+            NOTHING_FOUND_TITLE,
+            (),
+            when_empty=abstention_text(question.content, experts),
+            note=abstention_note(judgement.best_similarity, self._policy.abstain_below),
+        )
+        return Context(block)
+
+    async def _sources(self, passages: list[Passage]) -> Context:
+        warnings = await self._warnings(passages)
+        items = []
+        citations = []
+        for n, p in enumerate(passages, 1):
+            stale = warnings.get((p.repository_id or "", p.document_name), [])
+            label = p.location + (f" ({stale_summary(stale[0])})" if stale else "")
+            items.append(f"[{n}] {label}\n{p.content if p.is_code else readable(p.content)}")
+            citation = p.citation(n)
+            if stale:
+                citation["stale"] = [_stale_json(row) for row in stale[:_STALE_SHOWN]]
+            citations.append(citation)
+        block = ContextBlock(SOURCES_TITLE, tuple(items), when_empty=NOTHING_FOUND)
+        return Context(block, tuple(citations))
+
+    async def _warnings(
+        self, passages: Sequence[Passage]
+    ) -> dict[tuple[str, str], list[dict[str, Any]]]:
+        pages = sorted(
+            {
+                (p.repository_id, p.document_name)
+                for p in passages
+                if p.repository_id and not p.is_code
+            }
+        )
+        found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        if not pages:
+            return found
+        for row in await self._store.stale_links([(r or "", path) for r, path in pages]):
+            found.setdefault((row["repository_id"], row["doc_path"]), []).append(row)
+        return found
+
+    async def _record(
+        self, question: Turn, kind: str, best: float | None, experts: Sequence[Any]
+    ) -> None:
+        try:
+            await self._store.record_unanswered(
+                question.id,
+                question.user_id,
+                question.chat_id,
+                question.content,
+                kind,
+                best,
+                [{"name": e.name, "basis": e.basis} for e in experts],
+            )
+        except Exception:
+            # The answer matters more than the report: say "not found" even if this fails.
+            logger.exception("could not record unanswered question %s", question.id)
+
+
+def _stale_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "code_path": row["code_path"],
+        "names": list(row["names"]),
+        "commits_since": row["commits_since"],
+        "newest_commit": row["newest_commit"],
+        "newest_committed_at": row["newest_committed_at"].isoformat(),
+        "newest_author": row["newest_author"],
+        "doc_committed_at": row["doc_committed_at"].isoformat(),
+        "summary": stale_summary(row),
+    }
