@@ -18,6 +18,7 @@ from allin.api import (
     memories,
     repositories,
     tokens,
+    trust,
     voice,
     ws,
 )
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(memories.router)
     app.include_router(repositories.router)
     app.include_router(tokens.router)
+    app.include_router(trust.router)
     app.include_router(voice.router)
     app.include_router(ws.router)
     mcp_running = mount_mcp(app)

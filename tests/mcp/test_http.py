@@ -15,7 +15,7 @@ from tests.support.accounts import sign_up
 from tests.support.mcp_client import error_text, mcp_client, structured
 from tests.support.servers import serve_in_thread
 
-TOOLS = {"search_knowledge", "ask_allin", "read_source", "remember", "recall"}
+TOOLS = {"search_knowledge", "ask_allin", "read_source", "who_knows", "remember", "recall"}
 
 
 async def test_the_tools_are_listed_with_their_schemas(site: McpSite) -> None:
@@ -224,3 +224,16 @@ async def test_clients_of_the_handshake_era_work_too(site: McpSite) -> None:
         assert {tool.name for tool in (await client.list_tools()).tools} == TOOLS
         found = structured(await client.call_tool("search_knowledge", {"query": "rollback"}))
     assert found["passages"]
+
+
+async def test_who_knows_names_the_uploader_of_the_related_document(site: McpSite) -> None:
+    colleague = await sign_up(site.url)
+    token = (await personal_token(site.url, colleague))["token"]
+    async with mcp_client(site.url, token) as client:
+        found = structured(await client.call_tool("who_knows", {"topic": "billing deploys"}))
+        assert found["topic"] == "billing deploys"
+        (first, *_) = found["experts"]
+        assert (first["name"], first["basis"]) == (site.admin.email, "uploader")
+        assert first["reasons"] == ["uploaded `release-handbook.md`"]
+        blank = await client.call_tool("who_knows", {"topic": "   "})
+        assert blank.is_error and "topic is empty" in error_text(blank)

@@ -19,6 +19,7 @@ from allin import __version__
 from allin.api.deps import check_owner, checked_ids
 from allin.api.memories import get_memory
 from allin.api.ratelimit import RateLimiter
+from allin.api.trust import Experts
 from allin.auth.principal import Principal, TokenScope
 from allin.errors import AllinError, BadRequest, RateLimited, Unauthorized, as_allin_error
 from allin.mcp_server import reading, uris
@@ -47,7 +48,8 @@ INSTRUCTIONS = """\
 Allin knows this team's documents and git repositories, and remembers things about the user.
 Use search_knowledge to find passages (each with a citation and a uri), read_source to open a
 cited passage or file lines in full, ask_allin for a written, cited answer (stored in the user's
-chat history), and remember/recall for what the user wants Allin to keep in mind."""
+chat history), who_knows for the people to ask about a topic, and remember/recall for what the
+user wants Allin to keep in mind."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +84,7 @@ class AllinTools:
         server.add_tool(self.search_knowledge, annotations=read_only)
         server.add_tool(self.ask_allin, annotations=ToolAnnotations(open_world_hint=False))
         server.add_tool(self.read_source, annotations=read_only)
+        server.add_tool(self.who_knows, annotations=read_only)
         server.add_tool(self.remember, annotations=ToolAnnotations(open_world_hint=False))
         server.add_tool(self.recall, annotations=read_only)
         server.resource(
@@ -130,6 +133,25 @@ class AllinTools:
                     )
                     for n, p in enumerate(found, 1)
                 ],
+            )
+
+    async def who_knows(
+        self,
+        topic: Annotated[
+            str, Field(min_length=1, max_length=500, description="What you need someone for.")
+        ],
+        ctx: Context,
+    ) -> Experts:
+        """Who on the team is likely to know about `topic`: the CODEOWNERS of the most related
+        files, else the people with the most recent commits to them, else the uploaders of the
+        most related documents; each with the reasons (files, commit counts, last activity)."""
+        async with self._call(ctx, "read") as (services, principal):
+            cleaned = " ".join(topic.split())
+            if not cleaned:
+                raise BadRequest("topic is empty: say what you want to know about")
+            return Experts(
+                topic=cleaned,
+                experts=await services.knowledge.who_knows(principal.user_id, cleaned),
             )
 
     async def ask_allin(

@@ -26,7 +26,7 @@ from allin.rag.records import Passage
 from allin.rag.retrieval import NOTHING_FOUND, SOURCES_TITLE, Retriever
 from allin.storage.records import Turn
 from allin.storage.trust import TrustStore
-from allin.trust.experts import ExpertFinder
+from allin.trust.experts import Expert, ExpertFinder
 from allin.trust.questions import is_small_talk, who_knows_topic
 from allin.trust.wording import (
     NOTHING_FOUND_TITLE,
@@ -85,11 +85,19 @@ class TrustedKnowledgeSource:
         abstain = best is None or best < self._policy.abstain_below
         return Judgement(passages, best, abstain)
 
+    async def who_knows(self, user_id: str, topic: str) -> list[Expert]:
+        """The people likely to know about `topic`, for the REST route and the MCP tool (the
+        same ranking a "who knows about X?" question gets in a chat)."""
+        passages = await self._retriever.ranked(Scope(user_id), topic) or []
+        return await self._experts.rank(
+            passages[:RELATED_PASSAGES], self._policy.experts_shown, user_id
+        )
+
     async def context_for(self, question: Turn) -> Context:
         scope = Scope(question.user_id)
         topic = who_knows_topic(question.content)
         if topic is not None:
-            return await self._who_knows(question, scope, topic)
+            return await self._who_knows(question, topic)
         judgement = await self.judge(scope, question.content)
         if judgement is None:
             return Context()
@@ -98,11 +106,8 @@ class TrustedKnowledgeSource:
         relevant = [p for p in judgement.passages if p.similarity >= self._retriever.min_similarity]
         return await self._sources(relevant)
 
-    async def _who_knows(self, question: Turn, scope: Scope, topic: str) -> Context:
-        passages = await self._retriever.ranked(scope, topic) or []
-        experts = await self._experts.rank(
-            passages[:RELATED_PASSAGES], limit=self._policy.experts_shown
-        )
+    async def _who_knows(self, question: Turn, topic: str) -> Context:
+        experts = await self.who_knows(question.user_id, topic)
         await self._record(question, "who_knows", None, experts)
         block = ContextBlock(
             WHO_KNOWS_TITLE,
@@ -114,7 +119,7 @@ class TrustedKnowledgeSource:
 
     async def _abstain(self, question: Turn, judgement: Judgement) -> Context:
         related = judgement.passages[:RELATED_PASSAGES]
-        experts = await self._experts.rank(related, limit=self._policy.experts_shown)
+        experts = await self._experts.rank(related, self._policy.experts_shown, question.user_id)
         await self._record(question, "abstained", judgement.best_similarity, experts)
         block = ContextBlock(
             NOTHING_FOUND_TITLE,
@@ -157,7 +162,7 @@ class TrustedKnowledgeSource:
         return found
 
     async def _record(
-        self, question: Turn, kind: str, best: float | None, experts: Sequence[Any]
+        self, question: Turn, kind: str, best: float | None, experts: Sequence[Expert]
     ) -> None:
         try:
             await self._store.record_unanswered(

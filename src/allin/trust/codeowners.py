@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pathspec.patterns.gitwildmatch import GitWildMatchPattern
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 # Where GitHub (then GitLab) looks for the file, in its order of precedence.
 LOCATIONS = ("CODEOWNERS", ".github/CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")
@@ -62,9 +62,9 @@ def rules_from_json(values: Sequence[dict[str, object]]) -> list[OwnerRule]:
 
 
 @lru_cache(maxsize=4096)
-def _compiled(pattern: str) -> GitWildMatchPattern | None:
+def _compiled(pattern: str) -> GitIgnoreSpecPattern | None:
     try:
-        compiled = GitWildMatchPattern(pattern)
-    except ValueError:  # pathspec's GitWildMatchPatternError is one
+        compiled = GitIgnoreSpecPattern(pattern)
+    except ValueError:  # pathspec's pattern errors are ValueErrors
         return None
     return compiled if compiled.include else None

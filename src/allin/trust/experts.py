@@ -81,7 +81,11 @@ class ExpertFinder:
         self._half_life_days = half_life_days
         self._clock = clock
 
-    async def rank(self, passages: Sequence[Passage], limit: int = 3) -> list[Expert]:
+    async def rank(
+        self, passages: Sequence[Passage], limit: int = 3, asker: str | None = None
+    ) -> list[Expert]:
+        """The people likely to know about what `passages` are about, best first. `asker` (a
+        user id) is never suggested to themselves as the uploader to ask."""
         weights = relevance(passages)
         files = [tuple(key.split("\0", 1)) for kind, key in weights if kind == "repo"]
         repo_files: list[tuple[str, str]] = [(r, p) for r, p in files]
@@ -89,7 +93,7 @@ class ExpertFinder:
         tallies: dict[tuple[str, str], _Tally] = {}
         await self._codeowners(repo_files, weights, tallies)
         await self._committers(repo_files, weights, tallies)
-        await self._uploaders(documents, weights, tallies)
+        await self._uploaders(documents, weights, tallies, asker)
         ranked = sorted(tallies.values(), key=lambda t: (_BASIS_ORDER[t.basis], -t.score))
         return [_expert(tally) for tally in ranked[:limit]]
 
@@ -147,8 +151,11 @@ class ExpertFinder:
         documents: list[str],
         weights: dict[tuple[str, str], float],
         tallies: dict[tuple[str, str], _Tally],
+        asker: str | None,
     ) -> None:
         for uploader in await self._store.uploaders(documents):
+            if uploader.owner_id == asker:
+                continue
             who = uploader.email or f"user {uploader.owner_id}"
             tally = tallies.setdefault(
                 ("uploader", uploader.owner_id), _Tally(who, uploader.email, "uploader")
