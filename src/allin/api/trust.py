@@ -4,7 +4,7 @@ warnings, and the knowledge-gap report (admins)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
@@ -18,7 +18,9 @@ from allin.trust.wording import stale_summary
 
 router = APIRouter(prefix="/api/v1", tags=["trust"])
 
-_BAD_INPUT = {400: {"model": ErrorBody, "description": "bad_request: `detail` says what to fix"}}
+_BAD_INPUT: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "bad_request: `detail` says what to fix"}
+}
 
 TOPIC_MAX_CHARS = 500
 
