@@ -1,4 +1,4 @@
-"""`allin serve | migrate | chat | ingest | eval | repos | worker`."""
+"""`allin serve | migrate | chat | ingest | eval | repos | worker | gaps | eval-abstention`."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from allin.sources.cli import repos_app
 from allin.terminal import console
 from allin.terminal import load_settings as _settings
 from allin.terminal import progress_bar as _progress
+from allin.trust.cli import eval_abstention, gaps
 
 if TYPE_CHECKING:
     from allin.rag.ingest import IngestOutcome
@@ -30,6 +31,8 @@ app = typer.Typer(help="Allin, by Team 8: an assistant for new software engineer
 app.add_typer(repos_app, name="repos")
 app.command("worker")(worker)
 app.command("mcp")(mcp)
+app.command("gaps")(gaps)
+app.command("eval-abstention")(eval_abstention)
 
 
 @app.command()
