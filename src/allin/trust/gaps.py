@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel
-from sklearn.cluster import AgglomerativeClustering
 
 from allin.embeddings.base import Embedder
 from allin.errors import BadRequest
@@ -86,6 +85,9 @@ def group_labels(vectors: Sequence[Sequence[float]], distance: float = GROUP_DIS
     """A topic number per vector (CPU work: run it off the event loop)."""
     if len(vectors) < 2:
         return [0] * len(vectors)
+    # Imported here: scikit-learn takes a second to import, which every app start would pay.
+    from sklearn.cluster import AgglomerativeClustering
+
     clustering = AgglomerativeClustering(
         n_clusters=None, metric="cosine", linkage="average", distance_threshold=distance
     )

@@ -9,6 +9,7 @@ import { copyButton, renderMarkdown } from "/static/markdown.js";
 import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
 import { setupCodeView } from "/static/codeview.js";
 import { setupRepositories } from "/static/repositories.js";
+import { setupGaps, showAdminTools } from "/static/gaps.js";
 import { setupVoice } from "/static/voice.js";
 
 const $ = (id) => document.getElementById(id);
@@ -158,6 +159,7 @@ async function startSession(session) {
   }
   if (!state.session) return; // refused: api() has shown the login form
   state.session.email = me?.email || session.email;
+  showAdminTools(Boolean(me?.is_admin));
   $("account-email").textContent = state.session.email || me?.user_id || "";
   $("auth").hidden = true;
   $("app").hidden = false;
@@ -887,6 +889,7 @@ function scheduleReconnect() {
 function wire() {
   setupDocuments(api, () => state.session?.token);
   setupRepositories(api);
+  setupGaps(api);
   setupCodeView(api);
   $("auth-form").addEventListener("submit", submitAuth);
   for (const tab of document.querySelectorAll(".tabs button")) {

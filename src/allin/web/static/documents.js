@@ -5,6 +5,7 @@ import { codeLabel, isCodeCitation, openCodeView } from "/static/codeview.js";
 import { ask } from "/static/dialogs.js";
 import { ago } from "/static/time.js";
 import { renderMarkdown } from "/static/markdown.js";
+import { staleWarning } from "/static/trust.js";
 
 const $ = (id) => document.getElementById(id);
 const COLUMNS = ["Name", "Whose", "Status", "Chunks", "Size"];
@@ -218,6 +219,8 @@ export function linkCitations(element, citations) {
     item.append(citationLink(citation, isCodeCitation(citation) ? codeLabel(citation) : label));
     const fresh = freshness(citation);
     if (fresh) item.append(fresh);
+    const stale = staleWarning(citation);
+    if (stale) item.append(stale);
     list.append(item);
   }
   element.querySelector(".meta").before(list);
