@@ -235,6 +235,8 @@ class Settings(BaseSettings):
     # this (cosine) is answered "not found, ask these people" instead of from weak passages;
     # calibrated on eval/unanswerable-*.jsonl against the answerable sets (eval/README.md).
     trust_abstain_below: float = Field(0.35, ge=-1, le=1)
+    # ...or less similar than this while the question has a word no document contains.
+    trust_unknown_word_below: float = Field(0.45, ge=-1, le=1)
     # A commit's weight in "who knows about X" halves every this many days.
     trust_owner_half_life_days: float = Field(180.0, gt=0)
 

@@ -135,7 +135,10 @@ class Services:
         trust = TrustStore(db)
         experts = ExpertFinder(trust, settings.trust_owner_half_life_days)
         knowledge = TrustedKnowledgeSource(
-            retriever, experts, trust, AbstentionPolicy(settings.trust_abstain_below)
+            retriever,
+            experts,
+            trust,
+            AbstentionPolicy(settings.trust_abstain_below, settings.trust_unknown_word_below),
         )
         repository_sync = RepositorySync(
             repository_store,

@@ -134,3 +134,18 @@ async def test_a_network_model_is_told_explicitly_that_nothing_was_found(
     assert "## Nothing found\nNOTHING WAS FOUND" in system
     assert "Do not guess" in system
     assert "Grace Hopper" in system
+
+
+async def test_words_no_document_contains_are_found_in_the_users_scope(
+    services: Services,
+) -> None:
+    unknown = await services.trust.unknown_words(
+        Scope("u-words"), "How is the session cookie signed on Kubernetes?"
+    )
+    assert "kubernet" in unknown
+    assert "session" not in unknown and "cooki" not in unknown
+    # Nothing outside the user's scope counts: without shared documents every word is unknown.
+    alone = await services.trust.unknown_words(
+        Scope("u-words", include_shared=False), "session cookie"
+    )
+    assert alone == ["cooki", "session"]

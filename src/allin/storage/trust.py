@@ -11,6 +11,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from allin.rag.hybrid import Scope
 from allin.sources.git import CommitInfo
 from allin.storage.db import Database
 from allin.storage.repositories import live_owner
@@ -222,6 +223,26 @@ class TrustStore:
             )
             rows = await cursor.fetchall()
         return [Uploader(r["id"], r["name"], r["owner_id"], r["email"]) for r in rows]
+
+    async def unknown_words(self, scope: Scope, text: str) -> list[str]:
+        """The words of `text` (as full-text search stems them, stop words left out) that no
+        document in `scope` contains: "kubernetes" in a team whose documents never say it is
+        a strong sign that they cannot answer the question."""
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                """
+                select t.lexeme from unnest(to_tsvector('english', %(text)s)) t
+                where length(t.lexeme) > 2 and not exists (
+                    select 1 from document_chunks c join documents d on d.id = c.document_id
+                    where c.tsv @@ plainto_tsquery('simple', t.lexeme)
+                    and d.status = 'ready'
+                    and (d.owner_id = %(owner)s or (%(shared)s and d.shared))
+                )
+                order by t.lexeme
+                """,
+                {"text": text, "owner": scope.owner_id, "shared": scope.include_shared},
+            )
+            return [row["lexeme"] for row in await cursor.fetchall()]
 
     async def record_unanswered(
         self,

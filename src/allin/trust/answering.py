@@ -47,9 +47,19 @@ _STALE_SHOWN = 3
 
 @dataclass(frozen=True, slots=True)
 class AbstentionPolicy:
-    # Abstain when the best passage's cosine similarity is below this (calibrated on eval/).
+    """When the knowledge base has nothing good enough (both calibrated on eval/, see
+    `allin eval-abstention`): the best passage's cosine similarity is below `abstain_below`, or
+    the question has a word no document contains and the best passage is below
+    `unknown_word_below`."""
+
     abstain_below: float
+    unknown_word_below: float
     experts_shown: int = 3
+
+    def abstains(self, best: float | None, unknown_words: int) -> bool:
+        if best is None or best < self.abstain_below:
+            return True
+        return unknown_words > 0 and best < self.unknown_word_below
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +68,7 @@ class Judgement:
 
     passages: list[Passage]
     best_similarity: float | None
+    unknown_words: tuple[str, ...]
     abstain: bool
 
 
@@ -82,8 +93,15 @@ class TrustedKnowledgeSource:
         if passages is None:
             return None
         best = max((p.similarity for p in passages), default=None)
-        abstain = best is None or best < self._policy.abstain_below
-        return Judgement(passages, best, abstain)
+        unknown: list[str] = []
+        if (
+            best is not None
+            and self._policy.abstain_below <= best < self._policy.unknown_word_below
+        ):
+            # Only where it can change the outcome: one more query, on the full-text index.
+            unknown = await self._store.unknown_words(scope, question)
+        abstain = self._policy.abstains(best, len(unknown))
+        return Judgement(passages, best, tuple(unknown), abstain)
 
     async def who_knows(self, user_id: str, topic: str) -> list[Expert]:
         """The people likely to know about `topic`, for the REST route and the MCP tool (the
@@ -125,7 +143,7 @@ class TrustedKnowledgeSource:
             NOTHING_FOUND_TITLE,
             (),
             when_empty=abstention_text(question.content, experts),
-            note=abstention_note(judgement.best_similarity, self._policy.abstain_below),
+            note=abstention_note(judgement.best_similarity, judgement.unknown_words),
         )
         return Context(block)
 

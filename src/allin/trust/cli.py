@@ -92,7 +92,7 @@ def eval_abstention(
 ) -> None:
     """Calibrate the abstention threshold on the dev sets and report abstention precision and
     recall (and the answerable questions still answered) on dev and test."""
-    from allin.trust.calibration import choose_threshold, load_probes, measure, write_scores
+    from allin.trust.calibration import choose_thresholds, load_probes, measure, write_scores
 
     sets = {
         name: [(p, answerable) for path in paths for p in load_probes(path)]
@@ -106,15 +106,15 @@ def eval_abstention(
     dev_probes = sets["dev"] + sets["dev-u"]
     test_probes = sets["test"] + sets["test-u"]
     dev, test = asyncio.run(_score(corpus, repository, dev_probes, test_probes))
-    threshold = choose_threshold(dev)
-    report: dict[str, object] = {"threshold": threshold}
+    below, unknown_below = choose_thresholds(dev)
+    report: dict[str, object] = {"threshold": below, "unknown_word_threshold": unknown_below}
     for name, scored in (("dev", dev), ("test", test), ("all", dev + test)):
         if scored:
-            measured = measure(scored, threshold)
+            measured = measure(scored, below, unknown_below)
             report[name] = asdict(measured)
             console.print(
-                f"{name}: threshold {threshold:.3f}: abstention precision "
-                f"{measured.precision:.3f}, recall {measured.recall:.3f} "
+                f"{name}: thresholds {below:.3f} / {unknown_below:.3f} (unknown word): "
+                f"abstention precision {measured.precision:.3f}, recall {measured.recall:.3f} "
                 f"({measured.unanswerable} unanswerable); answerable still answered "
                 f"{measured.answerable_answered:.3f} ({measured.answerable})"
             )
@@ -159,7 +159,8 @@ async def _score(
             for probe, answerable in dev + test:
                 passages = await services.retriever.ranked(scope, probe.question) or []
                 best = max((p.similarity for p in passages), default=-1.0)
-                scored.append(_scored(probe, answerable, best))
+                unknown = await services.trust.unknown_words(scope, probe.question)
+                scored.append(_scored(probe, answerable, best, len(unknown)))
                 progress.advance(asking)
         return scored[: len(dev)], scored[len(dev) :]
     finally:
@@ -170,7 +171,7 @@ async def _score(
         await services.stop()
 
 
-def _scored(probe: Probe, answerable: bool, best: float) -> Scored:
+def _scored(probe: Probe, answerable: bool, best: float, unknown: int) -> Scored:
     from allin.trust.calibration import Scored
 
-    return Scored(probe.id, answerable, best)
+    return Scored(probe.id, answerable, best, unknown)

@@ -20,11 +20,13 @@ _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~])")
 _QUESTION_MAX = 300
 
 
-def abstention_note(best: float | None, needed: float) -> str:
+def abstention_note(best: float | None, unknown_words: Sequence[str]) -> str:
     closest = f"the closest passage's similarity is {best:.2f}" if best is not None else "none"
+    if unknown_words:
+        closest += "; no document mentions " + ", ".join(f"'{w}'" for w in unknown_words[:5])
     return (
         "NOTHING WAS FOUND: no passage of the team's documents or repositories is close enough to "
-        f"this question ({closest}; {needed:.2f} is needed). Say plainly, first, that the team's "
+        f"this question ({closest}). Say plainly, first, that the team's "
         "knowledge does not answer it. Do not guess an answer about the user's team, code or "
         "policies. Then pass on who is likely to know and the question they can send, as below."
     )
