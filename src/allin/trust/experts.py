@@ -50,6 +50,8 @@ class _Tally:
     files: dict[tuple[str | None, str], list[datetime]] = field(
         default_factory=lambda: defaultdict(list)
     )
+    # How related each file is to the topic: the files shown first in the reasons.
+    relevance: dict[tuple[str | None, str], float] = field(default_factory=dict)
 
 
 def relevance(passages: Sequence[Passage]) -> dict[tuple[str, str], float]:
@@ -136,8 +138,10 @@ class ExpertFinder:
             )
             age_days = max((now - commit.committed_at).total_seconds() / 86400, 0.0)
             recency = 0.5 ** (age_days / self._half_life_days)
-            tally.score += weights[("repo", f"{change.repository_id}\0{change.path}")] * recency
+            weight = weights[("repo", f"{change.repository_id}\0{change.path}")]
+            tally.score += weight * recency
             tally.files[(change.repository, change.path)].append(commit.committed_at)
+            tally.relevance[(change.repository, change.path)] = weight
         for tally in tallies.values():
             if tally.basis == "commits":
                 tally.reasons = [
@@ -166,7 +170,11 @@ class ExpertFinder:
 
 
 def _busiest(tally: _Tally) -> list[tuple[tuple[str | None, str], list[datetime]]]:
-    return sorted(tally.files.items(), key=lambda item: (-len(item[1]), item[0][1]))
+    """The person's files, the most related to the topic first, then the most changed."""
+    return sorted(
+        tally.files.items(),
+        key=lambda item: (-tally.relevance.get(item[0], 0.0), -len(item[1]), item[0][1]),
+    )
 
 
 def _expert(tally: _Tally) -> Expert:
