@@ -30,6 +30,9 @@ GROUP_DISTANCE = 0.55
 _SINCE = re.compile(r"^\s*(\d{1,5})\s*([hdw])\s*$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 _NEAREST = 3
+# Groups given their nearest sources and owners (a search each), the most asked first: a long
+# tail of one-off questions is listed without them.
+_DESCRIBED = 50
 _MAX_INPUTS = 2000
 
 
@@ -125,11 +128,14 @@ class GapReporter:
         for position, label in enumerate(labels):
             members.setdefault(label, []).append(position)
         matrix = np.asarray(vectors, dtype=np.float32)
+        # Rows are newest first, so a group's first member is its latest question.
+        ordered = sorted(members.values(), key=lambda p: (-len(p), p[0]))
         groups = [
-            await self._group(rows, texts, matrix, positions, viewer_id, with_identities)
-            for positions in members.values()
+            await self._group(
+                rows, texts, matrix, positions, viewer_id, with_identities, n < _DESCRIBED
+            )
+            for n, positions in enumerate(ordered)
         ]
-        groups.sort(key=lambda g: (-g.asked, -g.last_at.timestamp()))
         return GapReport(since=since, questions=len(rows), groups=groups)
 
     async def _group(
@@ -140,10 +146,11 @@ class GapReporter:
         positions: list[int],
         viewer_id: str,
         with_identities: bool,
+        described: bool,
     ) -> GapGroup:
         topic = texts[positions[_central(matrix[positions])]]
-        passages = await self._retriever.search(Scope(viewer_id), topic) if topic else []
-        owners = await self._experts.rank(passages, 2)
+        passages = await self._retriever.search(Scope(viewer_id), topic) if described else []
+        owners = await self._experts.rank(passages, 2) if passages else []
         questions = [
             GapQuestion(
                 question=texts[p],
