@@ -142,6 +142,17 @@ def test_stale_warning_not_found_answer_and_the_gap_report(
         expect(groups).to_have_count(2)
         page.get_by_test_id("gaps-close").click()
         expect(dialog).to_be_hidden()
+
+        # On a phone, in dark mode: the report fits the screen.
+        page.set_viewport_size(PHONE)
+        page.emulate_media(color_scheme="dark")
+        page.get_by_test_id("toggle-sidebar").click()
+        page.get_by_test_id("open-gaps").click()
+        expect(dialog).to_have_attribute("data-state", "ready", timeout=60_000)
+        expect(groups).to_have_count(2)
+        assert dialog.evaluate("d => d.scrollWidth <= d.clientWidth")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+        shoot(page, "gaps-phone-dark")
     finally:
         context.close()
     assert refusals == []
