@@ -40,7 +40,7 @@ PUBLIC = {
 }
 # A plausible body per method, so that an allowed request reaches the handler.
 # Team-wide reads for admins only: a signed-in member is refused (403), an admin allowed.
-ADMIN_ONLY = {("GET", "/api/v1/feedback")}
+ADMIN_ONLY = {("GET", "/api/v1/feedback"), ("GET", "/api/v1/gaps")}
 BODIES: dict[str, Any] = {
     "POST": {"title": "walked"},
     "PATCH": {"title": "walked", "text": "walked"},
