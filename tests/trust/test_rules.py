@@ -9,7 +9,7 @@ from allin.errors import BadRequest
 from allin.trust.calibration import Scored, choose_thresholds, measure
 from allin.trust.codeowners import owners_of, parse_codeowners
 from allin.trust.gaps import group_labels, parse_since
-from allin.trust.questions import is_small_talk, who_knows_topic
+from allin.trust.questions import is_follow_up, is_small_talk, who_knows_topic
 from allin.trust.references import CodeIndex
 
 
@@ -62,12 +62,32 @@ def test_codeowners_last_matching_rule_wins_and_sections_are_skipped() -> None:
         ("Who owns src/flask/sessions.py", "src/flask/sessions.py"),
         ("Who should I ask about deploys?", "deploys"),
         ("who is the expert on blueprints", "blueprints"),
+        ("Who is responsible for on-call?", "on-call"),
+        ("Who knows the session code", "the session code"),
+        ("Who do I ask when something in the handbook doesn't make sense?", None),
         ("How do I configure Kubernetes autoscaling?", None),
         ("who", None),
     ],
 )
 def test_who_knows_questions(message: str, topic: str | None) -> None:
     assert who_knows_topic(message) == topic
+
+
+@pytest.mark.parametrize(
+    ("message", "follow_up"),
+    [
+        ("Can you explain that more simply?", True),
+        ("and on Windows?", True),
+        ("Why?", True),
+        ("Show me an example", True),
+        ("How do I configure Kubernetes autoscaling for our app?", False),
+        ("What is the wifi password in the Berlin office?", False),
+        ("Why does creating a blueprint called 'api.v1' blow up?", False),
+        ("What are this quarter's OKRs for the platform team?", False),
+    ],
+)
+def test_follow_ups_lean_on_the_conversation(message: str, follow_up: bool) -> None:
+    assert is_follow_up(message) is follow_up
 
 
 def test_small_talk_is_never_a_gap() -> None:

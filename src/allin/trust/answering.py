@@ -27,7 +27,7 @@ from allin.rag.retrieval import NOTHING_FOUND, SOURCES_TITLE, Retriever
 from allin.storage.records import Turn
 from allin.storage.trust import TrustStore
 from allin.trust.experts import Expert, ExpertFinder
-from allin.trust.questions import is_small_talk, who_knows_topic
+from allin.trust.questions import is_follow_up, is_small_talk, who_knows_topic
 from allin.trust.wording import (
     NOTHING_FOUND_TITLE,
     WHO_KNOWS_TITLE,
@@ -119,7 +119,10 @@ class TrustedKnowledgeSource:
         judgement = await self.judge(scope, question.content)
         if judgement is None:
             return Context()
-        if judgement.abstain and not is_small_talk(question.content):
+        # Small talk and follow-ups ("explain that more simply") are answered from the
+        # conversation: nothing found for their words alone is not a gap.
+        conversational = is_small_talk(question.content) or is_follow_up(question.content)
+        if judgement.abstain and not conversational:
             return await self._abstain(question, judgement)
         relevant = [p for p in judgement.passages if p.similarity >= self._retriever.min_similarity]
         return await self._sources(relevant)
