@@ -24,6 +24,10 @@ from tests.support.servers import serve_in_thread
 from tests.support.wsclient import ask
 from tests.trust.shop import shop
 
+COOKIE = (
+    "Which setting names the session cookie?",
+    "What is the name of the session cookie set from?",
+)
 KUBERNETES = (
     "How do I configure Kubernetes autoscaling for our app?",
     "How does horizontal pod autoscaling work in our Kubernetes cluster?",
@@ -114,15 +118,17 @@ async def test_unanswered_and_thumbs_down_questions_are_grouped_for_admins(
             assert frames[-1]["turn"]["content"].startswith(
                 "**I couldn't find this in the team's knowledge.**"
             )
-        frames = await ask(socket, "s1", "Which setting names the session cookie?")
-        answer = frames[-1]["turn"]
+        answers = [
+            (await ask(socket, f"s{n}", question))[-1]["turn"] for n, question in enumerate(COOKIE)
+        ]
     async with httpx.AsyncClient(base_url=server, timeout=120) as http:
-        rated = await http.put(
-            f"/api/v1/chat/feedback/{member.user_id}/gaps/{answer['id']}",
-            json={"rating": "down", "comment": "Which file sets the default?"},
-            headers=member.headers,
-        )
-        assert rated.status_code == 200, rated.text
+        for answer in answers:
+            rated = await http.put(
+                f"/api/v1/chat/feedback/{member.user_id}/gaps/{answer['id']}",
+                json={"rating": "down", "comment": "Which file sets the default?"},
+                headers=member.headers,
+            )
+            assert rated.status_code == 200, rated.text
 
         refused = await http.get("/api/v1/gaps", headers=member.headers)
         assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
@@ -132,22 +138,22 @@ async def test_unanswered_and_thumbs_down_questions_are_grouped_for_admins(
         report = await http.get("/api/v1/gaps", params={"since": "1d"}, headers=admin.headers)
         assert report.status_code == 200, report.text
     body = report.json()
-    assert body["questions"] == 3
-    groups = {group["asked"]: group for group in body["groups"]}
-    assert sorted(groups) == [1, 2]
-    kubernetes = groups[2]
+    assert body["questions"] == 4
+    (kubernetes,) = [g for g in body["groups"] if g["unanswered"]]
     assert {q["question"] for q in kubernetes["questions"]} == set(KUBERNETES)
     assert {q["asked_by"] for q in kubernetes["questions"]} == {member.user_id}
-    assert kubernetes["unanswered"] == 2 and kubernetes["suggested_owners"]
-    cookie = groups[1]
-    assert cookie["thumbs_down"] == 1
+    assert kubernetes["asked"] == 2 and kubernetes["suggested_owners"]
+    # The two answers rated down, grouped as one topic.
+    (cookie,) = [g for g in body["groups"] if g["thumbs_down"]]
+    assert cookie["asked"] == cookie["thumbs_down"] == 2
+    assert {q["question"] for q in cookie["questions"]} == set(COOKIE)
     assert cookie["questions"][0]["comment"] == "Which file sets the default?"
     assert cookie["nearest"] and cookie["nearest"][0]["repository"] == "shop"
 
     done = await asyncio.to_thread(gaps_cli, settings, "--since", "1d", "--json")
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
-    assert sorted(group["asked"] for group in printed["groups"]) == [1, 2]
+    assert sorted(group["asked"] for group in printed["groups"]) == [2, 2]
     wrong = await asyncio.to_thread(gaps_cli, settings, "--since", "soon")
     assert wrong.returncode == 2 and "since must be like" in wrong.stdout
 
