@@ -15,6 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from allin.chat.frames import ServerFrame
+from allin.chat.interaction import TurnRequest
 from allin.jobs.cli import worker
 from allin.mcp_server.stdio import mcp
 from allin.sources.cli import repos_app
@@ -145,9 +146,8 @@ async def _chat_in_process(user: str, chat_id: str) -> None:
     try:
         async for line in _lines():
             console.print("[bold magenta]allin>[/bold magenta] ", end="")
-            await services.interaction.handle(
-                user, chat_id, uuid.uuid4().hex, line, _TerminalSink()
-            )
+            request = TurnRequest(user, chat_id, uuid.uuid4().hex, line)
+            await services.interaction.ask(request, _TerminalSink())
     except (EOFError, KeyboardInterrupt):
         pass
     finally:

@@ -42,6 +42,7 @@ from allin.storage.folders import private_dir
 from allin.storage.personal_tokens import PersonalTokenStore
 from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
 from allin.storage.repositories import RepositoryStore
+from allin.storage.runs import RunLog
 from allin.storage.streams import StreamLog
 from allin.storage.supabase_client import SupabaseConnection
 from allin.storage.users import UserRepository
@@ -98,7 +99,7 @@ class Services:
         token_store = PersonalTokenStore(db)
         tokens = WithPersonalTokens(token_store, sessions)
         model = build_chat_model(settings)
-        runs = Runs()
+        runs = Runs(RunLog(db))
         streams = Streams(
             StreamLog(db),
             relay=settings.relay,

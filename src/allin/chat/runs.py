@@ -16,13 +16,20 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
+from allin.storage.records import Turn
+from allin.storage.runs import RunLog
+
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
 class Runs:
-    def __init__(self) -> None:
+    """The answers being written: this process's (their tasks) and, through `log`, every
+    process's (`chat_runs`), so that each question is answered by one process at a time."""
+
+    def __init__(self, log: RunLog) -> None:
+        self.log = log
         # Names this process in `chat_runs`, so other processes know whose run an answer is.
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         # Strong references: the event loop only keeps weak ones to tasks.
@@ -43,16 +50,40 @@ class Runs:
     def answering(self, question_id: int) -> asyncio.Task[Any] | None:
         return self._answers.get(question_id)
 
-    def start_answer(self, question_id: int, work: Coroutine[Any, Any, T]) -> asyncio.Task[T]:
-        task = self.detach(work, name=f"answer-{question_id}")
+    def own_answer(self, question_id: int) -> None:
+        """The running task (a detached turn) answers `question_id`: a retry of the question
+        awaits it, and a cancel stops it."""
+        task = asyncio.current_task()
+        assert task is not None and task in self._tasks, "an answer runs in a detached task"
         self._answers[question_id] = task
 
-        def forget(_: asyncio.Task[T]) -> None:
+        def forget(_: asyncio.Task[Any]) -> None:
             self._answers.pop(question_id, None)
             self._cancelled.discard(question_id)
 
         task.add_done_callback(forget)
-        return task
+
+    async def claim(self, question: Turn, answer_id: int) -> bool:
+        """Become the one process answering `question`; False if another live one is."""
+        return await self.log.claim(question, answer_id, self.worker)
+
+    async def claimed(self, question_id: int) -> bool:
+        """Whether some process (maybe another one) is answering `question_id`."""
+        return await self.log.find(question_id) is not None
+
+    async def release(self, question_id: int) -> None:
+        await self.log.end(question_id)
+
+    async def cancel_chat(self, user_id: str, chat_id: str) -> int:
+        """Stop the chat's answers being written, wherever they run; returns how many."""
+        stopped = 0
+        for run in await self.log.of_chat(user_id, chat_id):
+            if run.worker == self.worker:
+                stopped += self.cancel_answer(run.question_id)
+            else:
+                await self.log.ask_owner_to_cancel(run.question_id)
+                stopped += 1
+        return stopped
 
     def answering_now(self) -> list[int]:
         """The questions this process is answering."""

@@ -129,11 +129,12 @@ class ChatStream:
         turn_id: int | None = None,
         run: int | None = None,
         failed_turn: int | None = None,
-    ) -> None:
-        """Number `frame` and send it to every follower of the chat. `turn_id` is the turn it
-        announces; `run` the question whose answer a token extends (its text is kept);
-        `failed_turn` the question an error frame says could not be answered (it is kept on
-        the question, so a client that resumes later learns it too)."""
+    ) -> int | None:
+        """Send `frame` to every follower of the chat under the chat's next seq, and return the
+        seq (None if the chat is gone; the frame is dropped). `turn_id` is the turn it announces;
+        `run` the question whose answer a token extends (its text is kept); `failed_turn` the
+        question an error frame says could not be answered (it is kept on the question, so a
+        client that resumes later learns it too)."""
         text = frame.text if isinstance(frame, Token) else ""
         relay = _relay_payload(frame) if self._relay else None
         failure = None
@@ -145,12 +146,10 @@ class ChatStream:
             )
             if seq is None:
                 logger.info("chat %s/%s is gone; frame dropped", *self.key)
-                return
-            frame.seq = seq
-            if isinstance(frame, Ack | Done):
-                frame.turn.seq = seq
+                return None
             if not self._relay:
-                await self.deliver(frame)
+                await self.deliver(numbered(frame, seq))
+        return seq
 
     async def deliver(self, frame: ServerFrame) -> None:
         assert frame.seq is not None
@@ -300,8 +299,7 @@ class Streams:
                 try:
                     frame = None if stream is None else await self._frame_from(payload)
                     if stream is not None and frame is not None:
-                        frame.seq = int(payload["seq"])
-                        await stream.deliver(frame)
+                        await stream.deliver(numbered(frame, int(payload["seq"])))
                 except Exception:
                     # One bad notification must not stop the chat's stream.
                     logger.exception("could not deliver relayed frame %.200s", payload)
@@ -337,6 +335,15 @@ class Streams:
             )
         logger.warning("unknown relayed frame %r", kind)
         return None
+
+
+def numbered(frame: ServerFrame, seq: int) -> ServerFrame:
+    """A copy of `frame` as sent under `seq` (with the turn it announces, if any)."""
+    if isinstance(frame, Ack | Done):
+        return frame.model_copy(
+            update={"seq": seq, "turn": frame.turn.model_copy(update={"seq": seq})}
+        )
+    return frame.model_copy(update={"seq": seq})
 
 
 def _relay_payload(frame: ServerFrame) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from allin.chat.frames import AudioStartIn, Done, ErrorOut, ServerFrame, Token, reply_failure
-from allin.chat.interaction import InteractionManager
+from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
 from allin.chat.streams import Follower, FrameSink, Streams
 from allin.config import Settings
@@ -148,15 +148,15 @@ async def spoken_turn(
         speaking = asyncio.create_task(speak(tap))
         on_speaking(speaking)
         try:
-            await app.interaction.handle(
+            request = TurnRequest(
                 user_id,
                 chat_id,
                 question.client_msg_id or "",
                 question.content,
-                follower,
                 model=model,
                 with_context=with_context,
             )
+            await app.interaction.handle(request, follower)
             # Frames may still be on their way (relayed between workers).
             await asyncio.wait_for(asyncio.shield(speaking), app.settings.llm_stall_timeout_s)
         except TimeoutError:

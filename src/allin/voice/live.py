@@ -112,6 +112,7 @@ class LiveConversation:
     ) -> None:
         self._settings = app.settings
         self._interaction = app.interaction
+        self._runs = app.runs
         self._chats = app.chats
         self._user_id = user_id
         self._chat_id = chat_id
@@ -184,7 +185,7 @@ class LiveConversation:
             return False
         # Cancel first: an answer ended while it is being written is stored as cancelled. The
         # rest of Live's model turn is still received, and dropped.
-        await self._interaction.cancel(self._user_id, self._chat_id)
+        await self._runs.cancel_chat(self._user_id, self._chat_id)
         answer.end(stopped=True)
         return True
 

@@ -113,7 +113,7 @@ class OfflineConversation:
         with contextlib.suppress(asyncio.CancelledError):
             await speaking
         # The answer may still be being written: the user has moved on, so stop that too.
-        await self._voice.app.interaction.cancel(self._user_id, self._chat_id)
+        await self._voice.app.runs.cancel_chat(self._user_id, self._chat_id)
         return True
 
     async def aclose(self) -> None:
