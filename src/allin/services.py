@@ -12,7 +12,7 @@ import httpx
 from allin.auth.personal import PersonalTokens, WithPersonalTokens
 from allin.auth.principal import TokenVerifier
 from allin.auth.service import AuthService
-from allin.auth.tokens import LocalTokens, SupabaseTokens, load_or_create_secret
+from allin.auth.tokens import LocalTokens, SupabaseTokens
 from allin.chat.interaction import InteractionManager
 from allin.chat.recovery import RunKeeper
 from allin.chat.relay import Relay
@@ -39,6 +39,7 @@ from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
 from allin.storage.folders import private_dir
+from allin.storage.local_secrets import load_or_create_secret
 from allin.storage.personal_tokens import PersonalTokenStore
 from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
 from allin.storage.repositories import RepositoryStore

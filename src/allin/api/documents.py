@@ -18,7 +18,7 @@ from allin.rag.hybrid import Scope
 from allin.rag.ingest import IngestOutcome
 from allin.rag.records import Document
 from allin.services import Services
-from allin.storage.blobs import DOCUMENTS, LocalBlobStore
+from allin.storage.blobs import DOCUMENTS
 
 # Every route but the signed-link download is behind a token; a document another user owns (and
 # did not share) is "not found", and changing a shared one takes an admin.
@@ -279,9 +279,7 @@ async def signed_blob(
     sig: Annotated[str, Query(max_length=128)],
 ) -> Response:
     blobs = services.blobs
-    if not isinstance(blobs, LocalBlobStore) or not blobs.verify_signature(
-        bucket, path, expires, sig
-    ):
+    if not blobs.verify_signature(bucket, path, expires, sig):
         raise Forbidden("this link is invalid or has expired")
     data = await blobs.get(bucket, path)
     media_type = _MEDIA_TYPES.get(path.rsplit(".", 1)[-1].lower(), "text/plain; charset=utf-8")
