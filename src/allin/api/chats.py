@@ -12,7 +12,7 @@ from allin.api.deps import ID_RULE, ROW_ID_MAX, ChatId, Id, OwnUserId, ServicesD
 from allin.api.errors import PER_USER, error_responses
 from allin.errors import BadRequest
 from allin.storage.feedback import FeedbackStore, TurnRating
-from allin.storage.records import Chat, Turn
+from allin.storage.records import Chat, ChatMatch, Turn
 from allin.storage.text import StorableText
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chats"], responses=error_responses(*PER_USER, 404))
@@ -43,6 +43,10 @@ class History(BaseModel):
     next_before: int | None = Field(
         description="Pass as `before` to get the older page; null when there is none."
     )
+
+
+class SearchResult(BaseModel):
+    matches: list[ChatMatch] = Field(description="Best first; one per chat.")
 
 
 @router.get("/chats/{user_id}", summary="The user's chats, newest activity first")
@@ -108,3 +112,26 @@ async def history(
         turns=[HistoryTurn(**dict(turn), feedback=rated.get(turn.id)) for turn in page],
         next_before=page[0].id if has_more else None,
     )
+
+
+@router.get(
+    "/search/{user_id}",
+    summary="Search the user's chats: what was said in them, and their titles",
+    responses=error_responses(422),
+)
+async def search_chats(
+    user_id: OwnUserId,
+    services: ServicesDep,
+    q: Annotated[
+        StorableText,
+        Query(
+            min_length=1,
+            max_length=200,
+            description='Words to find; "quoted phrases" and -excluded words work as on the web.',
+        ),
+    ],
+    limit: Annotated[int, Query(ge=1, le=50, description="At most this many chats.")] = 20,
+) -> SearchResult:
+    if not q.strip():
+        raise BadRequest("the search is empty")
+    return SearchResult(matches=await services.chats.search(user_id, q, limit))
