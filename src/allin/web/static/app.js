@@ -9,6 +9,7 @@ import { copyButton, renderMarkdown } from "/static/markdown.js";
 import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
 import { setupCodeView } from "/static/codeview.js";
 import { setupRepositories } from "/static/repositories.js";
+import { chatHref, renderChatList, setupChatSearch } from "/static/sidebar.js";
 import { setupVoice } from "/static/voice.js";
 
 const $ = (id) => document.getElementById(id);
@@ -42,6 +43,8 @@ const state = {
   bubbles: new Map(), // client message id -> the user's message element
   streams: new Map(), // assistant turn id -> {element, text}
 };
+
+let chatSearch = null;
 
 // Recordings go out, and spoken answers come in, on the chat's socket; voice.js does the audio.
 const voice = setupVoice({
@@ -167,6 +170,7 @@ async function startSession(session) {
 
 function endSession(message) {
   voice.reset();
+  chatSearch.clear(); // the next user must not see this one's search
   localStorage.removeItem(SESSION_KEY);
   state.session = null;
   state.chatId = null;
@@ -200,25 +204,13 @@ async function refreshChats() {
   }
   $("chat-list-error").hidden = true;
   state.chats = chats;
-  const list = $("chat-list");
-  list.replaceChildren(
-    ...chats.map((chat) => {
-      const item = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = `#/c/${encodeURIComponent(chat.chat_id)}`;
-      link.textContent = chat.title || "New chat";
-      link.title = chat.title || "New chat";
-      link.dataset.testid = "chat-item";
-      item.append(link);
-      return item;
-    }),
-  );
+  renderChatList($("chat-list"), chats);
   markCurrentChat();
   showTitle();
 }
 
 function markCurrentChat() {
-  const target = `#/c/${encodeURIComponent(state.chatId)}`;
+  const target = chatHref(state.chatId);
   for (const link of document.querySelectorAll(".chat-list a")) {
     if (link.getAttribute("href") === target) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -888,6 +880,11 @@ function wire() {
   setupDocuments(api, () => state.session?.token);
   setupRepositories(api);
   setupCodeView(api);
+  chatSearch = setupChatSearch({
+    api,
+    userId: () => state.session.userId,
+    onOpen: () => setTimeout(() => chatSearch.clear()), // once the link has been followed
+  });
   $("auth-form").addEventListener("submit", submitAuth);
   for (const tab of document.querySelectorAll(".tabs button")) {
     tab.addEventListener("click", () => setAuthMode(tab.dataset.mode));
