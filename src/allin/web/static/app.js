@@ -1,5 +1,6 @@
 // Allin's browser client: log in, list chats, stream answers over the chat WebSocket.
 // Plain ES modules, no build step; the vendored libraries live in ./vendor.
+import { foldIfLong, showLastActions } from "/static/actions.js";
 import { setComposer, showComposerError, tooLong } from "/static/composer.js";
 import { ask } from "/static/dialogs.js";
 import { linkCitations, setupDocuments } from "/static/documents.js";
@@ -38,6 +39,7 @@ const state = {
   lastSeq: 0, // the highest chat frame seq applied in this chat: a reconnect resumes after it
   awaiting: new Set(), // this client's questions (turn ids) whose answer has not come yet
   cancelling: false,
+  answering: false, // an answer is being written or awaited in this chat (as last shown)
   rateLimitTimer: null,
   chatsRetry: null, // loads the chat list again after it failed
   bubbles: new Map(), // client message id -> the user's message element
@@ -299,7 +301,9 @@ async function loadHistory(before = null) {
     const element = renderTurn(turn);
     if (anchor) container.insertBefore(element, anchor);
     else container.append(element);
+    if (turn.role === "user") foldIfLong(element);
   }
+  if (!before) refreshActions();
   state.nextBefore = page.next_before;
   $("load-earlier").hidden = !page.next_before;
   $("empty").hidden = container.querySelector(".msg") !== null;
@@ -426,6 +430,7 @@ function timeOf(iso) {
 function appendMessage(element) {
   $("empty").hidden = true;
   $("messages").append(element);
+  if (element.classList.contains("user")) foldIfLong(element);
   scrollToEnd(true);
 }
 
@@ -470,6 +475,7 @@ function send(content) {
   pendingBubble(id, content);
   state.outbox.set(id, content);
   saveQueued(state.session.userId, state.chatId, id, content);
+  refreshActions(); // the exchange being redone is no longer the last one
   flushOutbox();
 }
 
@@ -509,6 +515,7 @@ function refuse(clientId, message) {
   state.bubbles.delete(clientId);
   owner?.remove();
   $("empty").hidden = $("messages").querySelector(".msg") !== null;
+  refreshActions();
   const input = $("composer-input");
   if (owner?.dataset.content && !input.value.trim()) setComposer(owner.dataset.content);
   showComposerError(message);
@@ -542,6 +549,18 @@ function showStop() {
   const answering = state.streams.size > 0 || state.awaiting.size > 0 || voice.playing;
   $("stop").hidden = !answering;
   if (!answering) $("stop").disabled = false;
+  if (answering !== state.answering) {
+    state.answering = answering;
+    refreshActions();
+  }
+}
+
+function refreshActions() {
+  showLastActions($("messages"), {
+    busy: () => state.answering || state.outbox.size > 0,
+    edit: (content) => setComposer(content),
+    regenerate: (content) => send(content),
+  });
 }
 
 function streamFor(frame) {
