@@ -1,6 +1,7 @@
 // Allin's browser client: log in, list chats, stream answers over the chat WebSocket.
 // Plain ES modules, no build step; the vendored libraries live in ./vendor.
 import { foldIfLong, showLastActions } from "/static/actions.js";
+import { setupAttach } from "/static/attach.js";
 import { setComposer, showComposerError, tooLong } from "/static/composer.js";
 import { ask } from "/static/dialogs.js";
 import { linkCitations, setupDocuments } from "/static/documents.js";
@@ -899,6 +900,7 @@ function wire() {
   setupDocuments(api, () => state.session?.token);
   setupRepositories(api);
   setupCodeView(api);
+  setupAttach({ token: () => state.session?.token, focusComposer: () => $("composer-input").focus() });
   chatSearch = setupChatSearch({
     api,
     userId: () => state.session.userId,
