@@ -18,7 +18,9 @@ export function showLastActions(messages, { busy, edit, regenerate }) {
   }
   if (lastAnswer && lastUser && lastAnswer.dataset.replyTo === lastUser.dataset.turnId) {
     const content = lastUser.dataset.content;
-    lastAnswer.append(actionBar("Regenerate", "regenerate", "Ask the same question again for a new answer", () => regenerate(content)));
+    lastAnswer.append(
+      actionBar("Regenerate", "regenerate", "Ask the same question again for a new answer", () => regenerate(content)),
+    );
   }
 }
 

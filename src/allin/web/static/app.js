@@ -260,7 +260,7 @@ async function openChat(chatId) {
   showStop();
   markCurrentChat();
   showTitle();
-  $("messages").querySelectorAll(".msg").forEach((element) => element.remove());
+  for (const element of $("messages").querySelectorAll(".msg")) element.remove();
   $("empty").hidden = false;
   $("history-error").hidden = true;
   $("load-earlier").hidden = true;
@@ -326,7 +326,7 @@ function resumePoint(turns) {
 async function renameChat() {
   const chat = currentChat();
   const title = await ask({ title: "Rename this chat", value: chat?.title || "", confirmLabel: "Rename" });
-  if (!title || !title.trim()) return;
+  if (!title?.trim()) return;
   await api(`/api/v1/chat/chats/${state.session.userId}/${encodeURIComponent(state.chatId)}`, {
     method: "PATCH",
     body: { title: title.trim().slice(0, 200) },
@@ -359,6 +359,7 @@ function messageElement(role) {
   meta.className = "meta";
   element.append(bubble, meta);
   if (role === "assistant") {
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, with its line breaks, is what is copied
     const copy = copyButton(() => bubble.innerText, "Copy");
     copy.dataset.testid = "copy-answer";
     copy.setAttribute("aria-label", "Copy the answer");
@@ -387,7 +388,8 @@ function renderTurn(turn) {
 function rateable(element, turn, feedback) {
   // Thumbs up/down beside Copy, on an answer that has text.
   if (!turn.content) return;
-  const path = (turnId) => `/api/v1/chat/feedback/${state.session.userId}/${encodeURIComponent(state.chatId)}/${turnId}`;
+  const path = (turnId) =>
+    `/api/v1/chat/feedback/${state.session.userId}/${encodeURIComponent(state.chatId)}/${turnId}`;
   showFeedback(element, feedback ?? null, { api, path });
 }
 
@@ -410,7 +412,10 @@ function showStatus(element, turn) {
   const question = turnElement("user", turn.reply_to);
   if (question?.dataset.content) {
     const content = question.dataset.content;
-    note.append(" ", button("Retry", "retry-answer", () => send(content)));
+    note.append(
+      " ",
+      button("Retry", "retry-answer", () => send(content)),
+    );
   }
   element.append(note);
 }
@@ -623,7 +628,10 @@ function handleFrame(frame) {
       } else {
         appendMessage(renderTurn(turn)); // sent from another tab, or before this page loaded
       }
-      if ((mine || spoken) && !$("messages").querySelector(`.msg.assistant[data-reply-to="${turn.id}"]:not(.streaming)`)) {
+      if (
+        (mine || spoken) &&
+        !$("messages").querySelector(`.msg.assistant[data-reply-to="${turn.id}"]:not(.streaming)`)
+      ) {
         state.awaiting.add(turn.id);
       }
       showStop();
@@ -657,8 +665,8 @@ function handleFrame(frame) {
         showStop();
         break; // a stored answer never changes: this one is shown already
       }
-      const existing = state.streams.get(turn.id)?.element
-        || $("messages").querySelector(`.msg.assistant[data-turn-id="${turn.id}"]`);
+      const existing =
+        state.streams.get(turn.id)?.element || $("messages").querySelector(`.msg.assistant[data-turn-id="${turn.id}"]`);
       const element = existing || messageElement("assistant");
       element.classList.remove("streaming");
       element.dataset.turnId = String(turn.id);
@@ -791,7 +799,11 @@ function editMemory(item, memory) {
       item.replaceWith(memoryItem(memory));
     }
   });
-  item.replaceChildren(input, button("Save", "memory-save", save), button("Cancel", "memory-cancel", () => item.replaceWith(memoryItem(memory))));
+  item.replaceChildren(
+    input,
+    button("Save", "memory-save", save),
+    button("Cancel", "memory-cancel", () => item.replaceWith(memoryItem(memory))),
+  );
   input.focus();
 }
 

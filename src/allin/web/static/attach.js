@@ -61,7 +61,9 @@ export function setupAttach({ token, focusComposer }) {
       const lines = failed.map((file) => `✗ ${file.name}: ${file.detail}`);
       if (added.length) {
         const list = added.map((file) => file.name).join(", ");
-        lines.unshift(`✓ ${list} ${added.length > 1 ? "are" : "is"} in your documents: ask about ${added.length > 1 ? "them" : "it"}.`);
+        lines.unshift(
+          `✓ ${list} ${added.length > 1 ? "are" : "is"} in your documents: ask about ${added.length > 1 ? "them" : "it"}.`,
+        );
         focusComposer();
       }
       show(lines.join("\n"), failed.length ? "error" : "done");

@@ -36,9 +36,10 @@ async function openLibrary() {
     $("docs-table").tBodies[0].replaceChildren();
     $("docs-empty").hidden = true;
     $("docs-error").hidden = false;
-    $("docs-error").textContent = error instanceof TypeError
-      ? "Couldn't load the documents: the server can't be reached. Close and reopen this to try again."
-      : `Couldn't load the documents: ${error.message}`;
+    $("docs-error").textContent =
+      error instanceof TypeError
+        ? "Couldn't load the documents: the server can't be reached. Close and reopen this to try again."
+        : `Couldn't load the documents: ${error.message}`;
   }
 }
 
@@ -76,7 +77,10 @@ async function refreshList() {
     actions.className = "actions";
     actions.append(button("Open", () => openFile(doc)));
     if (canChange(doc)) {
-      actions.append(button("Re-index", () => reindex(doc.id)), button("Delete", () => remove(doc), "danger"));
+      actions.append(
+        button("Re-index", () => reindex(doc.id)),
+        button("Delete", () => remove(doc), "danger"),
+      );
     }
     row.append(actions);
     return row;
@@ -166,7 +170,10 @@ async function upload() {
   const lines = results.map((file) =>
     file.status === "failed" ? `✗ ${file.name}: ${file.detail}` : `✓ ${file.name}: ${file.status}`,
   );
-  showUploadNote(lines.join("\n"), results.some((file) => file.status === "failed"));
+  showUploadNote(
+    lines.join("\n"),
+    results.some((file) => file.status === "failed"),
+  );
   $("upload-files").value = "";
   await refreshList();
 }
@@ -201,11 +208,12 @@ export function uploadFiles(files, { shared = false, token, onProgress = () => {
 // Replaces "[n]" in an answer with links to its citations, and lists the sources below it.
 export function linkCitations(element, citations) {
   element.querySelector(".sources")?.remove();
-  if (!citations || !citations.length) return;
+  if (!citations?.length) return;
   const byNumber = new Map(citations.map((citation) => [citation.n, citation]));
   const bubble = element.querySelector(".bubble");
   const walker = document.createTreeWalker(bubble, NodeFilter.SHOW_TEXT, {
-    acceptNode: (node) => (node.parentElement.closest("pre, code, a") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+    acceptNode: (node) =>
+      node.parentElement.closest("pre, code, a") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
   });
   const texts = [];
   while (walker.nextNode()) texts.push(walker.currentNode);
@@ -269,9 +277,10 @@ async function openPassage(citation) {
   $("passage-title").textContent = [citation.document, citation.heading].filter(Boolean).join(" › ");
   renderMarkdown($("passage-body"), citation.snippet);
   $("passage-open").hidden = false;
-  $("passage-open").onclick = () => openFile({ id: citation.document_id, name: citation.document }).catch((error) => {
-    $("passage-body").textContent = error.message;
-  });
+  $("passage-open").onclick = () =>
+    openFile({ id: citation.document_id, name: citation.document }).catch((error) => {
+      $("passage-body").textContent = error.message;
+    });
   $("passage-dialog").showModal();
   const passage = await context.api(`/api/v1/passages/${citation.chunk_id}`);
   renderMarkdown($("passage-body"), passage.content);

@@ -79,7 +79,9 @@ export function setupChatSearch({ api, userId, onOpen }) {
     } catch (error) {
       if (asked !== latest) return;
       results.replaceChildren();
-      showStatus(error.status ? `Search failed: ${error.message}` : "Search is unavailable: the server can't be reached.");
+      showStatus(
+        error.status ? `Search failed: ${error.message}` : "Search is unavailable: the server can't be reached.",
+      );
       return;
     }
     if (asked !== latest) return;
