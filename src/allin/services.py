@@ -39,16 +39,16 @@ from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
 from allin.storage.folders import private_dir
+from allin.storage.frame_log import FrameLog
 from allin.storage.local_secrets import load_or_create_secret
 from allin.storage.personal_tokens import PersonalTokenStore
 from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
 from allin.storage.repositories import RepositoryStore
 from allin.storage.runs import RunLog
-from allin.storage.streams import StreamLog
 from allin.storage.supabase_client import SupabaseConnection
 from allin.storage.users import UserRepository
+from allin.voice.archive import VoiceArchive
 from allin.voice.conversation import VoiceApp, VoiceEngine
-from allin.voice.recorder import VoiceRecorder
 from allin.voice.registry import build_voice
 
 logger = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ class Services:
     jobs: JobQueue
     # None when long-term memory is off (`ALLIN_MEMORY=off`).
     memory: MemoryManager | None
-    recorder: VoiceRecorder
+    archive: VoiceArchive
     # None when voice is off (`ALLIN_VOICE=off`).
     voice: VoiceEngine | None
     # Heartbeats and the relay: they run for the app's lifetime and are cancelled at stop.
@@ -102,7 +102,7 @@ class Services:
         model = build_chat_model(settings)
         runs = Runs(RunLog(db))
         streams = Streams(
-            StreamLog(db),
+            FrameLog(db),
             relay=settings.relay,
             buffer_frames=settings.resume_buffer_frames,
         )
@@ -160,8 +160,8 @@ class Services:
             ],
             listeners=[MemoryListener(memory)] if memory else [],
         )
-        recorder = VoiceRecorder(db, blobs)
-        voice = build_voice(VoiceApp(settings, recorder, chats, interaction, streams, runs))
+        archive = VoiceArchive(db, blobs)
+        voice = build_voice(VoiceApp(settings, archive, chats, interaction, streams, runs))
         if voice is not None:
             runs.detach(voice.warm_up(), name="voice-warm-up")
         logger.info(
@@ -193,7 +193,7 @@ class Services:
             repositories=RepositoryService(repository_store, repository_sync, jobs),
             jobs=jobs,
             memory=memory,
-            recorder=recorder,
+            archive=archive,
             voice=voice,
             background=background,
         )

@@ -15,7 +15,7 @@ from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
 from allin.llm.base import ContextBlock, ModelUnavailable, Prompt
 from allin.services import Services
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 
 
 @dataclass

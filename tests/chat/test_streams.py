@@ -11,8 +11,8 @@ from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
 from allin.chat.streams import Follower, Streams
 from allin.services import Services
-from allin.storage.records import Turn
-from allin.storage.streams import StreamLog
+from allin.storage.chat_records import Turn
+from allin.storage.frame_log import FrameLog
 from tests.chat.test_interaction import ScriptedModel
 
 
@@ -110,10 +110,10 @@ async def test_a_failed_turn_is_reported_to_a_client_that_resumes_later(
     assert [frame.type for frame in again.frames] == ["ack", "done"]
 
 
-class HeldLog(StreamLog):
+class HeldLog(FrameLog):
     """Reads one turn back only once the test lets it."""
 
-    def __init__(self, log: StreamLog, held_turn: int) -> None:
+    def __init__(self, log: FrameLog, held_turn: int) -> None:
         self._log = log
         self.held_turn = held_turn
         self.release = asyncio.Event()

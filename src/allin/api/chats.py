@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from allin.api.deps import ID_RULE, ROW_ID_MAX, ChatId, Id, OwnUserId, ServicesDep
 from allin.api.errors import PER_USER, error_responses
 from allin.errors import BadRequest
+from allin.storage.chat_records import Chat, ChatMatch, Turn
 from allin.storage.feedback import FeedbackStore, TurnRating
-from allin.storage.records import Chat, ChatMatch, Turn
 from allin.storage.text import StorableText
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chats"], responses=error_responses(*PER_USER, 404))
@@ -79,10 +79,10 @@ async def rename_chat(
 )
 async def delete_chat(user_id: OwnUserId, chat_id: ChatId, services: ServicesDep) -> Response:
     # The rows of spoken turns go with the chat; their audio files are deleted after it.
-    audio = await services.recorder.audio_paths(user_id, chat_id)
+    audio = await services.archive.audio_paths(user_id, chat_id)
     await services.chats.delete_chat(user_id, chat_id)
     for path in audio:
-        await services.recorder.forget_audio(path)
+        await services.archive.forget_audio(path)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 

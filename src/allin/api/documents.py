@@ -14,9 +14,9 @@ from allin.api.deps import ROW_ID_MAX, CurrentUser, ServicesDep
 from allin.api.errors import error_responses
 from allin.auth.principal import Principal
 from allin.errors import Conflict, Forbidden, NotFound, TooLarge
+from allin.rag.document_records import Document
 from allin.rag.hybrid import Scope
 from allin.rag.ingest import IngestOutcome
-from allin.rag.records import Document
 from allin.services import Services
 from allin.storage.blobs import DOCUMENTS
 
@@ -59,7 +59,9 @@ class UploadResult(BaseModel):
     files: list[FileResult]
 
 
-class Passage(BaseModel):
+class PassageView(BaseModel):
+    """A cited passage in full, with the document it is from."""
+
     chunk_id: int
     document_id: str
     document: str
@@ -252,10 +254,10 @@ async def get_passage(
     chunk_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
     principal: CurrentUser,
     services: ServicesDep,
-) -> Passage:
+) -> PassageView:
     chunk = await services.documents.chunk(chunk_id)
     document = await visible_document(services, principal, chunk["document_id"])
-    return Passage(
+    return PassageView(
         chunk_id=chunk["id"],
         document_id=document.id,
         document=document.name,

@@ -3,11 +3,13 @@
 A turn is a `TurnRequest`; `InteractionManager.handle` takes it, for a client following the chat:
 
 1. detach the turn once (`Runs.detach`): it runs to its end even if its client leaves
-2. store the user turn (`ChatStore.append_user_turn`, idempotent on the client's message id); a
-   question stored before is not answered twice: its answer is sent again, or awaited while
-   some process writes it (`_answer_once`)
-3. become the one process writing the answer (`Runs.own_answer`, `Runs.claim`), then announce
-   the question (`ack`) and take the chat's turn (`Runs.one_at_a_time`)
+2. store the user turn (`ChatStore.append_user_turn`, idempotent on the client's message id,
+   and one turn at a time per message in this process: `Runs.handling`); a question stored
+   before is not answered twice: its answer is sent again, or awaited while some process
+   writes it
+3. own the answer in this process (`Runs.own_answer`), announce the question (`ack`), become
+   the one process writing the answer (`Runs.claim`) and take the chat's turn
+   (`Runs.one_at_a_time`)
 4. in parallel: load the recent conversation, ask every context source (memory, documents)
 5. build the prompt (`build_prompt`)
 6. stream the model's answer as `token` frames (`TokenPublisher`)
@@ -33,8 +35,8 @@ from allin.chat.streams import ChatStream, Follower, FrameSink, Streams
 from allin.config import Settings
 from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
 from allin.llm.base import ChatModel, ContextBlock, ModelUnavailable
+from allin.storage.chat_records import Turn
 from allin.storage.chat_store import ChatStore
-from allin.storage.records import Turn
 
 logger = logging.getLogger(__name__)
 
@@ -105,6 +107,11 @@ class InteractionManager:
         return _blocks(await self._contexts(question))
 
     async def _turn(self, request: TurnRequest, follower: Follower) -> Turn | None:
+        earlier = self._runs.handling(request.user_id, request.chat_id, request.message_id)
+        if earlier is not None:
+            # The same message, sent twice at once: once that turn has stored it (and answered
+            # it, or failed), this one finds it stored below and sends what it finds.
+            await asyncio.wait([earlier])
         question, is_new = await self._chats.append_user_turn(
             request.user_id, request.chat_id, request.message_id, request.content
         )

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 from allin.storage.runs import RunLog
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,9 @@ class Runs:
         # Strong references: the event loop only keeps weak ones to tasks.
         self._tasks: set[asyncio.Task[Any]] = set()
         self._answers: dict[int, asyncio.Task[Any]] = {}
+        # The turn handling each (user, chat, client message id) here, so that a message sent
+        # twice at once (a retry from another tab) is stored and answered by one turn.
+        self._messages: dict[tuple[str, str, str], asyncio.Task[Any]] = {}
         self._cancelled: set[int] = set()
         # Answers past their start and not yet being stored: the ones a `cancel` can stop.
         self._writing: set[int] = set()
@@ -49,6 +52,25 @@ class Runs:
 
     def answering(self, question_id: int) -> asyncio.Task[Any] | None:
         return self._answers.get(question_id)
+
+    def handling(self, user_id: str, chat_id: str, message_id: str) -> asyncio.Task[Any] | None:
+        """The turn already handling this message in this process, if any; otherwise the running
+        turn becomes it (until it ends). No await in between: two turns for one message cannot
+        both find none."""
+        key = (user_id, chat_id, message_id)
+        earlier = self._messages.get(key)
+        if earlier is not None:
+            return earlier
+        task = asyncio.current_task()
+        assert task is not None
+        self._messages[key] = task
+
+        def forget(_: asyncio.Task[Any]) -> None:
+            if self._messages.get(key) is task:
+                del self._messages[key]
+
+        task.add_done_callback(forget)
+        return None
 
     def own_answer(self, question_id: int) -> None:
         """The running task (a detached turn) answers `question_id`: a retry of the question

@@ -1,6 +1,6 @@
 """Each chat's stream of frames: numbered, fanned out to every socket on the chat, and replayable.
 
-A frame is published once, for the whole chat: `StreamLog.publish` gives it the chat's next `seq`
+A frame is published once, for the whole chat: `FrameLog.publish` gives it the chat's next `seq`
 (ordered across processes by the chat row), and it reaches every `Follower` of the chat — several
 tabs see the same answer. Without relaying, this process delivers it directly; with relaying
 (`ALLIN_RELAY`, several workers) every process, this one included, delivers what Postgres
@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol, runtime_checkable
 
 from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame, Token
-from allin.storage.streams import StreamLog
+from allin.storage.frame_log import FrameLog
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class Follower:
 
 
 class ChatStream:
-    def __init__(self, key: ChatKey, log: StreamLog, *, relay: bool, buffer_frames: int) -> None:
+    def __init__(self, key: ChatKey, log: FrameLog, *, relay: bool, buffer_frames: int) -> None:
         self.key = key
         self._log = log
         self._relay = relay
@@ -229,7 +229,7 @@ class Streams:
     """The chat streams this process has open: a chat's is kept while a socket follows it or an
     answer is being written to it."""
 
-    def __init__(self, log: StreamLog, *, relay: bool, buffer_frames: int) -> None:
+    def __init__(self, log: FrameLog, *, relay: bool, buffer_frames: int) -> None:
         self.log = log
         self.relay = relay
         self._buffer_frames = buffer_frames

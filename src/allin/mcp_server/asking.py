@@ -9,9 +9,9 @@ import uuid
 from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame
 from allin.chat.interaction import TurnRequest
 from allin.errors import AllinError, Internal
-from allin.mcp_server.records import Answer, Citation
+from allin.mcp_server.schemas import Answer, Citation
 from allin.services import Services
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 
 
 class _Outcome:

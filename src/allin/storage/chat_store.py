@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from allin.storage.records import Chat, ChatMatch, Turn
+from allin.storage.chat_records import Chat, ChatMatch, Turn
 
 TITLE_CHARS = 60
 

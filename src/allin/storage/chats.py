@@ -8,9 +8,9 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from allin.errors import BadRequest, Conflict, NotFound
+from allin.storage.chat_records import Chat, ChatMatch, Turn
 from allin.storage.chat_store import title_from
 from allin.storage.db import Connection, Database
-from allin.storage.records import Chat, ChatMatch, Turn
 
 TURN_COLUMNS = (
     "id, user_id, chat_id, role, content, created_at, client_msg_id, reply_to, metadata, seq"

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from allin.storage.chat_records import Turn
 from allin.storage.db import Database
-from allin.storage.records import Turn
 
 # Requests to another process, such as "cancel the run you own".
 CONTROL_CHANNEL = "allin_control"

@@ -12,8 +12,8 @@ from postgrest import APIError, AsyncQueryRequestBuilder, AsyncSingleRequestBuil
 from supabase import AsyncClient
 
 from allin.errors import AllinError, BadRequest, Conflict, Internal, NotFound, Unavailable
+from allin.storage.chat_records import Chat, ChatMatch, Turn
 from allin.storage.chat_store import title_from
-from allin.storage.records import Chat, ChatMatch, Turn
 
 logger = logging.getLogger(__name__)
 

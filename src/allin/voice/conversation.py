@@ -14,9 +14,9 @@ from allin.chat.runs import Runs
 from allin.chat.streams import Follower, FrameSink, Streams
 from allin.config import Settings
 from allin.llm.base import ChatModel
+from allin.storage.chat_records import Turn
 from allin.storage.chat_store import ChatStore
-from allin.storage.records import Turn
-from allin.voice.recorder import VoiceRecorder
+from allin.voice.archive import VoiceArchive
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class VoiceApp:
     """The parts of the app every voice engine answers through, built once (`Services`)."""
 
     settings: Settings
-    recorder: VoiceRecorder
+    archive: VoiceArchive
     chats: ChatStore
     interaction: InteractionManager
     streams: Streams

@@ -44,7 +44,7 @@ from allin.chat.frames import AudioStartIn, ErrorOut, Transcript
 from allin.chat.streams import Follower
 from allin.errors import AllinError, BadRequest, Unavailable
 from allin.llm.base import ContextBlock, ModelUnavailable
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 from allin.voice.conversation import AudioSink, VoiceApp
 from allin.voice.live_answer import Answer, LiveTurns, Utterance
 from allin.voice.live_config import FAILURES, INPUT_MIME, audio_parts, describe, live_client
@@ -120,7 +120,7 @@ class LiveConversation:
         self._sink = sink
         self._forget = forget
         self._link = LiveLink(
-            client, model, app.settings, app.recorder.store, user_id, chat_id, owner=self
+            client, model, app.settings, app.archive.store, user_id, chat_id, owner=self
         )
         # `voice_turns` records the model as having heard and spoken the turns.
         self._turns = LiveTurns(

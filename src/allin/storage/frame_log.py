@@ -13,9 +13,9 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from allin.storage.chat_records import Turn
 from allin.storage.chats import TURN_COLUMNS
 from allin.storage.db import Database
-from allin.storage.records import Turn
 from allin.storage.runs import RUN_COLUMNS, RunRow
 
 # The channel `allin_publish` notifies; every process listens to it when relaying is on.
@@ -32,7 +32,7 @@ class Snapshot:
     runs: list[RunRow]
 
 
-class StreamLog:
+class FrameLog:
     def __init__(self, db: Database) -> None:
         self._db = db
 
