@@ -70,5 +70,7 @@ class PitchContext:
     async def _memories(self, user_id: str) -> list[str]:
         if self._memory is None:
             return []
-        # All of them, not the closest to the question: who the person is bears on every answer.
-        return [memory.text for memory in await self._memory.list_all(user_id)]
+        # All of them, not the closest to the question: who the person is bears on every answer;
+        # oldest first, as they introduced themselves.
+        memories = sorted(await self._memory.list_all(user_id), key=lambda m: m.created_at)
+        return [memory.text for memory in memories]
