@@ -48,8 +48,10 @@ def path_progress(path: StoredPath, steps: dict[str, StepProgress]) -> PathProgr
     return PathProgress(
         path_id=path.id,
         title=path.definition.title,
+        repository_id=path.repository_id,
         repository=path.repository,
         file_path=path.file_path,
+        commit_sha=path.commit_sha,
         stages=stages,
         done=done,
         total=total,

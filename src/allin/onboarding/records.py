@@ -107,8 +107,11 @@ class PathProgress(BaseModel):
 
     path_id: str
     title: str
+    repository_id: str
     repository: str
     file_path: str
+    # The commit the path was read at: its file links open the code view there.
+    commit_sha: str | None
     stages: list[StageView]
     done: int
     total: int
