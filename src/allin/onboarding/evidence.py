@@ -98,9 +98,8 @@ class EvidenceListener:
             return
         asked = topic_words(question.content)
         for progress in await self._service.progress(question.user_id, start=False):
-            path = await self._service.store.path(progress.path_id)
             for step in _open_steps(progress):
-                why = _evidence(step, asked, citations, path.repository_id, said_done)
+                why = _evidence(step, asked, citations, progress.repository_id, said_done)
                 if why is None:
                     continue
                 await self._service.store.suggest(

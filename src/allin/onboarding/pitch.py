@@ -47,7 +47,9 @@ class PitchContext:
         items: list[str] = []
         if profile.facts:
             items.append("Profile (from what they told you): " + " · ".join(profile.facts))
-        pitch = Pitch(answered_for=profile.summary)
+        # Memories with no known role or technology in them still shaped the answer: say so.
+        answered_for = profile.summary or ("what you told Allin" if profile.facts else "")
+        pitch = Pitch(answered_for=answered_for)
         if found is not None:
             progress, next_step = found
             step = next_step.step
@@ -58,7 +60,7 @@ class PitchContext:
                 f"{progress.total} steps done; next step: “{step.title}”{owner}."
             )
             pitch = Pitch(
-                answered_for=profile.summary,
+                answered_for=answered_for,
                 stage_number=next_step.stage_number,
                 stage_count=next_step.stage_count,
                 next_step=step.title,

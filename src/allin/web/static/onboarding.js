@@ -54,6 +54,7 @@ function follow() {
     view.chatId = chatId;
     view.pitch = null;
     view.seenAnswers.clear();
+    showToggle();
     loadChat(chatId).catch(() => {});
     refreshProgress().catch(() => {});
   }
@@ -66,12 +67,19 @@ async function loadChat(chatId) {
   const pitch = await request;
   if (chatId !== view.chatId) return;
   view.pitch = pitch;
+  showToggle();
+  showAnsweredFor();
+}
+
+function showToggle() {
+  const pitch = view.pitch;
   const toggle = $("pitch-toggle");
-  toggle.hidden = false;
+  // Shown where there is something to pitch with: a path, or answers already pitched.
+  toggle.hidden = !pitch || !(view.progress?.paths.length || Object.keys(pitch.answers).length || !pitch.pitched);
+  if (!pitch) return;
   toggle.setAttribute("aria-pressed", String(pitch.pitched));
   toggle.dataset.state = pitch.pitched ? "on" : "off";
   toggle.textContent = pitch.pitched ? "Answers for me: on" : "Answers for me: off";
-  showAnsweredFor();
 }
 
 async function togglePitch() {
@@ -187,6 +195,7 @@ function suggestion(path, step, where) {
 async function refreshProgress() {
   if (!user()) return;
   view.progress = await ctx.api(base());
+  showToggle();
   showWelcome();
   showBadge();
   for (const element of answers()) showSuggestions(element);
