@@ -109,8 +109,8 @@ def overview_of(
             slug=step.slug,
             title=step.title,
             stage=stage.title,
-            done=sum(m.steps.get(step.slug, _NONE).state == "done" for m in team),
-            suggested=sum(m.steps.get(step.slug, _NONE).state == "suggested" for m in team),
+            done=sum(_state(m, step.slug) == "done" for m in team),
+            suggested=sum(_state(m, step.slug) == "suggested" for m in team),
             waiting=waiting[step.slug],
             stuck=stuck[step.slug],
             median_seconds=round(median(durations[step.slug]), 1) if durations[step.slug] else None,
@@ -130,8 +130,6 @@ def overview_of(
     )
 
 
-class _Nothing:
-    state = "todo"
-
-
-_NONE = _Nothing()
+def _state(member: MemberProgress, slug: str) -> str:
+    progress = member.steps.get(slug)
+    return progress.state if progress else "todo"
