@@ -131,6 +131,7 @@ async def test_saying_a_step_is_done_suggests_it(
     progress = await mine(services, user_id, "flask")
     blueprint = progress.stages[3].steps[0]
     assert blueprint.slug == "register-a-blueprint" and blueprint.state == "suggested"
+    assert blueprint.evidence is not None and blueprint.evidence["kind"] == "said_done"
 
 
 SMALL = """# Team path

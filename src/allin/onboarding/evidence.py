@@ -72,8 +72,12 @@ _STOP = frozenset(
     }
 )  # fmt: skip
 _SAID_DONE = re.compile(
-    r"\b(i|we)('ve|\s+have)?\s+(just\s+|already\s+)?"
-    r"(done|finished|completed|did|ran|run|read|set up|installed|went through)\b",
+    r"\b(i|we)('ve|\s+have)?\s+(just\s+|already\s+|finally\s+)?"
+    # Past tenses say it is done, except those that say it is not (yet).
+    r"(?!(?:ask|want|need|tri|wonder|notic|start|fail|expect|hop|plann|look|search|attempt|"
+    r"struggl|confus|stuck|block|wish|intend|decid)ed\b)"
+    r"(\w{3,}ed|done|did|ran|run|read|set up|went through|got|built|wrote|made)\b"
+    r"|\b(i'm|i am|we're|we are)\s+(done|finished)\s+with\b",
     re.IGNORECASE,
 )
 _QUOTE_CHARS = 200

@@ -1,14 +1,16 @@
-"""The admins' overview from progress records: stages, the time each step took (median over
-members), and who is stuck where; and the profile labels made from memories."""
+"""The rules below the database: the admins' overview from progress records (stages, the time
+each step took, who is stuck where), the profile labels made from memories, and what counts as
+evidence that a step is done."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from allin.onboarding.evidence import _evidence, topic_words
 from allin.onboarding.overview import overview_of
 from allin.onboarding.parse import parse_path
 from allin.onboarding.profile import profile_of
-from allin.onboarding.records import StepProgress, StoredPath
+from allin.onboarding.records import Link, StepProgress, StepView, StoredPath
 from allin.storage.onboarding import MemberProgress
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
@@ -79,3 +81,24 @@ def test_profile_labels_say_role_then_what_is_known_then_what_is_new() -> None:
     assert "We go to lunch at noon" not in profile.facts
     assert profile_of(["User is new to Kubernetes"]).summary == "new to Kubernetes"
     assert profile_of(["I like tea"]).facts == ()
+
+
+def test_what_counts_as_evidence_that_a_step_is_done() -> None:
+    step = StepView(
+        slug="run-tests",
+        title="Run the test suite",
+        links=[Link(text="testing", kind="file", target="docs/testing.rst")],
+        prompts=["How do I run the tests with pytest?"],
+    )
+    cited = [{"repository_id": "r1", "path": "docs/testing.rst"}]
+    elsewhere = [{"repository_id": "r2", "path": "docs/testing.rst"}]
+
+    def why(question: str, citations: list[dict[str, str]], said_done: bool = False) -> object:
+        found = _evidence(step, topic_words(question), citations, "r1", said_done)
+        return found and found["kind"]
+
+    assert why("How do I run the tests?", cited) == "cited_answer"
+    assert why("How do I run the tests?", elsewhere) is None  # another repository's file
+    assert why("How do I run the tests?", []) is None  # an answer citing nothing
+    assert why("What is a monad?", cited) is None  # off topic, whatever is cited
+    assert why("I ran the test suite", [], said_done=True) == "said_done"
