@@ -224,6 +224,8 @@ async def test_a_broken_edit_is_reported_and_the_last_good_version_stays(
     progress = await mine(services, user_id, "shop-broken")
     assert progress.total == 4 and progress.done == 1
     assert len(progress.problems) == 2  # the user's panel can say the file needs fixing
+    (overview,) = [o for o in await services.onboarding.overview() if o.repository == "shop-broken"]
+    assert overview.problems == progress.problems and len(overview.steps) == 4
 
     # Syncing again without a change does not report it again; fixing it clears the problems.
     assert (await services.repositories.sync_now(repository_id))["onboarding"]["paths"] == []
@@ -239,3 +241,20 @@ async def test_a_broken_edit_is_reported_and_the_last_good_version_stays(
     report = await services.repositories.sync_now(repository_id)
     assert report["onboarding"]["removed"] == ["docs/onboarding/team.md"]
     assert all(p.repository != "shop-broken" for p in await services.onboarding.progress(user_id))
+
+
+async def test_a_path_never_read_well_is_not_offered_and_admins_see_why(
+    services: Services, tmp_path: Path, user_id: str
+) -> None:
+    repo = GitRepo(tmp_path / "bare")
+    repo.write("ONBOARDING.md", "Just some words, no headings.\n- [ ] A step\n")
+    repo.commit("A path without stages")
+    repository = await services.repositories.store.create(
+        name="shop-never", url=str(repo.path), branch="main", created_by="test"
+    )
+    report = await services.repositories.sync_now(repository.id)
+    (read,) = report["onboarding"]["paths"]
+    assert read["accepted"] is False and read["problems"][0].startswith("no headings")
+    assert all(p.repository != "shop-never" for p in await services.onboarding.progress(user_id))
+    (overview,) = [o for o in await services.onboarding.overview() if o.repository == "shop-never"]
+    assert overview.title is None and overview.members == [] and overview.problems
