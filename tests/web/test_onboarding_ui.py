@@ -111,6 +111,7 @@ def test_a_newcomer_follows_the_flask_path(browser: Browser, server: str, tmp_pa
     first_stage = dialog.get_by_test_id("ob-stage").first
     expect(first_stage).to_have_attribute("data-current", "true")
     expect(dialog.locator('[data-next="true"]')).to_have_attribute("data-slug", "install-flask")
+    expect(dialog.get_by_test_id("ob-team")).to_be_hidden()  # the team's progress: admins only
     dialog.get_by_test_id("onboarding-close").click()
 
     # Asking about the step's topic: a cited answer, pitched at the user, suggests the step.

@@ -194,12 +194,15 @@ function suggestion(path, step, where) {
 
 async function refreshProgress() {
   if (!user()) return;
-  view.progress = await ctx.api(base());
+  const progress = await ctx.api(base());
+  // Polled while the panel is open: redraw only on a change, so focus and scroll stay put.
+  const changed = JSON.stringify(progress) !== JSON.stringify(view.progress);
+  view.progress = progress;
   showToggle();
   showWelcome();
   showBadge();
   for (const element of answers()) showSuggestions(element);
-  if ($("onboarding-dialog").open) renderPanel();
+  if (changed && $("onboarding-dialog").open) renderPanel();
 }
 
 async function setStep(path, step, done) {
@@ -288,8 +291,13 @@ async function openPanel() {
   $("onboarding-dialog").showModal();
   const me = await ctx.api("/api/v1/auth/me");
   view.admin = Boolean(me.is_admin);
+  if (!view.admin) {
+    // A member never sees the team's progress (another session may have shown it here).
+    $("ob-team").replaceChildren();
+    delete $("ob-team").dataset.key;
+  }
   await refreshProgress();
-  renderPanel();
+  renderPanel(); // drawn on opening, even when nothing changed since the last look
   await poll();
 }
 
@@ -405,6 +413,9 @@ function linkTo(path, link) {
 async function renderTeam() {
   const team = $("ob-team");
   const overview = await ctx.api("/api/v1/onboarding/overview");
+  const key = JSON.stringify(overview);
+  if (team.dataset.key === key) return;
+  team.dataset.key = key;
   const heading = element("h3", "", "");
   heading.textContent = "Team overview";
   const parts = [heading];
