@@ -18,6 +18,7 @@ from allin.chat.frames import ServerFrame
 from allin.chat.interaction import TurnRequest
 from allin.jobs.cli import worker
 from allin.mcp_server.stdio import mcp
+from allin.onboarding.cli import onboarding_app
 from allin.sources.cli import repos_app
 from allin.terminal import console
 from allin.terminal import load_settings as _settings
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Allin, by Team 8: an assistant for new software engineers.")
 app.add_typer(repos_app, name="repos")
+app.add_typer(onboarding_app, name="onboarding")
 app.command("worker")(worker)
 app.command("mcp")(mcp)
 

@@ -27,6 +27,10 @@ from allin.llm.registry import build_chat_model
 from allin.memory.build import open_memory
 from allin.memory.manager import MemoryManager
 from allin.memory.pipeline import MemoryContext, MemoryListener
+from allin.onboarding.evidence import EvidenceListener
+from allin.onboarding.paths import PathSync
+from allin.onboarding.pitch import PitchContext
+from allin.onboarding.service import OnboardingService
 from allin.rag.hybrid import Fusion
 from allin.rag.ingest import ChunkingPolicy, Ingestor
 from allin.rag.limits import DocumentLimits
@@ -41,6 +45,7 @@ from allin.storage.db import Database
 from allin.storage.folders import private_dir
 from allin.storage.frame_log import FrameLog
 from allin.storage.local_secrets import load_or_create_secret
+from allin.storage.onboarding import OnboardingStore
 from allin.storage.personal_tokens import PersonalTokenStore
 from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
 from allin.storage.repositories import RepositoryStore
@@ -78,6 +83,7 @@ class Services:
     ingestor: Ingestor
     retriever: Retriever
     repositories: RepositoryService
+    onboarding: OnboardingService
     jobs: JobQueue
     # None when long-term memory is off (`ALLIN_MEMORY=off`).
     memory: MemoryManager | None
@@ -126,12 +132,15 @@ class Services:
         )
         retriever = Retriever(documents, embedder, _retrieval(settings), reranker)
         repository_store = RepositoryStore(db)
+        onboarding_store = OnboardingStore(db)
+        onboarding = OnboardingService(onboarding_store, settings.onboarding_stuck_after_s)
         repository_sync = RepositorySync(
             repository_store,
             embedder,
             settings.data_dir.resolve() / "repos",
             _sources(settings),
             settings.git_token.get_secret_value() if settings.git_token else None,
+            listeners=[PathSync(onboarding_store)],
         )
         jobs = JobQueue(db.url, repository_store, repository_sync)
         await jobs.open()
@@ -157,8 +166,12 @@ class Services:
             sources=[
                 KnowledgeSource(retriever),
                 *([MemoryContext(memory, settings)] if memory else []),
+                PitchContext(onboarding, memory, settings.memory_timeout_s),
             ],
-            listeners=[MemoryListener(memory)] if memory else [],
+            listeners=[
+                *([MemoryListener(memory)] if memory else []),
+                EvidenceListener(onboarding),
+            ],
         )
         archive = VoiceArchive(db, blobs)
         voice = build_voice(VoiceApp(settings, archive, chats, interaction, streams, runs))
@@ -191,6 +204,7 @@ class Services:
             ingestor=ingestor,
             retriever=retriever,
             repositories=RepositoryService(repository_store, repository_sync, jobs),
+            onboarding=onboarding,
             jobs=jobs,
             memory=memory,
             archive=archive,

@@ -10,6 +10,7 @@ import { closeDrawer, setupDrawer } from "/static/drawer.js";
 import { copyButton, renderMarkdown } from "/static/markdown.js";
 import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
 import { setupCodeView } from "/static/codeview.js";
+import { setupOnboarding } from "/static/onboarding.js";
 import { setupRepositories } from "/static/repositories.js";
 import { chatHref, renderChatList, setupChatSearch } from "/static/sidebar.js";
 import { setupVoice } from "/static/voice.js";
@@ -918,6 +919,7 @@ function wire() {
     userId: () => state.session.userId,
     onOpen: () => setTimeout(() => chatSearch.clear()), // once the link has been followed
   });
+  setupOnboarding({ api, session: () => state.session, chatId: () => state.chatId, send });
   $("auth-form").addEventListener("submit", submitAuth);
   for (const tab of document.querySelectorAll(".tabs button")) {
     tab.addEventListener("click", () => setAuthMode(tab.dataset.mode));
