@@ -17,6 +17,15 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The browser client's linter and formatter (Biome, a single native binary from npm); the client
+# itself has no build step.
+NODE_STAMP := node_modules/.installed
+
+$(NODE_STAMP): package.json package-lock.json
+	@$(MAKE) --no-print-directory system-deps SYSTEM_TOOLS=npm
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
 run: $(STAMP)
 	@$(MAKE) --no-print-directory system-deps SYSTEM_TOOLS=git
 	$(BIN)/allin serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
@@ -36,9 +45,10 @@ system-deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else echo "missing:$$missing; run 'sudo apt-get install$$missing'"; exit 1; fi; fi
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
+	node_modules/.bin/biome ci --colors=off
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -58,4 +68,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/mcp_overhead.py
 
 clean:
-	rm -rf $(VENV) .allin .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) node_modules .allin .pytest_cache .mypy_cache .ruff_cache

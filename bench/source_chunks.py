@@ -17,7 +17,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from allin.rag.tokens import count_tokens
+from allin.rag.token_count import count_tokens
 from allin.sources.code_chunks import chunk_source_file
 from allin.sources.languages import language_for
 from allin.sources.selection import skip_reason

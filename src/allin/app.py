@@ -16,6 +16,7 @@ from allin.api import (
     feedback,
     health,
     memories,
+    onboarding,
     repositories,
     tokens,
     trust,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(feedback.router)
     app.include_router(memories.router)
+    app.include_router(onboarding.router)
     app.include_router(repositories.router)
     app.include_router(tokens.router)
     app.include_router(trust.router)

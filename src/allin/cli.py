@@ -15,8 +15,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from allin.chat.frames import ServerFrame
+from allin.chat.interaction import TurnRequest
 from allin.jobs.cli import worker
 from allin.mcp_server.stdio import mcp
+from allin.onboarding.cli import onboarding_app
 from allin.sources.cli import repos_app
 from allin.terminal import console
 from allin.terminal import load_settings as _settings
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Allin, by Team 8: an assistant for new software engineers.")
 app.add_typer(repos_app, name="repos")
+app.add_typer(onboarding_app, name="onboarding")
 app.command("worker")(worker)
 app.command("mcp")(mcp)
 app.command("gaps")(gaps)
@@ -148,9 +151,8 @@ async def _chat_in_process(user: str, chat_id: str) -> None:
     try:
         async for line in _lines():
             console.print("[bold magenta]allin>[/bold magenta] ", end="")
-            await services.interaction.handle(
-                user, chat_id, uuid.uuid4().hex, line, _TerminalSink()
-            )
+            request = TurnRequest(user, chat_id, uuid.uuid4().hex, line)
+            await services.interaction.ask(request, _TerminalSink())
     except (EOFError, KeyboardInterrupt):
         pass
     finally:

@@ -182,6 +182,8 @@ class Settings(BaseSettings):
     memory_threshold: float = Field(0.25, ge=0, le=1)
     # How long a turn waits for the memory search before answering without it.
     memory_timeout_s: float = Field(5.0, gt=0)
+    # Onboarding paths: a member waiting this long on their next step counts as stuck on it.
+    onboarding_stuck_after_s: float = Field(3 * 24 * 3600, gt=0)
 
     # Resumption (README "Never lose a turn"). Relay the chats' frames between app processes
     # through Postgres LISTEN/NOTIFY; `allin serve --workers N` turns it on for N > 1.

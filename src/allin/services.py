@@ -12,7 +12,7 @@ import httpx
 from allin.auth.personal import PersonalTokens, WithPersonalTokens
 from allin.auth.principal import TokenVerifier
 from allin.auth.service import AuthService
-from allin.auth.tokens import LocalTokens, SupabaseTokens, load_or_create_secret
+from allin.auth.tokens import LocalTokens, SupabaseTokens
 from allin.chat.interaction import InteractionManager
 from allin.chat.recovery import RunKeeper
 from allin.chat.relay import Relay
@@ -27,6 +27,10 @@ from allin.llm.registry import build_chat_model
 from allin.memory.build import open_memory
 from allin.memory.manager import MemoryManager
 from allin.memory.pipeline import MemoryContext, MemoryListener
+from allin.onboarding.evidence import EvidenceListener
+from allin.onboarding.paths import PathSync
+from allin.onboarding.pitch import PitchContext
+from allin.onboarding.service import OnboardingService
 from allin.rag.hybrid import Fusion
 from allin.rag.ingest import ChunkingPolicy, Ingestor
 from allin.rag.limits import DocumentLimits
@@ -39,18 +43,21 @@ from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
 from allin.storage.folders import private_dir
+from allin.storage.frame_log import FrameLog
+from allin.storage.local_secrets import load_or_create_secret
+from allin.storage.onboarding import OnboardingStore
 from allin.storage.personal_tokens import PersonalTokenStore
 from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
 from allin.storage.repositories import RepositoryStore
-from allin.storage.streams import StreamLog
+from allin.storage.runs import RunLog
 from allin.storage.supabase_client import SupabaseConnection
 from allin.storage.trust import TrustStore
 from allin.storage.users import UserRepository
 from allin.trust.answering import AbstentionPolicy, TrustedKnowledgeSource
 from allin.trust.experts import ExpertFinder
 from allin.trust.refresh import TrustRefresher
+from allin.voice.archive import VoiceArchive
 from allin.voice.conversation import VoiceApp, VoiceEngine
-from allin.voice.recorder import VoiceRecorder
 from allin.voice.registry import build_voice
 
 logger = logging.getLogger(__name__)
@@ -80,10 +87,11 @@ class Services:
     ingestor: Ingestor
     retriever: Retriever
     repositories: RepositoryService
+    onboarding: OnboardingService
     jobs: JobQueue
     # None when long-term memory is off (`ALLIN_MEMORY=off`).
     memory: MemoryManager | None
-    recorder: VoiceRecorder
+    archive: VoiceArchive
     # None when voice is off (`ALLIN_VOICE=off`).
     voice: VoiceEngine | None
     # The trust layer: stale links and owners learned at sync time, abstention, who knows.
@@ -106,9 +114,9 @@ class Services:
         token_store = PersonalTokenStore(db)
         tokens = WithPersonalTokens(token_store, sessions)
         model = build_chat_model(settings)
-        runs = Runs()
+        runs = Runs(RunLog(db))
         streams = Streams(
-            StreamLog(db),
+            FrameLog(db),
             relay=settings.relay,
             buffer_frames=settings.resume_buffer_frames,
         )
@@ -140,12 +148,15 @@ class Services:
             trust,
             AbstentionPolicy(settings.trust_abstain_below, settings.trust_unknown_word_below),
         )
+        onboarding_store = OnboardingStore(db)
+        onboarding = OnboardingService(onboarding_store, settings.onboarding_stuck_after_s)
         repository_sync = RepositorySync(
             repository_store,
             embedder,
             settings.data_dir.resolve() / "repos",
             _sources(settings),
             settings.git_token.get_secret_value() if settings.git_token else None,
+            listeners=[PathSync(onboarding_store)],
             after_sync=TrustRefresher(trust).refresh,
         )
         jobs = JobQueue(db.url, repository_store, repository_sync)
@@ -172,11 +183,15 @@ class Services:
             sources=[
                 knowledge,
                 *([MemoryContext(memory, settings)] if memory else []),
+                PitchContext(onboarding, memory, settings.memory_timeout_s),
             ],
-            listeners=[MemoryListener(memory)] if memory else [],
+            listeners=[
+                *([MemoryListener(memory)] if memory else []),
+                EvidenceListener(onboarding),
+            ],
         )
-        recorder = VoiceRecorder(db, blobs)
-        voice = build_voice(VoiceApp(settings, recorder, chats, interaction, streams, runs))
+        archive = VoiceArchive(db, blobs)
+        voice = build_voice(VoiceApp(settings, archive, chats, interaction, streams, runs))
         if voice is not None:
             runs.detach(voice.warm_up(), name="voice-warm-up")
         logger.info(
@@ -206,9 +221,10 @@ class Services:
             ingestor=ingestor,
             retriever=retriever,
             repositories=RepositoryService(repository_store, repository_sync, jobs),
+            onboarding=onboarding,
             jobs=jobs,
             memory=memory,
-            recorder=recorder,
+            archive=archive,
             voice=voice,
             trust=trust,
             experts=experts,

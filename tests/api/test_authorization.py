@@ -40,7 +40,11 @@ PUBLIC = {
 }
 # A plausible body per method, so that an allowed request reaches the handler.
 # Team-wide reads for admins only: a signed-in member is refused (403), an admin allowed.
-ADMIN_ONLY = {("GET", "/api/v1/feedback"), ("GET", "/api/v1/gaps")}
+ADMIN_ONLY = {
+    ("GET", "/api/v1/feedback"),
+    ("GET", "/api/v1/onboarding/overview"),
+    ("GET", "/api/v1/gaps"),
+}
 BODIES: dict[str, Any] = {
     "POST": {"title": "walked"},
     "PATCH": {"title": "walked", "text": "walked"},
@@ -80,6 +84,8 @@ def test_the_walk_covers_every_route(app_routes: list[tuple[str, str]]) -> None:
     assert "/ws/{user_id}/{chat_id}" in walked
     assert "/api/v1/chat/history/{user_id}/{chat_id}" in walked
     assert "/api/v1/memories/{user_id}/{memory_id}" in walked
+    assert "/api/v1/onboarding/{user_id}/paths/{path_id}/steps/{slug}/done" in walked
+    assert "/api/v1/onboarding/{user_id}/chats/{chat_id}/pitch" in walked
     # Nothing is public by accident: each public path is named above, on purpose.
     assert {path for _, path in app_routes} >= PUBLIC - {"/docs/oauth2-redirect", "/redoc"}
 

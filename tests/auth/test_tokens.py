@@ -14,9 +14,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from allin.auth.tokens import LocalTokens, SupabaseTokens, load_or_create_secret
+from allin.auth.tokens import LocalTokens, SupabaseTokens
 from allin.errors import Unauthorized, Unavailable
 from allin.services import Services
+from allin.storage.local_secrets import load_or_create_secret
 from allin.storage.users import UserRepository
 from tests.support.fake_supabase_auth import LEGACY_SECRET, FakeSupabaseAuth, SigningKey
 from tests.support.servers import free_port, serve_in_thread

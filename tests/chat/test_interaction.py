@@ -11,11 +11,11 @@ import pytest
 
 from allin.chat.context import Context, ContextSource, TurnListener
 from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame, Token
-from allin.chat.interaction import InteractionManager
+from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
 from allin.llm.base import ContextBlock, ModelUnavailable, Prompt
 from allin.services import Services
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 
 
 @dataclass
@@ -59,7 +59,13 @@ def pipeline(
 ) -> InteractionManager:
     settings = services.settings.model_copy(update=overrides)
     return InteractionManager(
-        settings, services.chats, model, Runs(), services.streams, sources, listeners
+        settings,
+        services.chats,
+        model,
+        Runs(services.runs.log),
+        services.streams,
+        sources,
+        listeners,
     )
 
 
@@ -115,8 +121,10 @@ async def test_answer_is_streamed_then_stored_with_metadata(
 ) -> None:
     model = Lockstep(["Hel", "lo ", "there"])
     sink = Collected()
-    manager = InteractionManager(services.settings, services.chats, model, Runs(), services.streams)
-    await manager.handle(user_id, f"{user_id}-c", "m1", "hi", model)
+    manager = InteractionManager(
+        services.settings, services.chats, model, Runs(services.runs.log), services.streams
+    )
+    await manager.ask(TurnRequest(user_id, f"{user_id}-c", "m1", "hi"), model)
     sink.frames = model.frames
     kinds = [type(f) for f in sink.frames]
     # Each chunk is sent as it comes when nothing else is waiting to be sent.
@@ -142,7 +150,7 @@ async def test_chunks_that_come_faster_than_they_are_sent_are_joined(
     # Written all at once: the first frame is not even out when the last chunk arrives.
     model = ScriptedModel(["Hel", "lo ", "there"])
     sink = Collected()
-    await pipeline(services, model).handle(user_id, f"{user_id}-c", "m1", "hi", sink)
+    await pipeline(services, model).ask(TurnRequest(user_id, f"{user_id}-c", "m1", "hi"), sink)
     assert [type(f) for f in sink.frames] == [Ack, Token, Done]
     (token,) = sink.of(Token)
     assert (token.text, token.offset) == ("Hello there", 0)  # type: ignore[attr-defined]
@@ -152,8 +160,8 @@ async def test_prompt_carries_system_prompt_and_history(services: Services, user
     model = ScriptedModel(["ok"])
     manager = pipeline(services, model)
     chat = f"{user_id}-c"
-    await manager.handle(user_id, chat, "m1", "first", Collected())
-    await manager.handle(user_id, chat, "m2", "second", Collected())
+    await manager.ask(TurnRequest(user_id, chat, "m1", "first"), Collected())
+    await manager.ask(TurnRequest(user_id, chat, "m2", "second"), Collected())
     prompt = model.prompts[-1]
     assert "You are Allin" in prompt.system and "Team 8" in prompt.system
     assert [(m.role, m.content) for m in prompt.history] == [("user", "first"), ("assistant", "ok")]
@@ -170,7 +178,7 @@ async def test_context_sources_reach_the_prompt_and_citations_the_done_frame(
     model = ScriptedModel(["25 days [1]"])
     sink = Collected()
     manager = pipeline(services, model, sources=(docs, broken, memory))
-    await manager.handle(user_id, f"{user_id}-c", "m1", "How much leave?", sink)
+    await manager.ask(TurnRequest(user_id, f"{user_id}-c", "m1", "How much leave?"), sink)
     titles = [block.title for block in model.prompts[0].context]
     assert titles == ["Sources", "What you know about this user"]
     done = sink.of(Done)[0]
@@ -185,7 +193,7 @@ async def test_listeners_hear_the_stored_turn_and_their_failure_is_contained(
     failing, listening = Listener("failing", fail=True), Listener("memory")
     manager = pipeline(services, ScriptedModel(["ok"]), listeners=(failing, listening))
     sink = Collected()
-    await manager.handle(user_id, f"{user_id}-c", "m1", "I use Flask", sink)
+    await manager.ask(TurnRequest(user_id, f"{user_id}-c", "m1", "I use Flask"), sink)
     question, answer = await asyncio.wait_for(listening.heard.get(), 5)
     assert (question.content, answer.content) == ("I use Flask", "ok")
     await asyncio.wait_for(failing.heard.get(), 5)
@@ -195,9 +203,9 @@ async def test_listeners_hear_the_stored_turn_and_their_failure_is_contained(
 async def test_retry_is_answered_once(services: Services, user_id: str) -> None:
     model = ScriptedModel(["answer"])
     manager = pipeline(services, model)
-    await manager.handle(user_id, f"{user_id}-c", "m1", "q", Collected())
+    await manager.ask(TurnRequest(user_id, f"{user_id}-c", "m1", "q"), Collected())
     retry = Collected()
-    await manager.handle(user_id, f"{user_id}-c", "m1", "q", retry)
+    await manager.ask(TurnRequest(user_id, f"{user_id}-c", "m1", "q"), retry)
     assert [type(f) for f in retry.frames] == [Ack, Done]
     assert len(model.prompts) == 1
 
@@ -209,8 +217,8 @@ async def test_retry_while_answering_waits_for_the_same_answer(
     manager = pipeline(services, model)
     first, second = Collected(), Collected()
     await asyncio.gather(
-        manager.handle(user_id, f"{user_id}-c", "m1", "q", first),
-        manager.handle(user_id, f"{user_id}-c", "m1", "q", second),
+        manager.ask(TurnRequest(user_id, f"{user_id}-c", "m1", "q"), first),
+        manager.ask(TurnRequest(user_id, f"{user_id}-c", "m1", "q"), second),
     )
     assert len(model.prompts) == 1
     assert first.of(Done)[0] == second.of(Done)[0]  # type: ignore[comparison-overlap]
@@ -230,7 +238,9 @@ async def test_model_failure_is_an_unavailable_error_and_the_question_is_kept(
 ) -> None:
     sink = Collected()
     chat = f"{user_id}-c"
-    await pipeline(services, model, llm_stall_timeout_s=0.2).handle(user_id, chat, "m1", "q", sink)
+    await pipeline(services, model, llm_stall_timeout_s=0.2).ask(
+        TurnRequest(user_id, chat, "m1", "q"), sink
+    )
     error = sink.frames[-1]
     assert isinstance(error, ErrorOut)
     assert error.code == "unavailable" and message in error.message and error.reply_to == "m1"
@@ -238,7 +248,9 @@ async def test_model_failure_is_an_unavailable_error_and_the_question_is_kept(
     assert [t.role for t in stored] == ["user"]
     # The same message sent again is answered once the model works.
     retry = Collected()
-    await pipeline(services, ScriptedModel(["fine"])).handle(user_id, chat, "m1", "q", retry)
+    await pipeline(services, ScriptedModel(["fine"])).ask(
+        TurnRequest(user_id, chat, "m1", "q"), retry
+    )
     assert retry.of(Done)[0].turn.content == "fine"  # type: ignore[union-attr]
 
 
@@ -246,7 +258,7 @@ async def test_answer_survives_the_client_leaving(services: Services, user_id: s
     model = ScriptedModel([f"w{n} " for n in range(50)])
     manager = pipeline(services, model)
     chat = f"{user_id}-c"
-    waiting = asyncio.create_task(manager.handle(user_id, chat, "m1", "q", Collected()))
+    waiting = asyncio.create_task(manager.ask(TurnRequest(user_id, chat, "m1", "q"), Collected()))
     await asyncio.sleep(0)
     waiting.cancel()  # what the socket does when its client disconnects
     await manager._runs.drain(5)

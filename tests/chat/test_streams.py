@@ -7,12 +7,12 @@ import asyncio
 from dataclasses import dataclass, field
 
 from allin.chat.frames import Ack, ErrorOut, ServerFrame, Token
-from allin.chat.interaction import InteractionManager
+from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
 from allin.chat.streams import Follower, Streams
 from allin.services import Services
-from allin.storage.records import Turn
-from allin.storage.streams import StreamLog
+from allin.storage.chat_records import Turn
+from allin.storage.frame_log import FrameLog
 from tests.chat.test_interaction import ScriptedModel
 
 
@@ -82,10 +82,10 @@ async def test_a_failed_turn_is_reported_to_a_client_that_resumes_later(
 ) -> None:
     failing = ScriptedModel(["never"], fail_after=0)
     manager = InteractionManager(
-        services.settings, services.chats, failing, Runs(), services.streams
+        services.settings, services.chats, failing, Runs(services.runs.log), services.streams
     )
     live = Collected()
-    await manager.handle(user_id, "c", "m1", "q", live)
+    await manager.ask(TurnRequest(user_id, "c", "m1", "q"), live)
     ack, error = live.frames
     assert isinstance(ack, Ack) and isinstance(error, ErrorOut)
     # Nobody follows the chat now: a resume reads the tables.
@@ -96,9 +96,13 @@ async def test_a_failed_turn_is_reported_to_a_client_that_resumes_later(
     assert later.frames == [error]
     # Sent again and answered, the question no longer reports its failure.
     answering = InteractionManager(
-        services.settings, services.chats, ScriptedModel(["fine"]), Runs(), services.streams
+        services.settings,
+        services.chats,
+        ScriptedModel(["fine"]),
+        Runs(services.runs.log),
+        services.streams,
     )
-    await answering.handle(user_id, "c", "m1", "q", Collected())
+    await answering.ask(TurnRequest(user_id, "c", "m1", "q"), Collected())
     again = Collected()
     follower = Follower(again)
     async with services.streams.following(user_id, "c", follower) as stream:
@@ -106,10 +110,10 @@ async def test_a_failed_turn_is_reported_to_a_client_that_resumes_later(
     assert [frame.type for frame in again.frames] == ["ack", "done"]
 
 
-class HeldLog(StreamLog):
+class HeldLog(FrameLog):
     """Reads one turn back only once the test lets it."""
 
-    def __init__(self, log: StreamLog, held_turn: int) -> None:
+    def __init__(self, log: FrameLog, held_turn: int) -> None:
         self._log = log
         self.held_turn = held_turn
         self.release = asyncio.Event()

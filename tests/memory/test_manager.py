@@ -11,7 +11,7 @@ import pytest
 from allin.errors import NotFound
 from allin.memory.build import collection_name
 from allin.memory.manager import MemoryManager
-from allin.memory.records import Memory
+from allin.memory.memory_records import Memory
 from allin.services import Services
 
 

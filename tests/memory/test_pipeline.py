@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from allin.chat.frames import Ack, Done, Token
-from allin.chat.interaction import InteractionManager
+from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
 from allin.memory.build import open_memory
 from allin.memory.manager import MemoryManager
@@ -25,7 +25,7 @@ def with_memory(
         settings,
         services.chats,
         model,
-        Runs(),
+        Runs(services.runs.log),
         services.streams,
         sources=[MemoryContext(memory, settings)],
         listeners=[MemoryListener(memory)],
@@ -37,17 +37,21 @@ async def test_a_fact_from_one_chat_is_in_the_prompt_of_another(
 ) -> None:
     model = ScriptedModel(["ok"])
     manager = with_memory(services, model, memory)
-    await manager.handle(
-        user_id, "chat-a", "m1", "Our team uses Flask. How do I start?", Collected()
+    await manager.ask(
+        TurnRequest(user_id, "chat-a", "m1", "Our team uses Flask. How do I start?"), Collected()
     )
     await memory.settled(user_id)
 
-    await manager.handle(user_id, "chat-b", "m1", "How do I add a route in Flask?", Collected())
+    await manager.ask(
+        TurnRequest(user_id, "chat-b", "m1", "How do I add a route in Flask?"), Collected()
+    )
     (block,) = model.prompts[-1].context
     assert (block.title, block.items) == (TITLE, ("User's team uses Flask",))
 
     stranger = f"{user_id}-stranger"
-    await manager.handle(stranger, "chat-c", "m1", "How do I add a route in Flask?", Collected())
+    await manager.ask(
+        TurnRequest(stranger, "chat-c", "m1", "How do I add a route in Flask?"), Collected()
+    )
     assert model.prompts[-1].context == ()
 
 
@@ -57,24 +61,25 @@ async def test_asked_by_kind_the_memory_that_names_the_thing_is_found(
     """Issue 4's scenario: the question says "framework", the memory says "Flask"."""
     model = ScriptedModel(["ok"])
     manager = with_memory(services, model, memory)
-    await manager.handle(
-        user_id,
-        "chat-a",
-        "m1",
-        "I'm a new backend engineer and our services use Flask",
+    await manager.ask(
+        TurnRequest(
+            user_id, "chat-a", "m1", "I'm a new backend engineer and our services use Flask"
+        ),
         Collected(),
     )
-    await manager.handle(user_id, "chat-a", "m2", "We deploy on Kubernetes.", Collected())
+    await manager.ask(TurnRequest(user_id, "chat-a", "m2", "We deploy on Kubernetes."), Collected())
     await memory.settled(user_id)
 
-    await manager.handle(user_id, "chat-b", "m1", "what framework do we use?", Collected())
+    await manager.ask(
+        TurnRequest(user_id, "chat-b", "m1", "what framework do we use?"), Collected()
+    )
     (block,) = model.prompts[-1].context
     assert block.items[0] == "User's team's services use Flask", block.items
-    await manager.handle(user_id, "chat-b", "m2", "Where do we deploy?", Collected())
+    await manager.ask(TurnRequest(user_id, "chat-b", "m2", "Where do we deploy?"), Collected())
     (block,) = model.prompts[-1].context
     assert block.items[0] == "User's team deploys on Kubernetes", block.items
     # Nothing about the user bears on this, so nothing is put in.
-    await manager.handle(user_id, "chat-b", "m3", "What is a monad?", Collected())
+    await manager.ask(TurnRequest(user_id, "chat-b", "m3", "What is a monad?"), Collected())
     assert model.prompts[-1].context == ()
 
 
@@ -83,10 +88,12 @@ async def test_asked_what_it_knows_about_the_user_allin_recalls_everything(
 ) -> None:
     model = ScriptedModel(["ok"])
     manager = with_memory(services, model, memory)
-    await manager.handle(user_id, "chat-a", "m1", "I prefer short answers.", Collected())
-    await manager.handle(user_id, "chat-a", "m2", "My manager is Dana.", Collected())
+    await manager.ask(TurnRequest(user_id, "chat-a", "m1", "I prefer short answers."), Collected())
+    await manager.ask(TurnRequest(user_id, "chat-a", "m2", "My manager is Dana."), Collected())
     await memory.settled(user_id)
-    await manager.handle(user_id, "chat-b", "m1", "What do you know about me?", Collected())
+    await manager.ask(
+        TurnRequest(user_id, "chat-b", "m1", "What do you know about me?"), Collected()
+    )
     (block,) = model.prompts[-1].context
     assert set(block.items) == {"User prefers short answers", "User's manager is Dana"}
 
@@ -100,7 +107,9 @@ async def test_a_broken_memory_store_still_gets_an_answer(
     manager = with_memory(services, model, broken)
     sink = Collected()
     with caplog.at_level(logging.ERROR, logger="allin.chat.interaction"):
-        await manager.handle(user_id, "chat-a", "m1", "I'm new to Go. What is a slice?", sink)
+        await manager.ask(
+            TurnRequest(user_id, "chat-a", "m1", "I'm new to Go. What is a slice?"), sink
+        )
         await manager._runs.drain(10)
     assert [type(f) for f in sink.frames] == [Ack, Token, Done]
     assert sink.frames[-1].turn.content == "still here"  # type: ignore[union-attr]

@@ -3,7 +3,7 @@ paraphrased) with questions and small talk leaves exactly the facts, once each."
 
 from __future__ import annotations
 
-from allin.chat.interaction import InteractionManager
+from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
 from allin.memory.manager import MemoryManager
 from allin.memory.pipeline import MemoryContext, MemoryListener
@@ -64,14 +64,14 @@ async def test_thirty_turns_leave_exactly_the_facts_once(
         services.settings,
         services.chats,
         ScriptedModel(["ok"]),
-        Runs(),
+        Runs(services.runs.log),
         services.streams,
         sources=[MemoryContext(memory, services.settings)],
         listeners=[MemoryListener(memory)],
     )
     for n, said in enumerate(CONVERSATION):
         # Two chats, as a user would over a week.
-        await manager.handle(user_id, f"chat-{n % 2}", f"m{n}", said, Collected())
+        await manager.ask(TurnRequest(user_id, f"chat-{n % 2}", f"m{n}", said), Collected())
         await memory.settled(user_id)
     stored = [m.text for m in await memory.list_all(user_id)]
     assert sorted(stored) == sorted(FACTS)

@@ -7,7 +7,7 @@ import itertools
 
 from allin.rag.chunking import chunk_document
 from allin.rag.formats import parse
-from allin.rag.tokens import count_tokens
+from allin.rag.token_count import count_tokens
 
 
 def sentences(n: int, topic: str) -> str:

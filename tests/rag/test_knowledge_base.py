@@ -12,7 +12,7 @@ from allin.rag.ingest import ChunkingPolicy, Ingestor
 from allin.rag.retrieval import NOTHING_FOUND, KnowledgeSource
 from allin.services import Services
 from allin.storage.blobs import DOCUMENTS
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 from tests.support.documents import make_pdf
 
 LEAVE = b"""# Handbook

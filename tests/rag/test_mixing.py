@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from allin.rag.records import Passage
+from allin.rag.document_records import Passage
 from allin.rag.retrieval import alternate_code_and_prose
 
 

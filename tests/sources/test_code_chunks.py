@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from allin.rag.tokens import count_tokens
+from allin.rag.token_count import count_tokens
 from allin.sources.code_chunks import SourceChunk, chunk_source_file
 
 FIXTURES = Path(__file__).parent / "fixtures"

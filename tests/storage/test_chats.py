@@ -97,6 +97,27 @@ async def test_create_rename_delete(chat_store: ChatStore, user_id: str) -> None
     assert await chat_store.turns_before(user_id, chat, None, 10) == []
 
 
+async def test_search_finds_what_was_said_and_titles_best_first(
+    chat_store: ChatStore, user_id: str
+) -> None:
+    await chat_store.create_chat(user_id, f"{user_id}-a", "Ops questions")
+    await chat_store.append_user_turn(user_id, f"{user_id}-a", "m1", "Where are the staging logs?")
+    await chat_store.append_user_turn(user_id, f"{user_id}-b", "m1", "Logs rotate nightly")
+    await chat_store.rename_chat(user_id, f"{user_id}-b", "Staging logs")
+    await chat_store.append_user_turn(f"{user_id}-other", f"{user_id}-a", "m1", "staging logs")
+
+    found = await chat_store.search(user_id, "staging logs", 10)
+    # Both words said in chat a; in chat b, only one said but both in its title: a title that
+    # matches ranks above a turn that does (it names what the whole chat is about).
+    assert [match.chat_id for match in found] == [f"{user_id}-b", f"{user_id}-a"]
+    said = found[1]
+    assert said.turn_id is not None and said.role == "user"
+    assert said.excerpt and said.excerpt.startswith("Where are the staging logs")
+    assert [said.excerpt[start:end] for start, end in said.highlights] == ["staging", "logs"]
+    assert await chat_store.search(user_id, "kubernetes", 10) == []
+    assert len(await chat_store.search(user_id, "logs", 1)) == 1
+
+
 def test_title_is_one_short_line() -> None:
     assert title_from("  a\n\tb  ") == "a b"
     long = title_from("word " * 40)

@@ -12,9 +12,11 @@ and running in one transaction as the database owner (as the service role, RLS d
   `DELETE /rest/v1/<table>?<filters>` → 200 with the changed rows (`return=representation`),
   204 with `return=minimal`.
 - `POST /rest/v1/rpc/<function>` with a JSON object of named arguments → 200 with the function's
-  result as JSON (scalar or jsonb); arguments other than exactly the function's → 404 PGRST202.
+  result as JSON (scalar or jsonb; a set-returning function's rows as an array of objects);
+  arguments other than exactly the function's → 404 PGRST202.
 
-Tables (`chats`, `chat_turns`) and functions (`allin_*` of migration 0004) are an allow-list;
+Tables (`chats`, `chat_turns`) and functions (`allin_*` of migrations 0004 and 0017) are an
+allow-list;
 column names are checked against the catalog and every value is a query parameter, so nothing a
 client sends becomes SQL text. Anything else answers 400 PGRST100, unknown tables 404 PGRST205.
 Errors are PostgREST's JSON, `{"code", "message", "details", "hint"}`, with its HTTP statuses
@@ -36,7 +38,12 @@ from starlette.routing import BaseRoute, Route
 from tests.support.fake_supabase_storage import SERVICE_KEY
 
 TABLES = ("chats", "chat_turns")
-FUNCTIONS = ("allin_append_user_turn", "allin_reserve_turn_id", "allin_append_assistant_turn")
+FUNCTIONS = (
+    "allin_append_user_turn",
+    "allin_reserve_turn_id",
+    "allin_append_assistant_turn",
+    "allin_search_chats",
+)
 OPERATORS = {"eq": "=", "lt": "<"}
 # Query parameters that are not filters.
 RESERVED = {"select", "order", "limit"}
@@ -106,14 +113,14 @@ class FakePostgrest:
             function = request.path_params["function"]
             arguments = await request.json()
             async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
-                signature = await self._signature(conn, function)
+                signature, returns_set = await self._signature(conn, function)
                 if not isinstance(arguments, dict) or set(arguments) != set(signature):
                     raise PostgrestError(
                         404,
                         "PGRST202",
                         f"Could not find the function public.{function}({', '.join(arguments)})",
                     )
-                query = self._call(function, signature)
+                query = self._call(function, signature, returns_set)
                 result = await self._run(conn, query, (Jsonb(arguments),) if signature else ())
         except PostgrestError as error:
             return error.response()
@@ -157,36 +164,57 @@ class FakePostgrest:
             self._columns[table] = {name: kind for name, kind in await cursor.fetchall()}
         return self._columns[table]
 
-    async def _signature(self, conn: psycopg.AsyncConnection[Any], function: str) -> dict[str, str]:
-        """Argument name → type of an allowed function, from the catalog."""
+    async def _signature(
+        self, conn: psycopg.AsyncConnection[Any], function: str
+    ) -> tuple[dict[str, str], bool]:
+        """Argument name → type of an allowed function, and whether it returns a set of rows,
+        from the catalog (a `returns table` function's column names follow its arguments')."""
         if function not in FUNCTIONS:
             raise PostgrestError(404, "PGRST202", f"Could not find the function public.{function}")
         cursor = await conn.execute(
-            "select arg.name, format_type(arg.type, null)"
+            "select arg.name, format_type(arg.type, null), proretset"
             " from pg_proc, unnest(proargnames, proargtypes::oid[]) with ordinality"
             "   as arg(name, type, position)"
             " where proname = %s and pronamespace = 'public'::regnamespace"
+            "   and arg.position <= pronargs"
             " order by arg.position",
             (function,),
         )
-        return {name: kind for name, kind in await cursor.fetchall()}
+        rows = await cursor.fetchall()
+        return {name: kind for name, kind, _ in rows}, any(row[2] for row in rows)
 
-    def _call(self, function: str, signature: dict[str, str]) -> sql.Composable:
+    def _call(self, function: str, signature: dict[str, str], returns_set: bool) -> sql.Composable:
         """PostgREST's way: named arguments read from the JSON body as a typed record."""
         if not signature:
             return sql.SQL("select to_jsonb({}())").format(sql.Identifier(function))
+        if returns_set:
+            return sql.SQL(
+                "select coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb)"
+                " from jsonb_to_record(%s) as a({types}), lateral {function}({arguments}) r"
+            ).format(
+                function=sql.Identifier(function),
+                arguments=self._named_arguments(signature),
+                types=self._typed_record(signature),
+            )
         return sql.SQL(
             "select to_jsonb({function}({arguments})) from jsonb_to_record(%s) as a({types})"
         ).format(
             function=sql.Identifier(function),
-            arguments=sql.SQL(", ").join(
-                sql.SQL("{name} => a.{name}").format(name=sql.Identifier(name))
-                for name in signature
-            ),
-            types=sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
-                for name, kind in signature.items()
-            ),
+            arguments=self._named_arguments(signature),
+            types=self._typed_record(signature),
+        )
+
+    @staticmethod
+    def _named_arguments(signature: dict[str, str]) -> sql.Composable:
+        return sql.SQL(", ").join(
+            sql.SQL("{name} => a.{name}").format(name=sql.Identifier(name)) for name in signature
+        )
+
+    @staticmethod
+    def _typed_record(signature: dict[str, str]) -> sql.Composable:
+        return sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL(kind))
+            for name, kind in signature.items()
         )
 
     async def _statement(

@@ -11,8 +11,8 @@ from pydantic import BaseModel, Field
 from allin.api.deps import ID_RULE, ROW_ID_MAX, ChatId, Id, OwnUserId, ServicesDep
 from allin.api.errors import PER_USER, error_responses
 from allin.errors import BadRequest
+from allin.storage.chat_records import Chat, ChatMatch, Turn
 from allin.storage.feedback import FeedbackStore, TurnRating
-from allin.storage.records import Chat, Turn
 from allin.storage.text import StorableText
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chats"], responses=error_responses(*PER_USER, 404))
@@ -45,6 +45,10 @@ class History(BaseModel):
     )
 
 
+class SearchResult(BaseModel):
+    matches: list[ChatMatch] = Field(description="Best first; one per chat.")
+
+
 @router.get("/chats/{user_id}", summary="The user's chats, newest activity first")
 async def list_chats(user_id: OwnUserId, services: ServicesDep) -> ChatList:
     return ChatList(chats=await services.chats.list_chats(user_id))
@@ -75,10 +79,10 @@ async def rename_chat(
 )
 async def delete_chat(user_id: OwnUserId, chat_id: ChatId, services: ServicesDep) -> Response:
     # The rows of spoken turns go with the chat; their audio files are deleted after it.
-    audio = await services.recorder.audio_paths(user_id, chat_id)
+    audio = await services.archive.audio_paths(user_id, chat_id)
     await services.chats.delete_chat(user_id, chat_id)
     for path in audio:
-        await services.recorder.forget_audio(path)
+        await services.archive.forget_audio(path)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -108,3 +112,26 @@ async def history(
         turns=[HistoryTurn(**dict(turn), feedback=rated.get(turn.id)) for turn in page],
         next_before=page[0].id if has_more else None,
     )
+
+
+@router.get(
+    "/search/{user_id}",
+    summary="Search the user's chats: what was said in them, and their titles",
+    responses=error_responses(422),
+)
+async def search_chats(
+    user_id: OwnUserId,
+    services: ServicesDep,
+    q: Annotated[
+        StorableText,
+        Query(
+            min_length=1,
+            max_length=200,
+            description='Words to find; "quoted phrases" and -excluded words work as on the web.',
+        ),
+    ],
+    limit: Annotated[int, Query(ge=1, le=50, description="At most this many chats.")] = 20,
+) -> SearchResult:
+    if not q.strip():
+        raise BadRequest("the search is empty")
+    return SearchResult(matches=await services.chats.search(user_id, q, limit))

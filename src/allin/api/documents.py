@@ -14,11 +14,11 @@ from allin.api.deps import ROW_ID_MAX, CurrentUser, ServicesDep
 from allin.api.errors import error_responses
 from allin.auth.principal import Principal
 from allin.errors import Conflict, Forbidden, NotFound, TooLarge
+from allin.rag.document_records import Document
 from allin.rag.hybrid import Scope
 from allin.rag.ingest import IngestOutcome
-from allin.rag.records import Document
 from allin.services import Services
-from allin.storage.blobs import DOCUMENTS, LocalBlobStore
+from allin.storage.blobs import DOCUMENTS
 
 # Every route but the signed-link download is behind a token; a document another user owns (and
 # did not share) is "not found", and changing a shared one takes an admin.
@@ -59,7 +59,9 @@ class UploadResult(BaseModel):
     files: list[FileResult]
 
 
-class Passage(BaseModel):
+class PassageView(BaseModel):
+    """A cited passage in full, with the document it is from."""
+
     chunk_id: int
     document_id: str
     document: str
@@ -252,10 +254,10 @@ async def get_passage(
     chunk_id: Annotated[int, Path(ge=1, le=ROW_ID_MAX)],
     principal: CurrentUser,
     services: ServicesDep,
-) -> Passage:
+) -> PassageView:
     chunk = await services.documents.chunk(chunk_id)
     document = await visible_document(services, principal, chunk["document_id"])
-    return Passage(
+    return PassageView(
         chunk_id=chunk["id"],
         document_id=document.id,
         document=document.name,
@@ -279,9 +281,7 @@ async def signed_blob(
     sig: Annotated[str, Query(max_length=128)],
 ) -> Response:
     blobs = services.blobs
-    if not isinstance(blobs, LocalBlobStore) or not blobs.verify_signature(
-        bucket, path, expires, sig
-    ):
+    if not blobs.verify_signature(bucket, path, expires, sig):
         raise Forbidden("this link is invalid or has expired")
     data = await blobs.get(bucket, path)
     media_type = _MEDIA_TYPES.get(path.rsplit(".", 1)[-1].lower(), "text/plain; charset=utf-8")

@@ -12,7 +12,7 @@ from allin.api.deps import OwnUserId, ServicesDep
 from allin.api.errors import PER_USER, error_responses
 from allin.errors import NotFound
 from allin.memory.manager import MemoryManager
-from allin.memory.records import Memory
+from allin.memory.memory_records import Memory
 from allin.storage.text import refuse_nul
 
 # 404: a memory that does not exist, or memory turned off on the server.

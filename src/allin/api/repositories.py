@@ -12,7 +12,7 @@ from allin.api.deps import CurrentUser, ServicesDep
 from allin.api.errors import AUTHENTICATED, error_responses
 from allin.auth.principal import Principal
 from allin.errors import Forbidden
-from allin.sources.records import Repository
+from allin.sources.repository_records import Repository
 from allin.sources.service import CodeFile, SyncQueued
 
 router = APIRouter(prefix="/api/v1", tags=["repositories"])

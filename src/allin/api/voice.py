@@ -28,7 +28,7 @@ async def list_voice_turns(
     user_id: OwnUserId, chat_id: ChatId, services: ServicesDep
 ) -> VoiceTurnList:
     await services.chats.get_chat(user_id, chat_id)
-    return VoiceTurnList(turns=await services.recorder.store.of_chat(user_id, chat_id))
+    return VoiceTurnList(turns=await services.archive.store.of_chat(user_id, chat_id))
 
 
 @router.get(
@@ -40,8 +40,8 @@ async def list_voice_turns(
 async def voice_turn_audio(
     user_id: OwnUserId, chat_id: ChatId, turn_id: TurnId, services: ServicesDep
 ) -> Response:
-    voice_turn = await services.recorder.store.get(user_id, chat_id, turn_id)
+    voice_turn = await services.archive.store.get(user_id, chat_id, turn_id)
     if voice_turn is None:
         raise NotFound(f"turn {turn_id} of chat {chat_id!r} has no audio")
-    audio = await services.recorder.audio(voice_turn)
+    audio = await services.archive.audio(voice_turn)
     return Response(audio, media_type="audio/wav", headers={"Cache-Control": "private"})

@@ -23,6 +23,7 @@ from allin.chat.frames import (
     parse_client_frame,
     reply_failure,
 )
+from allin.chat.interaction import TurnRequest
 from allin.chat.streams import ChatStream, Follower
 from allin.errors import (
     AllinError,
@@ -214,7 +215,7 @@ async def _converse(
                     await talk.conversation().end()
                 elif isinstance(frame, CancelIn):
                     spoken = await talk.stop()
-                    written = await services.interaction.cancel(user_id, chat_id)
+                    written = await services.runs.cancel_chat(user_id, chat_id)
                     if not (spoken or written):
                         raise NotFound("no answer is being written or spoken in this chat")
                 else:
@@ -241,7 +242,9 @@ async def _answer(
     services: Services, user_id: str, chat_id: str, frame: MessageIn, follower: Follower
 ) -> None:
     try:
-        await services.interaction.handle(user_id, chat_id, frame.id, frame.content, follower)
+        await services.interaction.handle(
+            TurnRequest(user_id, chat_id, frame.id, frame.content), follower
+        )
     except asyncio.CancelledError:
         raise
     except Exception as exc:

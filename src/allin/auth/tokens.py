@@ -8,11 +8,8 @@ choose `none`, nor get an HMAC check against a public key.
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,18 +41,6 @@ def _decode(token: str, key: Any, algorithms: list[str], issuer: str | None) -> 
     except jwt.PyJWTError as exc:
         raise Unauthorized(f"invalid token: {exc}") from None
     return claims
-
-
-def load_or_create_secret(path: Path) -> str:
-    """The local signing secret, created on first start; shared by every worker of a data dir."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    secret = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w") as file:
-        file.write(secret)
-    return secret
 
 
 class LocalTokens:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from allin.llm.base import ContextBlock
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from allin.errors import AllinError, BadRequest, as_allin_error
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 from allin.storage.text import StorableText
 
 # seqs travel through JavaScript numbers.

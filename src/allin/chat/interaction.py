@@ -1,11 +1,21 @@
 """The turn pipeline (DESIGN "A text turn"), one path for every model provider.
 
-1. store the user turn (idempotent on the client's message id)
-2. in parallel: load the recent conversation, ask every context source (memory, documents)
-3. build the prompt
-4. stream the model's answer as token frames
-5. store the answer with its metadata (model, timings, citations)
-6. in the background: tell every turn listener (memory) about the finished turn
+A turn is a `TurnRequest`; `InteractionManager.handle` takes it, for a client following the chat:
+
+1. detach the turn once (`Runs.detach`): it runs to its end even if its client leaves
+2. store the user turn (`ChatStore.append_user_turn`, idempotent on the client's message id,
+   and one turn at a time per message in this process: `Runs.handling`); a question stored
+   before is not answered twice: its answer is sent again, or awaited while some process
+   writes it
+3. own the answer in this process (`Runs.own_answer`), announce the question (`ack`), become
+   the one process writing the answer (`Runs.claim`) and take the chat's turn
+   (`Runs.one_at_a_time`)
+4. in parallel: load the recent conversation, ask every context source (memory, documents)
+5. build the prompt (`build_prompt`)
+6. stream the model's answer as `token` frames (`TokenPublisher`)
+7. store the answer with its metadata: model, timings, citations (`_finish`, which publishes
+   `done`); a failure publishes an `error` frame instead, kept on the question
+8. in the background: tell every turn listener (memory) about the finished turn
 """
 
 from __future__ import annotations
@@ -25,11 +35,24 @@ from allin.chat.streams import ChatStream, Follower, FrameSink, Streams
 from allin.config import Settings
 from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
 from allin.llm.base import ChatModel, ContextBlock, ModelUnavailable
+from allin.storage.chat_records import Turn
 from allin.storage.chat_store import ChatStore
-from allin.storage.records import Turn
-from allin.storage.streams import CONTROL_CHANNEL
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRequest:
+    """One user message to answer. `model` answers it instead of the deployment's (Gemini Live's
+    spoken answer, for one); `with_context=False` skips asking the context sources, for a model
+    that answers before a lookup could reach it (its answer then has no citations)."""
+
+    user_id: str
+    chat_id: str
+    message_id: str
+    content: str
+    model: ChatModel | None = None
+    with_context: bool = True
 
 
 class InteractionManager:
@@ -60,109 +83,67 @@ class InteractionManager:
                 f"message is {size} bytes; the limit is {self._settings.max_message_bytes}"
             )
 
-    async def handle(
-        self,
-        user_id: str,
-        chat_id: str,
-        message_id: str,
-        content: str,
-        sink: FrameSink,
-        *,
-        model: ChatModel | None = None,
-        with_context: bool = True,
-    ) -> None:
-        """Answer one user message; returns once the answer is stored (or has failed).
+    async def handle(self, request: TurnRequest, follower: Follower) -> None:
+        """Answer one user message for a client following its chat; returns once the answer is
+        stored (or has failed). The turn runs detached from the caller: if the caller is
+        cancelled (its client left), the message is still stored and answered. A retried
+        message (same id) is stored and answered once: the stored answer is sent again, or,
+        while it is being written, awaited."""
+        self.check_message(request.content)
+        turn = self._runs.detach(self._turn(request, follower), name=f"turn-{request.message_id}")
+        await asyncio.shield(turn)
 
-        The chat's frames reach `sink` (a `Follower` already following the chat, such as a
-        socket's, or any sink, which follows it for this call). The turn runs detached from the
-        caller: if the caller is cancelled (its client left), the message is still stored and
-        answered. A retried message (same id) is stored and answered once: the stored answer is
-        sent again, or, while it is being written, awaited.
-
-        `model` answers this turn instead of the deployment's (Gemini Live's spoken answer, for
-        one); `with_context=False` skips asking the context sources, for a model that answers
-        before a lookup could reach it (its answer then has no citations).
-        """
-        self.check_message(content)
-        turn = _TurnModel(model or self._model, with_context)
-        if isinstance(sink, Follower):
-            await self._detached(user_id, chat_id, message_id, content, sink, turn)
-            return
+    async def ask(self, request: TurnRequest, sink: FrameSink) -> None:
+        """`handle` for a caller not following the chat (the CLI, an MCP tool): the chat's frames
+        reach `sink` while the turn runs."""
         follower = Follower(sink)
-        async with self._streams.following(user_id, chat_id, follower):
+        async with self._streams.following(request.user_id, request.chat_id, follower):
             await follower.start()
-            await self._detached(user_id, chat_id, message_id, content, follower, turn)
+            await self.handle(request, follower)
 
     async def context_for(self, question: Turn) -> tuple[ContextBlock, ...]:
         """What the context sources (memory, documents) give for `question`, as prompt blocks:
         for a model that keeps its own conversation (Gemini Live) and is told it separately."""
         return _blocks(await self._contexts(question))
 
-    async def _detached(
-        self,
-        user_id: str,
-        chat_id: str,
-        message_id: str,
-        content: str,
-        follower: Follower,
-        turn: _TurnModel,
-    ) -> None:
-        task = self._runs.detach(
-            self._handle(user_id, chat_id, message_id, content, follower, turn),
-            name=f"turn-{message_id}",
+    async def _turn(self, request: TurnRequest, follower: Follower) -> Turn | None:
+        earlier = self._runs.handling(request.user_id, request.chat_id, request.message_id)
+        if earlier is not None:
+            # The same message, sent twice at once: once that turn has stored it (and answered
+            # it, or failed), this one finds it stored below and sends what it finds.
+            await asyncio.wait([earlier])
+        question, is_new = await self._chats.append_user_turn(
+            request.user_id, request.chat_id, request.message_id, request.content
         )
-        await asyncio.shield(task)
-
-    async def cancel(self, user_id: str, chat_id: str) -> int:
-        """Stop the chat's answers being written, wherever they run; returns how many."""
-        stopped = 0
-        for run in await self._streams.log.runs_of_chat(user_id, chat_id):
-            if run.worker == self._runs.worker:
-                stopped += self._runs.cancel_answer(run.question_id)
-            else:
-                await self._streams.log.notify(CONTROL_CHANNEL, f"cancel {run.question_id}")
-                stopped += 1
-        return stopped
-
-    async def _handle(
-        self,
-        user_id: str,
-        chat_id: str,
-        message_id: str,
-        content: str,
-        follower: Follower,
-        turn: _TurnModel,
-    ) -> None:
-        question, is_new = await self._chats.append_user_turn(user_id, chat_id, message_id, content)
-        # No await between finding that a question has no answer and registering its run, so a
-        # concurrent retry always finds the run instead of starting a second one.
+        # No await between finding that a question has no answer and owning its answer, so a
+        # concurrent retry always finds the answer's task instead of starting a second one.
         if is_new:
-            await self._runs.start_answer(question.id, self._answer(question, turn, announce=True))
-            return
+            self._runs.own_answer(question.id)
+            return await self._answer(question, request)
         answer = await self._chats.answer_to(question)
         # Another process may be answering: then its frames reach this chat's followers by relay.
-        claimed = answer is None and await self._streams.log.run_for(question.id) is not None
-        run = self._runs.answering(question.id)
-        if answer is None and run is None and not claimed:
-            await self._runs.start_answer(question.id, self._answer(question, turn, announce=True))
-            return
+        claimed = answer is None and await self._runs.claimed(question.id)
+        running = self._runs.answering(question.id)
+        if answer is None and running is None and not claimed:
+            self._runs.own_answer(question.id)
+            return await self._answer(question, request)
         await follower.reply(Ack(turn=question, seq=question.seq))
-        if answer is None and run is not None:
-            answer = await run
+        if answer is None and running is not None:
+            answer = await running
         if answer is not None:
             await follower.reply(Done.of(answer))
+        return answer
 
-    async def _answer(self, question: Turn, turn: _TurnModel, *, announce: bool) -> Turn | None:
+    async def _answer(self, question: Turn, request: TurnRequest) -> Turn | None:
         async with self._streams.using(question.user_id, question.chat_id) as stream:
-            if announce:
-                await stream.publish(Ack(turn=question), turn_id=question.id)
+            await stream.publish(Ack(turn=question), turn_id=question.id)
             answer_id = await self._chats.reserve_turn_id()
-            if not await self._streams.log.claim_run(question, answer_id, self._runs.worker):
+            if not await self._runs.claim(question, answer_id):
                 return None
             try:
                 async with self._runs.one_at_a_time(question.user_id, question.chat_id):
                     try:
-                        answer = await self._generate(question, answer_id, stream, turn)
+                        answer = await self._generate(question, answer_id, stream, request)
                     except Exception as exc:
                         error = as_allin_error(exc)
                         if isinstance(exc, AllinError):
@@ -176,22 +157,23 @@ class InteractionManager:
                         await self._streams.log.forget_failure(question.id)
                     return answer
             finally:
-                await _quietly(self._streams.log.end_run(question.id), "end run")
+                await _quietly(self._runs.release(question.id), "end run")
 
     async def _generate(
-        self, question: Turn, answer_id: int, stream: ChatStream, turn: _TurnModel
+        self, question: Turn, answer_id: int, stream: ChatStream, request: TurnRequest
     ) -> Turn:
+        model = request.model or self._model
         parts: list[str] = []
         metadata: dict[str, object]
         with self._runs.writing(question.id):
             try:
-                metadata = await self._write(question, answer_id, stream, parts, turn)
+                metadata = await self._write(question, answer_id, stream, parts, request, model)
             except asyncio.CancelledError:
                 task = asyncio.current_task()
                 if task is None or not self._runs.cancelled_by_user(question.id):
                     # Shutting down: keep what was written, then let the cancellation through.
                     interrupted: dict[str, object] = {
-                        "model": turn.model.name,
+                        "model": model.name,
                         "status": "interrupted",
                     }
                     await asyncio.shield(
@@ -199,7 +181,7 @@ class InteractionManager:
                     )
                     raise
                 task.uncancel()
-                metadata = {"model": turn.model.name, "status": "cancelled"}
+                metadata = {"model": model.name, "status": "cancelled"}
         answer = await self._finish(question, answer_id, parts, metadata, stream)
         if "status" not in metadata:
             for listener in self._listeners:
@@ -214,16 +196,16 @@ class InteractionManager:
         answer_id: int,
         stream: ChatStream,
         parts: list[str],
-        turn: _TurnModel,
+        request: TurnRequest,
+        model: ChatModel,
     ) -> dict[str, object]:
         """Gather the context, stream the model's answer into `parts` (so that a cancelled answer
         keeps what was written) and return the answer's metadata."""
-        model = turn.model
         history, found = await asyncio.gather(
             self._chats.turns_before(
                 question.user_id, question.chat_id, question.id, self._settings.history_turns
             ),
-            self._contexts(question) if turn.with_context else _no_context(),
+            self._contexts(question) if request.with_context else _no_context(),
         )
         prompt = build_prompt(question.content, history, _blocks(found))
         started = time.monotonic()
@@ -258,9 +240,8 @@ class InteractionManager:
         answer = await self._chats.append_assistant_turn(
             answer_id, question, "".join(parts), metadata
         )
-        done = Done.of(answer)
-        await stream.publish(done, turn_id=answer.id)
-        return done.turn
+        seq = await stream.publish(Done.of(answer), turn_id=answer.id)
+        return answer.model_copy(update={"seq": seq})
 
     async def _contexts(self, question: Turn) -> list[Context]:
         return await asyncio.gather(*(self._ask(source, question) for source in self._sources))
@@ -281,14 +262,6 @@ class InteractionManager:
             await listener.turn_completed(question, answer)
         except Exception:
             logger.exception("%s failed after turn %s", listener.name, answer.id)
-
-
-@dataclass(frozen=True, slots=True)
-class _TurnModel:
-    """Who answers one turn, and whether the context sources are asked first."""
-
-    model: ChatModel
-    with_context: bool
 
 
 async def _no_context() -> list[Context]:

@@ -6,7 +6,7 @@ from functools import cache
 from importlib import resources
 
 from allin.llm.base import ContextBlock, Message, Prompt
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 
 
 @cache

@@ -11,7 +11,7 @@ from allin.chat.frames import Done
 from allin.chat.runs import Runs
 from allin.chat.streams import Streams
 from allin.storage.chat_store import ChatStore
-from allin.storage.streams import RunRow
+from allin.storage.runs import RunRow
 
 logger = logging.getLogger(__name__)
 
@@ -39,12 +39,12 @@ class RunKeeper:
 
     async def sweep(self) -> int:
         """Beat for this process's runs and store abandoned ones; returns how many were stored."""
-        log = self._streams.log
+        log = self._runs.log
         ours = self._runs.answering_now()
         if ours:
             await log.heartbeat(ours)
         stored = 0
-        for run in await log.abandoned_runs(self._stale_after_s):
+        for run in await log.abandoned(self._stale_after_s):
             if run.question_id in ours:
                 continue
             if await log.take_over(run.question_id, self._runs.worker, self._stale_after_s):
@@ -53,8 +53,7 @@ class RunKeeper:
         return stored
 
     async def _store_interrupted(self, run: RunRow) -> None:
-        log = self._streams.log
-        question = await log.turn(run.question_id)
+        question = await self._streams.log.turn(run.question_id)
         if question is not None and await self._chats.answer_to(question) is None:
             async with self._streams.using(run.user_id, run.chat_id) as stream:
                 answer = await self._chats.append_assistant_turn(
@@ -67,4 +66,4 @@ class RunKeeper:
                 run.worker,
                 len(run.partial),
             )
-        await log.end_run(run.question_id)
+        await self._runs.release(run.question_id)

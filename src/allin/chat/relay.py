@@ -13,7 +13,8 @@ import psycopg
 
 from allin.chat.runs import Runs
 from allin.chat.streams import Streams
-from allin.storage.streams import CONTROL_CHANNEL, FRAMES_CHANNEL
+from allin.storage.frame_log import FRAMES_CHANNEL
+from allin.storage.runs import CONTROL_CHANNEL
 
 logger = logging.getLogger(__name__)
 

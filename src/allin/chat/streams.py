@@ -1,6 +1,6 @@
 """Each chat's stream of frames: numbered, fanned out to every socket on the chat, and replayable.
 
-A frame is published once, for the whole chat: `StreamLog.publish` gives it the chat's next `seq`
+A frame is published once, for the whole chat: `FrameLog.publish` gives it the chat's next `seq`
 (ordered across processes by the chat row), and it reaches every `Follower` of the chat — several
 tabs see the same answer. Without relaying, this process delivers it directly; with relaying
 (`ALLIN_RELAY`, several workers) every process, this one included, delivers what Postgres
@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol, runtime_checkable
 
 from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame, Token
-from allin.storage.streams import StreamLog
+from allin.storage.frame_log import FrameLog
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class Follower:
 
 
 class ChatStream:
-    def __init__(self, key: ChatKey, log: StreamLog, *, relay: bool, buffer_frames: int) -> None:
+    def __init__(self, key: ChatKey, log: FrameLog, *, relay: bool, buffer_frames: int) -> None:
         self.key = key
         self._log = log
         self._relay = relay
@@ -129,11 +129,12 @@ class ChatStream:
         turn_id: int | None = None,
         run: int | None = None,
         failed_turn: int | None = None,
-    ) -> None:
-        """Number `frame` and send it to every follower of the chat. `turn_id` is the turn it
-        announces; `run` the question whose answer a token extends (its text is kept);
-        `failed_turn` the question an error frame says could not be answered (it is kept on
-        the question, so a client that resumes later learns it too)."""
+    ) -> int | None:
+        """Send `frame` to every follower of the chat under the chat's next seq, and return the
+        seq (None if the chat is gone; the frame is dropped). `turn_id` is the turn it announces;
+        `run` the question whose answer a token extends (its text is kept); `failed_turn` the
+        question an error frame says could not be answered (it is kept on the question, so a
+        client that resumes later learns it too)."""
         text = frame.text if isinstance(frame, Token) else ""
         relay = _relay_payload(frame) if self._relay else None
         failure = None
@@ -145,12 +146,10 @@ class ChatStream:
             )
             if seq is None:
                 logger.info("chat %s/%s is gone; frame dropped", *self.key)
-                return
-            frame.seq = seq
-            if isinstance(frame, Ack | Done):
-                frame.turn.seq = seq
+                return None
             if not self._relay:
-                await self.deliver(frame)
+                await self.deliver(numbered(frame, seq))
+        return seq
 
     async def deliver(self, frame: ServerFrame) -> None:
         assert frame.seq is not None
@@ -230,7 +229,7 @@ class Streams:
     """The chat streams this process has open: a chat's is kept while a socket follows it or an
     answer is being written to it."""
 
-    def __init__(self, log: StreamLog, *, relay: bool, buffer_frames: int) -> None:
+    def __init__(self, log: FrameLog, *, relay: bool, buffer_frames: int) -> None:
         self.log = log
         self.relay = relay
         self._buffer_frames = buffer_frames
@@ -300,8 +299,7 @@ class Streams:
                 try:
                     frame = None if stream is None else await self._frame_from(payload)
                     if stream is not None and frame is not None:
-                        frame.seq = int(payload["seq"])
-                        await stream.deliver(frame)
+                        await stream.deliver(numbered(frame, int(payload["seq"])))
                 except Exception:
                     # One bad notification must not stop the chat's stream.
                     logger.exception("could not deliver relayed frame %.200s", payload)
@@ -337,6 +335,15 @@ class Streams:
             )
         logger.warning("unknown relayed frame %r", kind)
         return None
+
+
+def numbered(frame: ServerFrame, seq: int) -> ServerFrame:
+    """A copy of `frame` as sent under `seq` (with the turn it announces, if any)."""
+    if isinstance(frame, Ack | Done):
+        return frame.model_copy(
+            update={"seq": seq, "turn": frame.turn.model_copy(update={"seq": seq})}
+        )
+    return frame.model_copy(update={"seq": seq})
 
 
 def _relay_payload(frame: ServerFrame) -> dict[str, Any]:

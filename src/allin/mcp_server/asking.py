@@ -7,10 +7,11 @@ from __future__ import annotations
 import uuid
 
 from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame
+from allin.chat.interaction import TurnRequest
 from allin.errors import AllinError, Internal
-from allin.mcp_server.records import Answer, Citation
+from allin.mcp_server.schemas import Answer, Citation
 from allin.services import Services
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 
 
 class _Outcome:
@@ -44,7 +45,7 @@ def _error_of(frame: ErrorOut) -> AllinError:
 async def ask(services: Services, user_id: str, chat_id: str, question: str) -> Answer:
     message_id = f"mcp-{uuid.uuid4().hex}"
     outcome = _Outcome(message_id)
-    await services.interaction.handle(user_id, chat_id, message_id, question, outcome)
+    await services.interaction.ask(TurnRequest(user_id, chat_id, message_id, question), outcome)
     if outcome.error is not None:
         raise _error_of(outcome.error)
     answer = outcome.answer

@@ -7,7 +7,7 @@ from __future__ import annotations
 from allin.api.documents import visible_document
 from allin.auth.principal import Principal
 from allin.errors import BadRequest
-from allin.mcp_server.records import Source
+from allin.mcp_server.schemas import Source
 from allin.mcp_server.uris import Target, line_range
 from allin.services import Services
 from allin.storage.blobs import DOCUMENTS

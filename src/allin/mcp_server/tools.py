@@ -24,7 +24,7 @@ from allin.auth.principal import Principal, TokenScope
 from allin.errors import AllinError, BadRequest, RateLimited, Unauthorized, as_allin_error
 from allin.mcp_server import reading, uris
 from allin.mcp_server.asking import ask
-from allin.mcp_server.records import (
+from allin.mcp_server.schemas import (
     Answer,
     Citation,
     FoundPassage,
@@ -33,8 +33,8 @@ from allin.mcp_server.records import (
     SearchResult,
     Source,
 )
+from allin.rag.document_records import Passage
 from allin.rag.hybrid import Scope
-from allin.rag.records import Passage
 from allin.services import Services
 
 logger = logging.getLogger(__name__)

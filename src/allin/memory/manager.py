@@ -14,7 +14,7 @@ from typing import Any
 
 from allin.errors import NotFound
 from allin.memory.extract import extract_facts, normalized
-from allin.memory.records import Memory
+from allin.memory.memory_records import Memory
 
 logger = logging.getLogger(__name__)
 

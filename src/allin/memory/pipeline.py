@@ -10,7 +10,7 @@ from allin.chat.context import Context
 from allin.config import Settings
 from allin.llm.base import ContextBlock
 from allin.memory.manager import MemoryManager
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 
 TITLE = "What you know about this user"
 # A question about what Allin knows of the user is answered by the memories themselves, however

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from allin.rag.parsed import Block, ParsedDocument, Section
-from allin.rag.tokens import count_tokens
+from allin.rag.token_count import count_tokens
 
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+|\n(?=\s*(?:[-*+]|\d+[.)])\s)")
 _WORD = re.compile(r"\S+")

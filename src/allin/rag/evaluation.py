@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, Field, ValidationError
 
 from allin.errors import BadRequest
+from allin.rag.document_records import Passage
 from allin.rag.files import discover
 from allin.rag.hybrid import Scope
 from allin.rag.ingest import Ingestor, IngestOutcome
-from allin.rag.records import Passage
 from allin.rag.retrieval import Retriever
 from allin.rag.store import DocumentStore
 from allin.storage.repositories import live_owner

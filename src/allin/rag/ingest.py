@@ -20,8 +20,8 @@ from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.errors import AllinError, BadRequest, TooLarge, as_allin_error
 from allin.rag.chunking import Chunk
 from allin.rag.clean import document_embedding_text
+from allin.rag.document_records import Document
 from allin.rag.limits import DocumentLimits
-from allin.rag.records import Document
 from allin.rag.sandbox import Prepared, prepare, prepare_isolated
 from allin.rag.store import DocumentStore, NewDocument
 from allin.sources.embedding import chunk_embedding_text

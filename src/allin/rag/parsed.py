@@ -9,6 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from allin.errors import BadRequest
+
+
+class CorruptDocument(BadRequest):
+    """The file claims a format but cannot be read as it."""
+
+
 BlockKind = Literal["prose", "code", "heading"]
 
 

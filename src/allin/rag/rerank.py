@@ -24,7 +24,7 @@ from threadpoolctl import threadpool_limits
 
 from allin.config import RerankerKind
 from allin.embeddings.base import Embedder, TokenEmbedder
-from allin.rag.records import Passage
+from allin.rag.document_records import Passage
 from allin.rag.store import DocumentStore
 
 logger = logging.getLogger(__name__)

@@ -10,11 +10,11 @@ from allin.chat.context import Context
 from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.llm.base import ContextBlock
 from allin.rag.clean import readable
+from allin.rag.document_records import Passage
 from allin.rag.hybrid import DEFAULT_FUSION, Fusion, Scope
-from allin.rag.records import Passage
 from allin.rag.rerank import Query, Reranker
 from allin.rag.store import DocumentStore
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 
 SOURCES_TITLE = "Sources"
 NOTHING_FOUND = "No passage of the team's documents matches this question."

@@ -13,8 +13,8 @@ from psycopg.types.json import Jsonb
 
 from allin.errors import NotFound
 from allin.rag.chunking import Chunk
+from allin.rag.document_records import Document, Passage
 from allin.rag.hybrid import DEFAULT_FUSION, HYBRID_SQL, Fusion, Scope, hybrid_params
-from allin.rag.records import Document, Passage
 from allin.storage.db import Database
 
 ChunkRow = tuple[int, str, str | None, int | None, Sequence[float], dict[str, Any]]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from allin.errors import BadRequest
 from allin.rag.chunking import chunk_document
-from allin.rag.formats import markdown_document, parse_rst, parse_text
+from allin.rag.markup import markdown_document, parse_rst, parse_text
 from allin.rag.parsed import ParsedDocument
 from allin.sources.identifiers import identifier_terms
 from allin.sources.languages import DOC_LANGUAGES, language_for

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from itertools import accumulate
 
-from allin.rag.tokens import count_tokens
+from allin.rag.token_count import count_tokens
 
 
 class Lines:

@@ -14,7 +14,7 @@ from allin.errors import BadRequest
 from allin.jobs.queue import JobQueue
 from allin.sources.git import check_branch, normalize_url
 from allin.sources.languages import language_for
-from allin.sources.records import Repository
+from allin.sources.repository_records import Repository
 from allin.sources.sync import Progress, RepositorySync
 from allin.storage.repositories import RepositoryStore
 

@@ -13,10 +13,10 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.errors import AllinError, TooLarge
@@ -51,6 +51,19 @@ AfterSync = Callable[[str, Git, str], Awaitable[object]]
 what else learns from the new head (the trust layer's history, owners and stale links)."""
 
 
+class SyncListener(Protocol):
+    """Told of each sync's head tree before the result is stored (onboarding paths read their
+    files then); what it returns goes into the sync's report under its name. One that fails is
+    logged and skipped: it never fails the sync."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def synced(
+        self, repository_id: str, git: Git, head: str, tree: Sequence[TreeEntry]
+    ) -> dict[str, Any]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SourcePolicy:
     max_file_bytes: int
@@ -82,8 +95,10 @@ class RepositorySync:
         mirrors: Path,
         policy: SourcePolicy,
         token: str | None = None,
+        listeners: Sequence[SyncListener] = (),
         after_sync: AfterSync | None = None,
     ) -> None:
+        self._listeners = tuple(listeners)
         self._store = store
         self._after_sync = after_sync
         self._embedder = embedder
@@ -156,6 +171,7 @@ class RepositorySync:
                 "reason": "already at the head",
                 "skipped": {reason: len(paths) for reason, paths in sorted(plan.skipped.items())},
                 "content_skipped": plan.content_skipped,
+                **await self._tell_listeners(repository_id, git, head, tree),
             }
             if previous != head:
                 await self._store.apply(repository_id, SyncResult(head_info, [], [], {}, result))
@@ -186,6 +202,7 @@ class RepositorySync:
             },
             "content_skipped": plan.content_skipped,
             "seconds": round(time.perf_counter() - started, 2),
+            **await self._tell_listeners(repository_id, git, head, tree),
         }
         fallback = head_info
         await self._store.apply(
@@ -202,6 +219,18 @@ class RepositorySync:
             ),
         )
         return summary
+
+    async def _tell_listeners(
+        self, repository_id: str, git: Git, head: str, tree: list[TreeEntry]
+    ) -> dict[str, Any]:
+        reports: dict[str, Any] = {}
+        for listener in self._listeners:
+            try:
+                reports[listener.name] = await listener.synced(repository_id, git, head, tree)
+            except Exception as exc:
+                logger.exception("%s failed after syncing %s", listener.name, repository_id)
+                reports[listener.name] = {"error": f"internal error: {type(exc).__name__}"}
+        return reports
 
     async def _mode(self, git: Git, previous: str | None, head: str) -> tuple[str, str]:
         if previous is None:

@@ -44,6 +44,11 @@ class BlobStore(Protocol):
         there is no such object."""
         ...
 
+    def verify_signature(self, bucket: str, path: str, expires: int, sig: str) -> bool:
+        """Whether a link this store signed (`signed_url`) is genuine and unexpired; a store
+        whose links point elsewhere (Supabase) answers False."""
+        ...
+
 
 def object_key(bucket: str, path: str) -> tuple[str, ...]:
     """The path's segments, once `bucket` and `path` are known to name an object inside the

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from allin.storage.records import Chat, Turn
+from allin.storage.chat_records import Chat, ChatMatch, Turn
 
 TITLE_CHARS = 60
 
@@ -60,4 +60,8 @@ class ChatStore(Protocol):
         self, user_id: str, chat_id: str, before: int | None, limit: int
     ) -> list[Turn]:
         """Up to `limit` turns older than turn id `before` (newest when None), oldest first."""
+        ...
+
+    async def search(self, user_id: str, query: str, limit: int) -> list[ChatMatch]:
+        """The user's chats whose turns or title match `query` (web-search syntax), best first."""
         ...

@@ -8,9 +8,9 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from allin.errors import BadRequest, Conflict, NotFound
+from allin.storage.chat_records import Chat, ChatMatch, Turn
 from allin.storage.chat_store import title_from
 from allin.storage.db import Connection, Database
-from allin.storage.records import Chat, Turn
 
 TURN_COLUMNS = (
     "id, user_id, chat_id, role, content, created_at, client_msg_id, reply_to, metadata, seq"
@@ -175,3 +175,10 @@ class PostgresChatStore:
             )
             rows = await cursor.fetchall()
         return [Turn(**row) for row in reversed(rows)]
+
+    async def search(self, user_id: str, query: str, limit: int) -> list[ChatMatch]:
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "select * from allin_search_chats(%s, %s, %s)", (user_id, query, limit)
+            )
+            return [ChatMatch.of_row(row) for row in await cursor.fetchall()]

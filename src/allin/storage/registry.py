@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
-from allin.auth.tokens import load_or_create_secret
 from allin.config import BlobBackend, ChatStoreBackend, ConfigError, Settings
 from allin.storage.blobs import BlobStore, LocalBlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.chats import PostgresChatStore
 from allin.storage.db import Database
+from allin.storage.local_secrets import load_or_create_secret
 from allin.storage.supabase_blobs import SupabaseBlobStore
 from allin.storage.supabase_chats import SupabaseChatStore
 from allin.storage.supabase_client import SupabaseConnection

@@ -21,7 +21,7 @@ from psycopg.types.json import Jsonb
 from allin.errors import Conflict, NotFound
 from allin.rag.store import ChunkRow, insert_chunks
 from allin.sources.git import CommitInfo
-from allin.sources.records import Repository
+from allin.sources.repository_records import Repository
 from allin.storage.db import Database
 
 

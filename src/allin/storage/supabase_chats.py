@@ -12,8 +12,8 @@ from postgrest import APIError, AsyncQueryRequestBuilder, AsyncSingleRequestBuil
 from supabase import AsyncClient
 
 from allin.errors import AllinError, BadRequest, Conflict, Internal, NotFound, Unavailable
+from allin.storage.chat_records import Chat, ChatMatch, Turn
 from allin.storage.chat_store import title_from
-from allin.storage.records import Chat, Turn
 
 logger = logging.getLogger(__name__)
 
@@ -177,3 +177,11 @@ class SupabaseChatStore:
             query = query.lt("id", before)
         rows = await _execute(query.order("id", desc=True).limit(limit))
         return [Turn(**row) for row in reversed(rows)]
+
+    async def search(self, user_id: str, query: str, limit: int) -> list[ChatMatch]:
+        rows = await _execute(
+            self._client.rpc(
+                "allin_search_chats", {"p_user_id": user_id, "p_query": query, "p_limit": limit}
+            )
+        )
+        return [ChatMatch.of_row(row) for row in rows]

@@ -22,9 +22,9 @@ from allin.chat.context import Context
 from allin.llm.base import ContextBlock
 from allin.rag.clean import readable
 from allin.rag.hybrid import Scope
-from allin.rag.records import Passage
+from allin.rag.document_records import Passage
 from allin.rag.retrieval import NOTHING_FOUND, SOURCES_TITLE, Retriever
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 from allin.storage.trust import TrustStore
 from allin.trust.experts import Expert, ExpertFinder
 from allin.trust.questions import is_follow_up, is_small_talk, who_knows_topic

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from allin.rag.records import Passage
+from allin.rag.document_records import Passage
 from allin.storage.trust import TrustStore
 from allin.trust.codeowners import owners_of, rules_from_json
 

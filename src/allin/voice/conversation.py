@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from allin.chat.frames import AudioStartIn, Done, ErrorOut, ServerFrame, Token, reply_failure
-from allin.chat.interaction import InteractionManager
+from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
 from allin.chat.streams import Follower, FrameSink, Streams
 from allin.config import Settings
 from allin.llm.base import ChatModel
+from allin.storage.chat_records import Turn
 from allin.storage.chat_store import ChatStore
-from allin.storage.records import Turn
-from allin.voice.recorder import VoiceRecorder
+from allin.voice.archive import VoiceArchive
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ class VoiceApp:
     """The parts of the app every voice engine answers through, built once (`Services`)."""
 
     settings: Settings
-    recorder: VoiceRecorder
+    archive: VoiceArchive
     chats: ChatStore
     interaction: InteractionManager
     streams: Streams
@@ -148,15 +148,15 @@ async def spoken_turn(
         speaking = asyncio.create_task(speak(tap))
         on_speaking(speaking)
         try:
-            await app.interaction.handle(
+            request = TurnRequest(
                 user_id,
                 chat_id,
                 question.client_msg_id or "",
                 question.content,
-                follower,
                 model=model,
                 with_context=with_context,
             )
+            await app.interaction.handle(request, follower)
             # Frames may still be on their way (relayed between workers).
             await asyncio.wait_for(asyncio.shield(speaking), app.settings.llm_stall_timeout_s)
         except TimeoutError:

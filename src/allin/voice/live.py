@@ -44,7 +44,7 @@ from allin.chat.frames import AudioStartIn, ErrorOut, Transcript
 from allin.chat.streams import Follower
 from allin.errors import AllinError, BadRequest, Unavailable
 from allin.llm.base import ContextBlock, ModelUnavailable
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 from allin.voice.conversation import AudioSink, VoiceApp
 from allin.voice.live_answer import Answer, LiveTurns, Utterance
 from allin.voice.live_config import FAILURES, INPUT_MIME, audio_parts, describe, live_client
@@ -112,6 +112,7 @@ class LiveConversation:
     ) -> None:
         self._settings = app.settings
         self._interaction = app.interaction
+        self._runs = app.runs
         self._chats = app.chats
         self._user_id = user_id
         self._chat_id = chat_id
@@ -119,7 +120,7 @@ class LiveConversation:
         self._sink = sink
         self._forget = forget
         self._link = LiveLink(
-            client, model, app.settings, app.recorder.store, user_id, chat_id, owner=self
+            client, model, app.settings, app.archive.store, user_id, chat_id, owner=self
         )
         # `voice_turns` records the model as having heard and spoken the turns.
         self._turns = LiveTurns(
@@ -184,7 +185,7 @@ class LiveConversation:
             return False
         # Cancel first: an answer ended while it is being written is stored as cancelled. The
         # rest of Live's model turn is still received, and dropped.
-        await self._interaction.cancel(self._user_id, self._chat_id)
+        await self._runs.cancel_chat(self._user_id, self._chat_id)
         answer.end(stopped=True)
         return True
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from allin.chat.frames import AudioEndOut, AudioStartOut, Done, ErrorOut, Transcript
 from allin.chat.streams import Follower
 from allin.llm.base import ContextBlock, Prompt
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 from allin.voice.conversation import AnswerTap, AudioSink, VoiceApp, audio_frames, spoken_turn
 from allin.voice.live_config import OUTPUT_RATE, context_text
 from allin.voice.recording import ACCEPTED_RATE
@@ -158,7 +158,7 @@ class LiveTurns:
         await self._sink.send(Transcript(text=text, final=True))
         pcm = bytes(answer.utterance.pcm) if answer.utterance else b""
         self._app.interaction.check_message(text)
-        return await self._app.recorder.ask(
+        return await self._app.archive.ask(
             self._user_id, self._chat_id, text, pcm, ACCEPTED_RATE, self._engine
         )
 
@@ -205,7 +205,7 @@ class LiveTurns:
 
     async def _keep_answer(self, answer: Turn, pcm: bytes, sample_rate: int) -> None:
         try:
-            await self._app.recorder.keep(answer, pcm, sample_rate, self._engine)
+            await self._app.archive.keep(answer, pcm, sample_rate, self._engine)
         except Exception:
             logger.exception("could not store the spoken answer %s", answer.id)
 

@@ -11,7 +11,7 @@ from allin.chat.prompt import build_prompt
 from allin.config import Settings
 from allin.llm.base import ContextBlock
 from allin.providers.google import GoogleProvider
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 from allin.voice.recording import ACCEPTED_RATE
 
 INPUT_MIME = f"audio/pcm;rate={ACCEPTED_RATE}"

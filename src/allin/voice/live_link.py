@@ -16,7 +16,7 @@ from google.genai.live import AsyncSession
 
 from allin.config import Settings
 from allin.llm.base import ContextBlock
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 from allin.storage.voice import VoiceStore
 from allin.voice.live_config import FAILURES, connect_config, content_of
 from allin.voice.live_config import may_have_refused_the_handle as _may_have_refused

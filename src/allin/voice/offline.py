@@ -21,7 +21,7 @@ import logging
 from allin.chat.frames import AudioEndOut, AudioStartIn, AudioStartOut, Done, ErrorOut, Transcript
 from allin.chat.streams import Follower
 from allin.errors import AllinError, BadRequest
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 from allin.voice.base import SpeechDetector, SpeechToText, TextToSpeech
 from allin.voice.conversation import AnswerTap, AudioSink, VoiceApp, audio_frames, spoken_turn
 from allin.voice.recording import Microphone
@@ -113,7 +113,7 @@ class OfflineConversation:
         with contextlib.suppress(asyncio.CancelledError):
             await speaking
         # The answer may still be being written: the user has moved on, so stop that too.
-        await self._voice.app.interaction.cancel(self._user_id, self._chat_id)
+        await self._voice.app.runs.cancel_chat(self._user_id, self._chat_id)
         return True
 
     async def aclose(self) -> None:
@@ -159,7 +159,7 @@ class OfflineConversation:
             raise BadRequest("no speech was heard in the recording; nothing was stored")
         await self._sink.send(Transcript(text=text, final=True))
         voice.app.interaction.check_message(text)
-        return await voice.app.recorder.ask(
+        return await voice.app.archive.ask(
             self._user_id, self._chat_id, text, pcm, sample_rate, voice.stt.name
         )
 
@@ -206,6 +206,6 @@ class OfflineConversation:
 
     async def _keep_answer(self, answer: Turn, pcm: bytes, sample_rate: int) -> None:
         try:
-            await self._voice.app.recorder.keep(answer, pcm, sample_rate, self._voice.tts.name)
+            await self._voice.app.archive.keep(answer, pcm, sample_rate, self._voice.tts.name)
         except Exception:
             logger.exception("could not store the spoken answer %s", answer.id)

@@ -1,5 +1,7 @@
 // Allin's browser client: log in, list chats, stream answers over the chat WebSocket.
 // Plain ES modules, no build step; the vendored libraries live in ./vendor.
+import { foldIfLong, showLastActions } from "/static/actions.js";
+import { setupAttach } from "/static/attach.js";
 import { setComposer, showComposerError, tooLong } from "/static/composer.js";
 import { ask } from "/static/dialogs.js";
 import { linkCitations, setupDocuments } from "/static/documents.js";
@@ -8,8 +10,10 @@ import { closeDrawer, setupDrawer } from "/static/drawer.js";
 import { copyButton, renderMarkdown } from "/static/markdown.js";
 import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
 import { setupCodeView } from "/static/codeview.js";
+import { setupOnboarding } from "/static/onboarding.js";
 import { setupRepositories } from "/static/repositories.js";
 import { setupGaps, showAdminTools } from "/static/gaps.js";
+import { chatHref, renderChatList, setupChatSearch } from "/static/sidebar.js";
 import { setupVoice } from "/static/voice.js";
 
 const $ = (id) => document.getElementById(id);
@@ -38,11 +42,14 @@ const state = {
   lastSeq: 0, // the highest chat frame seq applied in this chat: a reconnect resumes after it
   awaiting: new Set(), // this client's questions (turn ids) whose answer has not come yet
   cancelling: false,
+  answering: false, // an answer is being written or awaited in this chat (as last shown)
   rateLimitTimer: null,
   chatsRetry: null, // loads the chat list again after it failed
   bubbles: new Map(), // client message id -> the user's message element
   streams: new Map(), // assistant turn id -> {element, text}
 };
+
+let chatSearch = null;
 
 // Recordings go out, and spoken answers come in, on the chat's socket; voice.js does the audio.
 const voice = setupVoice({
@@ -169,6 +176,7 @@ async function startSession(session) {
 
 function endSession(message) {
   voice.reset();
+  chatSearch.clear(); // the next user must not see this one's search
   localStorage.removeItem(SESSION_KEY);
   state.session = null;
   state.chatId = null;
@@ -202,25 +210,13 @@ async function refreshChats() {
   }
   $("chat-list-error").hidden = true;
   state.chats = chats;
-  const list = $("chat-list");
-  list.replaceChildren(
-    ...chats.map((chat) => {
-      const item = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = `#/c/${encodeURIComponent(chat.chat_id)}`;
-      link.textContent = chat.title || "New chat";
-      link.title = chat.title || "New chat";
-      link.dataset.testid = "chat-item";
-      item.append(link);
-      return item;
-    }),
-  );
+  renderChatList($("chat-list"), chats);
   markCurrentChat();
   showTitle();
 }
 
 function markCurrentChat() {
-  const target = `#/c/${encodeURIComponent(state.chatId)}`;
+  const target = chatHref(state.chatId);
   for (const link of document.querySelectorAll(".chat-list a")) {
     if (link.getAttribute("href") === target) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -267,7 +263,7 @@ async function openChat(chatId) {
   showStop();
   markCurrentChat();
   showTitle();
-  $("messages").querySelectorAll(".msg").forEach((element) => element.remove());
+  for (const element of $("messages").querySelectorAll(".msg")) element.remove();
   $("empty").hidden = false;
   $("history-error").hidden = true;
   $("load-earlier").hidden = true;
@@ -309,7 +305,9 @@ async function loadHistory(before = null) {
     const element = renderTurn(turn);
     if (anchor) container.insertBefore(element, anchor);
     else container.append(element);
+    if (turn.role === "user") foldIfLong(element);
   }
+  if (!before) refreshActions();
   state.nextBefore = page.next_before;
   $("load-earlier").hidden = !page.next_before;
   $("empty").hidden = container.querySelector(".msg") !== null;
@@ -331,7 +329,7 @@ function resumePoint(turns) {
 async function renameChat() {
   const chat = currentChat();
   const title = await ask({ title: "Rename this chat", value: chat?.title || "", confirmLabel: "Rename" });
-  if (!title || !title.trim()) return;
+  if (!title?.trim()) return;
   await api(`/api/v1/chat/chats/${state.session.userId}/${encodeURIComponent(state.chatId)}`, {
     method: "PATCH",
     body: { title: title.trim().slice(0, 200) },
@@ -364,6 +362,7 @@ function messageElement(role) {
   meta.className = "meta";
   element.append(bubble, meta);
   if (role === "assistant") {
+    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, with its line breaks, is what is copied
     const copy = copyButton(() => bubble.innerText, "Copy");
     copy.dataset.testid = "copy-answer";
     copy.setAttribute("aria-label", "Copy the answer");
@@ -392,7 +391,8 @@ function renderTurn(turn) {
 function rateable(element, turn, feedback) {
   // Thumbs up/down beside Copy, on an answer that has text.
   if (!turn.content) return;
-  const path = (turnId) => `/api/v1/chat/feedback/${state.session.userId}/${encodeURIComponent(state.chatId)}/${turnId}`;
+  const path = (turnId) =>
+    `/api/v1/chat/feedback/${state.session.userId}/${encodeURIComponent(state.chatId)}/${turnId}`;
   showFeedback(element, feedback ?? null, { api, path });
 }
 
@@ -415,7 +415,10 @@ function showStatus(element, turn) {
   const question = turnElement("user", turn.reply_to);
   if (question?.dataset.content) {
     const content = question.dataset.content;
-    note.append(" ", button("Retry", "retry-answer", () => send(content)));
+    note.append(
+      " ",
+      button("Retry", "retry-answer", () => send(content)),
+    );
   }
   element.append(note);
 }
@@ -436,6 +439,7 @@ function timeOf(iso) {
 function appendMessage(element) {
   $("empty").hidden = true;
   $("messages").append(element);
+  if (element.classList.contains("user")) foldIfLong(element);
   scrollToEnd(true);
 }
 
@@ -480,6 +484,7 @@ function send(content) {
   pendingBubble(id, content);
   state.outbox.set(id, content);
   saveQueued(state.session.userId, state.chatId, id, content);
+  refreshActions(); // the exchange being redone is no longer the last one
   flushOutbox();
 }
 
@@ -519,6 +524,7 @@ function refuse(clientId, message) {
   state.bubbles.delete(clientId);
   owner?.remove();
   $("empty").hidden = $("messages").querySelector(".msg") !== null;
+  refreshActions();
   const input = $("composer-input");
   if (owner?.dataset.content && !input.value.trim()) setComposer(owner.dataset.content);
   showComposerError(message);
@@ -552,6 +558,18 @@ function showStop() {
   const answering = state.streams.size > 0 || state.awaiting.size > 0 || voice.playing;
   $("stop").hidden = !answering;
   if (!answering) $("stop").disabled = false;
+  if (answering !== state.answering) {
+    state.answering = answering;
+    refreshActions();
+  }
+}
+
+function refreshActions() {
+  showLastActions($("messages"), {
+    busy: () => state.answering || state.outbox.size > 0,
+    edit: (content) => setComposer(content),
+    regenerate: (content) => send(content),
+  });
 }
 
 function streamFor(frame) {
@@ -613,7 +631,10 @@ function handleFrame(frame) {
       } else {
         appendMessage(renderTurn(turn)); // sent from another tab, or before this page loaded
       }
-      if ((mine || spoken) && !$("messages").querySelector(`.msg.assistant[data-reply-to="${turn.id}"]:not(.streaming)`)) {
+      if (
+        (mine || spoken) &&
+        !$("messages").querySelector(`.msg.assistant[data-reply-to="${turn.id}"]:not(.streaming)`)
+      ) {
         state.awaiting.add(turn.id);
       }
       showStop();
@@ -647,8 +668,8 @@ function handleFrame(frame) {
         showStop();
         break; // a stored answer never changes: this one is shown already
       }
-      const existing = state.streams.get(turn.id)?.element
-        || $("messages").querySelector(`.msg.assistant[data-turn-id="${turn.id}"]`);
+      const existing =
+        state.streams.get(turn.id)?.element || $("messages").querySelector(`.msg.assistant[data-turn-id="${turn.id}"]`);
       const element = existing || messageElement("assistant");
       element.classList.remove("streaming");
       element.dataset.turnId = String(turn.id);
@@ -781,7 +802,11 @@ function editMemory(item, memory) {
       item.replaceWith(memoryItem(memory));
     }
   });
-  item.replaceChildren(input, button("Save", "memory-save", save), button("Cancel", "memory-cancel", () => item.replaceWith(memoryItem(memory))));
+  item.replaceChildren(
+    input,
+    button("Save", "memory-save", save),
+    button("Cancel", "memory-cancel", () => item.replaceWith(memoryItem(memory))),
+  );
   input.focus();
 }
 
@@ -891,6 +916,13 @@ function wire() {
   setupRepositories(api);
   setupGaps(api);
   setupCodeView(api);
+  setupAttach({ token: () => state.session?.token, focusComposer: () => $("composer-input").focus() });
+  chatSearch = setupChatSearch({
+    api,
+    userId: () => state.session.userId,
+    onOpen: () => setTimeout(() => chatSearch.clear()), // once the link has been followed
+  });
+  setupOnboarding({ api, session: () => state.session, chatId: () => state.chatId, send });
   $("auth-form").addEventListener("submit", submitAuth);
   for (const tab of document.querySelectorAll(".tabs button")) {
     tab.addEventListener("click", () => setAuthMode(tab.dataset.mode));

@@ -14,7 +14,7 @@ export function setupCodeView(api) {
 }
 
 export function isCodeCitation(citation) {
-  return Boolean(citation && citation.repository_id && citation.path);
+  return Boolean(citation?.repository_id && citation.path);
 }
 
 // `location` is "repo › path:L10–L42 @ abc1234": the label a code citation is listed with.

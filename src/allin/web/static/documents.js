@@ -37,9 +37,10 @@ async function openLibrary() {
     $("docs-table").tBodies[0].replaceChildren();
     $("docs-empty").hidden = true;
     $("docs-error").hidden = false;
-    $("docs-error").textContent = error instanceof TypeError
-      ? "Couldn't load the documents: the server can't be reached. Close and reopen this to try again."
-      : `Couldn't load the documents: ${error.message}`;
+    $("docs-error").textContent =
+      error instanceof TypeError
+        ? "Couldn't load the documents: the server can't be reached. Close and reopen this to try again."
+        : `Couldn't load the documents: ${error.message}`;
   }
 }
 
@@ -77,7 +78,10 @@ async function refreshList() {
     actions.className = "actions";
     actions.append(button("Open", () => openFile(doc)));
     if (canChange(doc)) {
-      actions.append(button("Re-index", () => reindex(doc.id)), button("Delete", () => remove(doc), "danger"));
+      actions.append(
+        button("Re-index", () => reindex(doc.id)),
+        button("Delete", () => remove(doc), "danger"),
+      );
     }
     row.append(actions);
     return row;
@@ -144,42 +148,57 @@ function showUploadNote(text, isError = false) {
   note.classList.toggle("error-text", isError);
 }
 
-// XMLHttpRequest rather than fetch: only it reports upload progress. Async, so that a refusal
-// before the request (no file chosen) reaches the caller's catch like any other failure.
 async function upload() {
   const files = $("upload-files").files;
   if (!files.length) throw new Error("Choose one or more files first.");
-  const form = new FormData();
-  for (const file of files) form.append("files", file);
-  form.append("shared", $("upload-shared").checked ? "true" : "false");
   const progress = $("upload-progress");
   progress.hidden = false;
   progress.value = 0;
   showUploadNote("Uploading…");
+  let results;
+  try {
+    results = await uploadFiles(files, {
+      shared: $("upload-shared").checked,
+      token: context.token(),
+      onProgress: (fraction) => {
+        progress.value = fraction;
+        if (fraction === 1) showUploadNote("Indexing…");
+      },
+    });
+  } finally {
+    progress.hidden = true;
+  }
+  const lines = results.map((file) =>
+    file.status === "failed" ? `✗ ${file.name}: ${file.detail}` : `✓ ${file.name}: ${file.status}`,
+  );
+  showUploadNote(
+    lines.join("\n"),
+    results.some((file) => file.status === "failed"),
+  );
+  $("upload-files").value = "";
+  await refreshList();
+}
+
+// Uploads `files` to the knowledge base; resolves with each file's result ({name, status,
+// detail}), rejects with the reason when the whole upload is refused or cannot be sent.
+// XMLHttpRequest rather than fetch: only it reports upload progress.
+export function uploadFiles(files, { shared = false, token, onProgress = () => {} }) {
+  const form = new FormData();
+  for (const file of files) form.append("files", file);
+  form.append("shared", shared ? "true" : "false");
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open("POST", "/api/v1/documents");
-    request.setRequestHeader("Authorization", `Bearer ${context.token()}`);
+    request.setRequestHeader("Authorization", `Bearer ${token}`);
     request.responseType = "json";
     request.upload.onprogress = (event) => {
-      if (event.lengthComputable) progress.value = event.loaded / event.total;
-      if (event.loaded === event.total) showUploadNote("Indexing…");
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
     };
     request.onerror = () => reject(new Error("The upload failed: check your connection."));
-    request.onload = async () => {
-      progress.hidden = true;
+    request.onload = () => {
       const body = request.response || {};
-      if (request.status >= 400) {
-        reject(new Error(body.detail || `Upload refused (HTTP ${request.status}).`));
-        return;
-      }
-      const lines = body.files.map((file) =>
-        file.status === "failed" ? `✗ ${file.name}: ${file.detail}` : `✓ ${file.name}: ${file.status}`,
-      );
-      showUploadNote(lines.join("\n"), body.files.some((file) => file.status === "failed"));
-      $("upload-files").value = "";
-      await refreshList();
-      resolve();
+      if (request.status >= 400) reject(new Error(body.detail || `Upload refused (HTTP ${request.status}).`));
+      else resolve(body.files);
     };
     request.send(form);
   });
@@ -190,11 +209,12 @@ async function upload() {
 // Replaces "[n]" in an answer with links to its citations, and lists the sources below it.
 export function linkCitations(element, citations) {
   element.querySelector(".sources")?.remove();
-  if (!citations || !citations.length) return;
+  if (!citations?.length) return;
   const byNumber = new Map(citations.map((citation) => [citation.n, citation]));
   const bubble = element.querySelector(".bubble");
   const walker = document.createTreeWalker(bubble, NodeFilter.SHOW_TEXT, {
-    acceptNode: (node) => (node.parentElement.closest("pre, code, a") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT),
+    acceptNode: (node) =>
+      node.parentElement.closest("pre, code, a") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT,
   });
   const texts = [];
   while (walker.nextNode()) texts.push(walker.currentNode);
@@ -260,9 +280,10 @@ async function openPassage(citation) {
   $("passage-title").textContent = [citation.document, citation.heading].filter(Boolean).join(" › ");
   renderMarkdown($("passage-body"), citation.snippet);
   $("passage-open").hidden = false;
-  $("passage-open").onclick = () => openFile({ id: citation.document_id, name: citation.document }).catch((error) => {
-    $("passage-body").textContent = error.message;
-  });
+  $("passage-open").onclick = () =>
+    openFile({ id: citation.document_id, name: citation.document }).catch((error) => {
+      $("passage-body").textContent = error.message;
+    });
   $("passage-dialog").showModal();
   const passage = await context.api(`/api/v1/passages/${citation.chunk_id}`);
   renderMarkdown($("passage-body"), passage.content);

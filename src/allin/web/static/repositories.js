@@ -189,7 +189,20 @@ function makeCard(id) {
   confirmBox.hidden = true;
 
   card.append(top, url, facts, progressRow, report, error, actions, confirmBox);
-  card.fields = { ...fields, progressRow, bar, progressLabel, report, error, actions, sync, cancel, remove, confirmBox, question };
+  card.fields = {
+    ...fields,
+    progressRow,
+    bar,
+    progressLabel,
+    report,
+    error,
+    actions,
+    sync,
+    cancel,
+    remove,
+    confirmBox,
+    question,
+  };
   return card;
 }
 
@@ -251,14 +264,17 @@ function confirmRemoval(card, asking) {
 
 // "incremental: 2 indexed, 1 moved, 0 removed · skipped: 3 unsupported · 1.2 s"
 export function summarize(report) {
-  if (!report || !report.mode) return { text: "", examples: "" };
-  if (report.mode === "unchanged") return { text: `Last sync: unchanged (${report.reason || "already at the head"})`, examples: "" };
+  if (!report?.mode) return { text: "", examples: "" };
+  if (report.mode === "unchanged")
+    return { text: `Last sync: unchanged (${report.reason || "already at the head"})`, examples: "" };
   const parts = [
     `${report.mode}: ${report.indexed ?? 0} indexed, ${report.moved ?? 0} moved, ${report.removed ?? 0} removed`,
   ];
   const skipped = Object.entries(report.skipped || {}).filter(([, count]) => count > 0);
   if (skipped.length) {
-    parts.push(`skipped: ${skipped.map(([reason, count]) => `${count} ${SKIP_REASONS[reason] || reason.replaceAll("_", " ")}`).join(", ")}`);
+    parts.push(
+      `skipped: ${skipped.map(([reason, count]) => `${count} ${SKIP_REASONS[reason] || reason.replaceAll("_", " ")}`).join(", ")}`,
+    );
   }
   if (typeof report.seconds === "number") parts.push(`${report.seconds.toFixed(1)} s`);
   const examples = Object.entries(report.skipped_examples || {})

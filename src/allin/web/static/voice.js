@@ -203,7 +203,9 @@ class Voice {
   async startRecording() {
     this.clearError();
     if (!navigator.mediaDevices?.getUserMedia || !window.AudioWorkletNode) {
-      this.showError("This browser cannot record here: the microphone needs a secure page (https or localhost) and a recent browser.");
+      this.showError(
+        "This browser cannot record here: the microphone needs a secure page (https or localhost) and a recent browser.",
+      );
       return;
     }
     const socket = this.hooks.socket();
@@ -256,7 +258,7 @@ class Voice {
       });
       return { stream, source, node };
     } catch (error) {
-      stream.getTracks().forEach((track) => track.stop()); // or the browser shows it still in use
+      stopTracks(stream); // or the browser shows it still in use
       throw error;
     }
   }
@@ -311,7 +313,7 @@ class Voice {
     if (!capture || this.phase !== "recording") return;
     this.setPhase("stopping");
     capture.source.disconnect();
-    capture.stream.getTracks().forEach((track) => track.stop());
+    stopTracks(capture.stream);
     // What the worklet still holds comes first, then the end of the recording.
     capture.node.port.postMessage("flush");
     capture.flushTimer = setTimeout(() => this.sendRecording(), FLUSH_TIMEOUT_MS);
@@ -599,10 +601,9 @@ class Voice {
     if (this.clips.has(turnId)) return this.clips.get(turnId);
     const session = this.hooks.session();
     const chatId = this.hooks.chatId();
-    const response = await fetch(
-      `/api/v1/voice/${session.userId}/${encodeURIComponent(chatId)}/${turnId}/audio`,
-      { headers: { Authorization: `Bearer ${session.token}` } },
-    );
+    const response = await fetch(`/api/v1/voice/${session.userId}/${encodeURIComponent(chatId)}/${turnId}/audio`, {
+      headers: { Authorization: `Bearer ${session.token}` },
+    });
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
       throw new Error(body.detail || `HTTP ${response.status}`);
@@ -687,7 +688,7 @@ function closeMicrophone({ stream, source, node }) {
   source.disconnect();
   node.port.onmessage = null;
   node.port.postMessage("stop");
-  stream.getTracks().forEach((track) => track.stop());
+  stopTracks(stream);
 }
 
 function setClipButton(button, playing, what = button.dataset.what) {
@@ -720,4 +721,8 @@ function sentence(text) {
 function clock(ms) {
   const seconds = Math.round(ms / 1000);
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+function stopTracks(stream) {
+  for (const track of stream.getTracks()) track.stop();
 }

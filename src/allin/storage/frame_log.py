@@ -1,5 +1,6 @@
-"""What resumption keeps in Postgres (migration 0007): per-chat frame seqs, the turns they
-announced, and the answers being written (`chat_runs`) with their text so far.
+"""What resumption keeps in Postgres (migration 0007): per-chat frame seqs and the turns they
+announced; with the answers being written (`chat_runs`, written by `storage.runs`), what a
+resuming client missed.
 
 These go straight to the database even when chats are stored through Supabase's REST API: they
 are written on every streamed token, and the relay between processes needs `LISTEN/NOTIFY`.
@@ -12,25 +13,13 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from allin.storage.chat_records import Turn
 from allin.storage.chats import TURN_COLUMNS
 from allin.storage.db import Database
-from allin.storage.records import Turn
+from allin.storage.runs import RUN_COLUMNS, RunRow
 
 # The channel `allin_publish` notifies; every process listens to it when relaying is on.
 FRAMES_CHANNEL = "allin_frames"
-# Requests to another process, such as "cancel the run you own".
-CONTROL_CHANNEL = "allin_control"
-
-
-@dataclass(frozen=True)
-class RunRow:
-    question_id: int
-    user_id: str
-    chat_id: str
-    answer_id: int
-    partial: str
-    partial_seq: int | None
-    worker: str
 
 
 @dataclass(frozen=True)
@@ -43,10 +32,7 @@ class Snapshot:
     runs: list[RunRow]
 
 
-_RUN_COLUMNS = "question_id, user_id, chat_id, answer_id, partial, partial_seq, worker"
-
-
-class StreamLog:
+class FrameLog:
     def __init__(self, db: Database) -> None:
         self._db = db
 
@@ -91,67 +77,6 @@ class StreamLog:
                 (question_id,),
             )
 
-    async def claim_run(self, question: Turn, answer_id: int, worker: str) -> bool:
-        """Become the one process answering `question`; False if another live one is."""
-        async with self._db.pool.connection() as conn:
-            cursor = await conn.execute(
-                "insert into chat_runs (question_id, user_id, chat_id, answer_id, worker)"
-                " values (%s, %s, %s, %s, %s) on conflict (question_id) do nothing"
-                " returning question_id",
-                (question.id, question.user_id, question.chat_id, answer_id, worker),
-            )
-            return await cursor.fetchone() is not None
-
-    async def end_run(self, question_id: int) -> None:
-        async with self._db.pool.connection() as conn:
-            await conn.execute("delete from chat_runs where question_id = %s", (question_id,))
-
-    async def run_for(self, question_id: int) -> RunRow | None:
-        async with self._db.pool.connection() as conn:
-            cursor = await conn.execute(
-                f"select {_RUN_COLUMNS} from chat_runs where question_id = %s", (question_id,)
-            )
-            row = await cursor.fetchone()
-        return RunRow(**row) if row else None
-
-    async def runs_of_chat(self, user_id: str, chat_id: str) -> list[RunRow]:
-        async with self._db.pool.connection() as conn:
-            cursor = await conn.execute(
-                f"select {_RUN_COLUMNS} from chat_runs where user_id = %s and chat_id = %s"
-                " order by question_id",
-                (user_id, chat_id),
-            )
-            return [RunRow(**row) for row in await cursor.fetchall()]
-
-    async def heartbeat(self, question_ids: list[int]) -> None:
-        """This process is still answering these questions."""
-        async with self._db.pool.connection() as conn:
-            await conn.execute(
-                "update chat_runs set heartbeat_at = now() where question_id = any(%s)",
-                (question_ids,),
-            )
-
-    async def abandoned_runs(self, stale_after_s: float) -> list[RunRow]:
-        """Runs whose process stopped sending heartbeats: it died or lost the database."""
-        async with self._db.pool.connection() as conn:
-            cursor = await conn.execute(
-                f"select {_RUN_COLUMNS} from chat_runs"
-                " where heartbeat_at < now() - make_interval(secs => %s) order by question_id",
-                (stale_after_s,),
-            )
-            return [RunRow(**row) for row in await cursor.fetchall()]
-
-    async def take_over(self, question_id: int, worker: str, stale_after_s: float) -> bool:
-        """Take an abandoned run, so that one process alone stores what it wrote."""
-        async with self._db.pool.connection() as conn:
-            cursor = await conn.execute(
-                "update chat_runs set worker = %s, heartbeat_at = now()"
-                " where question_id = %s and heartbeat_at < now() - make_interval(secs => %s)"
-                " returning question_id",
-                (worker, question_id, stale_after_s),
-            )
-            return await cursor.fetchone() is not None
-
     async def snapshot_after(self, user_id: str, chat_id: str, seq: int) -> Snapshot:
         """The turns announced after frame `seq` (in announcement order) and the chat's answers
         being written, from one snapshot so that no frame falls between the two reads."""
@@ -169,7 +94,7 @@ class StreamLog:
             )
             turns = [Turn(**row) for row in await cursor.fetchall()]
             cursor = await conn.execute(
-                f"select {_RUN_COLUMNS} from chat_runs"
+                f"select {RUN_COLUMNS} from chat_runs"
                 " where user_id = %s and chat_id = %s order by question_id",
                 (user_id, chat_id),
             )
@@ -196,7 +121,3 @@ class StreamLog:
             )
             row = await cursor.fetchone()
         return Turn(**row) if row else None
-
-    async def notify(self, channel: str, payload: str) -> None:
-        async with self._db.pool.connection() as conn:
-            await conn.execute("select pg_notify(%s, %s)", (channel, payload))

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from allin.mcp_server.uris import citation_uri
-from allin.memory.records import Memory
+from allin.memory.memory_records import Memory
 
 
 class Citation(BaseModel):

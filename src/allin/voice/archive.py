@@ -7,9 +7,9 @@ import logging
 import uuid
 
 from allin.storage.blobs import BlobStore
+from allin.storage.chat_records import Turn
 from allin.storage.chats import PostgresChatStore
 from allin.storage.db import Connection, Database
-from allin.storage.records import Turn
 from allin.storage.voice import VoiceStore, VoiceTurn
 from allin.voice.audio import duration_ms, to_wav
 
@@ -22,7 +22,7 @@ def audio_path(user_id: str, chat_id: str, name: str) -> str:
     return f"{user_id}/{chat_id}/{name}.wav"
 
 
-class VoiceRecorder:
+class VoiceArchive:
     """Writes spoken questions to Postgres directly, whatever `ALLIN_CHAT_STORE` says: a question
     and the link to its recording are one transaction, which Supabase's REST API cannot share.
     Voice is off when chats are stored through it (`voice/registry.py`)."""

@@ -39,10 +39,10 @@ async def refused_engine(services: Services) -> AsyncIterator[str]:
 
 async def test_a_question_is_stored_with_its_recording(services: Services, user_id: str) -> None:
     chat = f"{user_id}-c"
-    question = await services.recorder.ask(user_id, chat, "hello", PCM, 16000, "test")
-    [voice_turn] = await services.recorder.store.of_chat(user_id, chat)
+    question = await services.archive.ask(user_id, chat, "hello", PCM, 16000, "test")
+    [voice_turn] = await services.archive.store.of_chat(user_id, chat)
     assert voice_turn.turn_id == question.id and voice_turn.transcript == "hello"
-    assert await services.recorder.audio(voice_turn)
+    assert await services.archive.audio(voice_turn)
 
 
 async def test_a_question_whose_recording_cannot_be_linked_is_not_stored(
@@ -50,7 +50,7 @@ async def test_a_question_whose_recording_cannot_be_linked_is_not_stored(
 ) -> None:
     chat = f"{user_id}-c"
     with pytest.raises(psycopg.Error, match="refused"):
-        await services.recorder.ask(user_id, chat, "hello", PCM, 16000, refused_engine)
+        await services.archive.ask(user_id, chat, "hello", PCM, 16000, refused_engine)
     assert await services.chats.turns_before(user_id, chat, None, 10) == []
     with pytest.raises(NotFound):
         await services.chats.get_chat(user_id, chat)
