@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from allin.onboarding.evidence import _evidence, topic_words
 from allin.onboarding.overview import overview_of
 from allin.onboarding.parse import parse_path
+from allin.onboarding.path_records import Link, StepProgress, StepView, StoredPath
 from allin.onboarding.profile import profile_of
-from allin.onboarding.records import Link, StepProgress, StepView, StoredPath
 from allin.storage.onboarding import MemberProgress
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from allin.chat.interaction import TurnRequest
-from allin.onboarding.records import PathProgress
+from allin.onboarding.path_records import PathProgress
 from allin.services import Services
 from tests.chat.test_interaction import Collected
 from tests.conftest import make_settings, new_database

@@ -13,7 +13,7 @@ from allin.api.deps import ChatId, CurrentUser, OwnUserId, ServicesDep
 from allin.api.errors import AUTHENTICATED, PER_USER, error_responses
 from allin.errors import Forbidden
 from allin.onboarding.overview import PathOverview
-from allin.onboarding.records import NextStep, PathProgress, Pitch
+from allin.onboarding.path_records import NextStep, PathProgress, Pitch
 
 router = APIRouter(prefix="/api/v1/onboarding", tags=["onboarding"])
 

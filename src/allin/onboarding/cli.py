@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from allin.errors import AllinError, NotFound
-from allin.onboarding.records import PathProgress
+from allin.onboarding.path_records import PathProgress
 from allin.onboarding.service import OnboardingService
 from allin.storage.db import Database
 from allin.storage.onboarding import OnboardingStore

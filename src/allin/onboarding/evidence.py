@@ -8,9 +8,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from allin.onboarding.records import PathProgress, StepView
+from allin.onboarding.path_records import PathProgress, StepView
 from allin.onboarding.service import OnboardingService
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9_.-]*[a-z0-9]|[a-z0-9]")
 _STOP = frozenset(

@@ -11,8 +11,8 @@ from statistics import median
 
 from pydantic import BaseModel
 
+from allin.onboarding.path_records import StoredPath
 from allin.onboarding.progress import path_progress
-from allin.onboarding.records import StoredPath
 from allin.storage.onboarding import MemberProgress
 
 

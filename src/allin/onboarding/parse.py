@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Collection
 
-from allin.onboarding.records import Link, PathDefinition, Stage, Step
+from allin.onboarding.path_records import Link, PathDefinition, Stage, Step
 
 MAX_STEPS = 500
 MAX_STAGES = 50

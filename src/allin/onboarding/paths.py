@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from allin.onboarding.parse import MAX_BYTES, parse_path
-from allin.onboarding.records import ParseReport
+from allin.onboarding.path_records import ParseReport
 from allin.sources.git import Git, TreeEntry
 from allin.storage.onboarding import OnboardingStore
 from allin.workers import run_in

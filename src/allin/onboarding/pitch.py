@@ -10,10 +10,10 @@ import asyncio
 from allin.chat.context import Context
 from allin.llm.base import ContextBlock
 from allin.memory.manager import MemoryManager
+from allin.onboarding.path_records import Pitch
 from allin.onboarding.profile import profile_of
-from allin.onboarding.records import Pitch
 from allin.onboarding.service import OnboardingService
-from allin.storage.records import Turn
+from allin.storage.chat_records import Turn
 
 TITLE = "Who is asking (pitch the answer at them)"
 GUIDANCE = (

@@ -5,7 +5,7 @@ Progress on a step that left the path is kept (the step may come back) but not c
 
 from __future__ import annotations
 
-from allin.onboarding.records import (
+from allin.onboarding.path_records import (
     NextStep,
     PathProgress,
     StageView,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from allin.errors import NotFound
 from allin.onboarding.overview import PathOverview, overview_of
+from allin.onboarding.path_records import NextStep, PathProgress, StoredPath
 from allin.onboarding.progress import path_progress
-from allin.onboarding.records import NextStep, PathProgress, StoredPath
 from allin.storage.onboarding import OnboardingStore
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from allin.errors import NotFound
-from allin.onboarding.records import PathDefinition, Pitch, StepProgress, StoredPath
+from allin.onboarding.path_records import PathDefinition, Pitch, StepProgress, StoredPath
 from allin.storage.db import Database
 
 _PATHS = (

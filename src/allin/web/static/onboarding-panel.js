@@ -36,13 +36,22 @@ function buildDialog() {
   close.setAttribute("aria-label", "Close");
   header.append(title, close);
   const intro = element("p", "muted small", "");
-  intro.textContent = "Your team's path for newcomers, from its repositories. Tick steps as you go; Allin suggests steps it saw you do.";
+  intro.textContent =
+    "Your team's path for newcomers, from its repositories. Tick steps as you go; Allin suggests steps it saw you do.";
   const error = element("p", "error-text", "onboarding-error");
   error.setAttribute("role", "alert");
   const empty = element("p", "muted", "onboarding-empty");
-  empty.textContent = "No onboarding path yet. A team adds one as ONBOARDING.md (or docs/onboarding/*.md) in a synced repository.";
+  empty.textContent =
+    "No onboarding path yet. A team adds one as ONBOARDING.md (or docs/onboarding/*.md) in a synced repository.";
   empty.hidden = true;
-  dialog.append(header, intro, error, element("div", "ob-paths", "onboarding-paths"), empty, element("section", "ob-team", "ob-team"));
+  dialog.append(
+    header,
+    intro,
+    error,
+    element("div", "ob-paths", "onboarding-paths"),
+    empty,
+    element("section", "ob-team", "ob-team"),
+  );
   dialog.addEventListener("close", () => clearTimeout(pollTimer));
   return dialog;
 }
@@ -136,7 +145,9 @@ function renderStep(path, step) {
   tick.type = "checkbox";
   tick.checked = step.state === "done";
   tick.dataset.testid = "ob-tick";
-  tick.addEventListener("change", () => deps.setStep(path, step, tick.checked).catch((error) => panelError(error.message)));
+  tick.addEventListener("change", () =>
+    deps.setStep(path, step, tick.checked).catch((error) => panelError(error.message)),
+  );
   const title = element("span", "ob-step-title", "ob-step-title");
   title.textContent = step.title;
   label.append(tick, title);
@@ -158,7 +169,9 @@ function linkTo(path, link) {
     anchor.textContent = link.text;
     return anchor;
   }
-  const lines = link.start_line ? `:L${link.start_line}${link.end_line && link.end_line !== link.start_line ? `–L${link.end_line}` : ""}` : "";
+  const lines = link.start_line
+    ? `:L${link.start_line}${link.end_line && link.end_line !== link.start_line ? `–L${link.end_line}` : ""}`
+    : "";
   const open = button(link.text, "linkish", "ob-link", () =>
     openCodeView({
       repository_id: path.repository_id,
@@ -192,19 +205,27 @@ async function renderTeam() {
       parts.push(problems);
     }
     parts.push(
-      table("ob-members", ["Member", "Stage", "Done", "Next step"], path.members.map((m) => [
-        m.email || m.user_id,
-        m.stage ? `${m.stage_number} of ${m.stage_count}: ${m.stage}` : "finished",
-        `${m.done}/${m.total}`,
-        m.next_step || "—",
-      ])),
-      table("ob-steps-stats", ["Step", "Done", "Waiting", "Stuck", "Median time"], path.steps.map((s) => [
-        s.title,
-        String(s.done),
-        String(s.waiting),
-        String(s.stuck),
-        s.median_seconds === null ? "—" : duration(s.median_seconds),
-      ])),
+      table(
+        "ob-members",
+        ["Member", "Stage", "Done", "Next step"],
+        path.members.map((m) => [
+          m.email || m.user_id,
+          m.stage ? `${m.stage_number} of ${m.stage_count}: ${m.stage}` : "finished",
+          `${m.done}/${m.total}`,
+          m.next_step || "—",
+        ]),
+      ),
+      table(
+        "ob-steps-stats",
+        ["Step", "Done", "Waiting", "Stuck", "Median time"],
+        path.steps.map((s) => [
+          s.title,
+          String(s.done),
+          String(s.waiting),
+          String(s.stuck),
+          s.median_seconds === null ? "—" : duration(s.median_seconds),
+        ]),
+      ),
     );
   }
   team.replaceChildren(...parts);

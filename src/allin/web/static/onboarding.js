@@ -30,7 +30,12 @@ export function setupOnboarding(context) {
   observer.observe($("app"), { attributes: true, attributeFilter: ["hidden"] });
   // app.js writes the chat's title whenever it opens a chat, after choosing it.
   observer.observe($("chat-title"), { childList: true, characterData: true, subtree: true });
-  observer.observe($("messages"), { childList: true, subtree: true, attributes: true, attributeFilter: ["class", "data-turn-id"] });
+  observer.observe($("messages"), {
+    childList: true,
+    subtree: true,
+    attributes: true,
+    attributeFilter: ["class", "data-turn-id"],
+  });
 }
 
 function user() {
@@ -250,6 +255,8 @@ function showWelcome() {
     `Stage ${next.stage_number} of ${next.stage_count}: ${next.stage} · ${progress.title} · ${progress.done} of ${progress.total} steps done`;
   const starters = card.querySelector('[data-testid="onboarding-starters"]');
   starters.replaceChildren(
-    ...step.prompts.slice(0, 3).map((prompt) => button(prompt, "starter", "onboarding-starter", () => ctx.send(prompt))),
+    ...step.prompts
+      .slice(0, 3)
+      .map((prompt) => button(prompt, "starter", "onboarding-starter", () => ctx.send(prompt))),
   );
 }
