@@ -21,8 +21,8 @@ from typing import Any
 from allin.chat.context import Context
 from allin.llm.base import ContextBlock
 from allin.rag.clean import readable
-from allin.rag.hybrid import Scope
 from allin.rag.document_records import Passage
+from allin.rag.hybrid import Scope
 from allin.rag.retrieval import NOTHING_FOUND, SOURCES_TITLE, Retriever
 from allin.storage.chat_records import Turn
 from allin.storage.trust import TrustStore

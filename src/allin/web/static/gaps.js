@@ -94,7 +94,14 @@ function renderGroup(group) {
     questions.append(line);
   }
   item.append(title, counts, questions);
-  if (group.nearest.length) item.append(facts("Nearest sources", group.nearest.map((s) => s.location), "gap-nearest"));
+  if (group.nearest.length)
+    item.append(
+      facts(
+        "Nearest sources",
+        group.nearest.map((s) => s.location),
+        "gap-nearest",
+      ),
+    );
   const owners = group.suggested_owners.map((o) => `${o.name} — ${o.reasons.join("; ")}`);
   item.append(facts("Suggested owner", owners.length ? owners : ["nobody found"], "gap-owners"));
   return item;

@@ -20,7 +20,13 @@ export function staleWarning(citation) {
   newest.dataset.testid = "stale-newest";
   newest.textContent = `${first.newest_commit.slice(0, 7)} by ${first.newest_author}, ${ago(first.newest_committed_at)}`;
   newest.title = new Date(first.newest_committed_at).toLocaleString();
-  note.append("⚠ May be out of date: ", code, ` changed in ${commits} since this page was last edited (newest `, newest, ")");
+  note.append(
+    "⚠ May be out of date: ",
+    code,
+    ` changed in ${commits} since this page was last edited (newest `,
+    newest,
+    ")",
+  );
   if (others.length) {
     note.append(`; also ${others.map((w) => w.code_path).join(", ")}`);
   }
