@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from allin.chat.frames import Done
-from allin.chat.interaction import InteractionManager
+from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
 from allin.rag.hybrid import Scope
 from allin.services import Services
@@ -43,7 +43,8 @@ async def services(
 
 async def answer(services: Services, user: str, question: str) -> Done:
     sink = Collected()
-    await services.interaction.handle(user, f"{user}-chat", f"m-{hash(question)}", question, sink)
+    request = TurnRequest(user, f"{user}-chat", f"m-{hash(question)}", question)
+    await services.interaction.ask(request, sink)
     (done,) = sink.of(Done)
     assert isinstance(done, Done)
     return done
@@ -118,17 +119,12 @@ async def test_a_network_model_is_told_explicitly_that_nothing_was_found(
         services.settings,
         services.chats,
         model,
-        Runs(),
+        Runs(services.runs.log),
         services.streams,
         sources=[services.knowledge],
     )
-    await manager.handle(
-        "u-model",
-        "u-model-chat",
-        "m1",
-        "What is the wifi password at the Berlin office?",
-        Collected(),
-    )
+    question = "What is the wifi password at the Berlin office?"
+    await manager.ask(TurnRequest("u-model", "u-model-chat", "m1", question), Collected())
     (prompt,) = model.prompts
     system = prompt.system_text()
     assert "## Nothing found\nNOTHING WAS FOUND" in system
