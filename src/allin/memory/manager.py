@@ -12,8 +12,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from allin.errors import NotFound
+from allin.errors import NotFound, Unavailable
 from allin.memory.extract import extract_facts, normalized
+from allin.memory.glossary import gloss
+from allin.memory.reading import MemoryReader
 from allin.memory.records import Memory
 
 logger = logging.getLogger(__name__)
@@ -36,9 +38,17 @@ NORMALIZED = "normalized"
 
 class MemoryManager:
     def __init__(
-        self, mem0: Any, *, extract_with_llm: bool, on_close: Callable[[], None] = lambda: None
+        self,
+        mem0: Any,
+        reader: MemoryReader,
+        *,
+        extract_with_llm: bool,
+        on_close: Callable[[], None] = lambda: None,
     ) -> None:
         self._mem0 = mem0
+        self._reader = reader
+        # Reads go through the app's pool, which outlives this manager: once closed, it says so.
+        self._closed = False
         self._extract_with_llm = extract_with_llm
         self._on_close = on_close
         self._locks = [asyncio.Lock() for _ in range(_LOCKS)]
@@ -48,12 +58,11 @@ class MemoryManager:
         self, user_id: str, query: str, *, top_k: int, threshold: float
     ) -> list[Memory]:
         """The user's memories closest to `query`, best first, at least `threshold` similar."""
+        if self._closed:
+            raise Unavailable("long-term memory is closed")
         if not query.strip():
             return []
-        found = await self._mem0.search(
-            query, top_k=top_k, filters={"user_id": user_id}, threshold=threshold
-        )
-        return [Memory.from_mem0(item) for item in found["results"]]
+        return await self._reader.nearest(user_id, query, top_k=top_k, threshold=threshold)
 
     async def list_all(self, user_id: str) -> list[Memory]:
         """The user's memories, newest first, including those learned from their last turn."""
@@ -114,6 +123,7 @@ class MemoryManager:
             await self._mem0.delete_all(user_id=user_id)
 
     async def aclose(self) -> None:
+        self._closed = True
         await asyncio.to_thread(self._close)
 
     def _close(self) -> None:
@@ -150,10 +160,11 @@ class MemoryManager:
         same = await self._mem0.get_all(filters={"user_id": user_id, NORMALIZED: key}, top_k=1)
         if same["results"]:
             return True
-        close = await self._mem0.search(
-            fact, top_k=1, filters={"user_id": user_id}, threshold=DUPLICATE_SIMILARITY
+        # Compared as stored: a memory's vector is that of its glossed text (`embedding.py`).
+        close = await self._reader.nearest(
+            user_id, gloss(fact), top_k=1, threshold=DUPLICATE_SIMILARITY
         )
-        return bool(close["results"])
+        return bool(close)
 
     async def _owned(self, user_id: str, memory_id: str) -> dict[str, Any]:
         try:
