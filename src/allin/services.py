@@ -131,8 +131,16 @@ class Services:
             _sources(settings),
             settings.git_token.get_secret_value() if settings.git_token else None,
         )
-        jobs = JobQueue(db.url, repository_store, repository_sync)
+        # Loading the local model takes seconds: do it now, not on the first question.
+        runs.detach(embedder.warm_up(), name="embedder-warm-up")
+        runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
+        memory = await open_memory(settings, db, embedder) if settings.memory else None
+        jobs = JobQueue(db.url, repository_store, repository_sync, memory)
         await jobs.open()
+        if memory is not None and settings.jobs_worker:
+            # With a worker in this process, learning is a job: off the answer's path, retried
+            # if the process stops. Without one (tests; `allin worker` itself), it runs here.
+            memory.learn_through(jobs)
         if settings.jobs_worker:
             worker = jobs.run_worker(
                 WorkerOptions(
@@ -142,10 +150,6 @@ class Services:
                 )
             )
             background.append(asyncio.create_task(worker, name="job-worker"))
-        # Loading the local model takes seconds: do it now, not on the first question.
-        runs.detach(embedder.warm_up(), name="embedder-warm-up")
-        runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
-        memory = await open_memory(settings, db, embedder) if settings.memory else None
         interaction = InteractionManager(
             settings,
             chats,

@@ -7,10 +7,11 @@ and listings filter on it, and a memory id of another user is reported as not fo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from allin.errors import NotFound, Unavailable
 from allin.memory.extract import extract_facts, normalized
@@ -36,6 +37,14 @@ CHAT_ID = "chat_id"
 NORMALIZED = "normalized"
 
 
+class LearningQueue(Protocol):
+    """Where learning from finished turns waits to be done (`allin.jobs.queue.JobQueue`)."""
+
+    async def defer_learning(self, user_id: str, chat_id: str, said: str, answer: str) -> int: ...
+
+    async def learning_settled(self, user_id: str, timeout_s: float) -> None: ...
+
+
 class MemoryManager:
     def __init__(
         self,
@@ -53,6 +62,11 @@ class MemoryManager:
         self._on_close = on_close
         self._locks = [asyncio.Lock() for _ in range(_LOCKS)]
         self._learning: dict[str, set[asyncio.Future[None]]] = {}
+        self._queue: LearningQueue | None = None
+
+    def learn_through(self, queue: LearningQueue) -> None:
+        """From now on, learning after a turn (`learn_later`) is a job on `queue`."""
+        self._queue = queue
 
     async def search(
         self, user_id: str, query: str, *, top_k: int, threshold: float
@@ -94,6 +108,16 @@ class MemoryManager:
                 del self._learning[user_id]
             done.set_result(None)
 
+    async def learn_later(self, user_id: str, chat_id: str, said: str, answer: str) -> None:
+        """Learn from a finished turn: as a job when there is a queue (the job then calls
+        `learn`), else here and now."""
+        if self._queue is None:
+            await self.learn(user_id, chat_id, said, answer)
+        elif self._extract_with_llm or extract_facts(said):
+            # Offline, a turn whose message states no fact (most questions) teaches nothing:
+            # its job would cost the database three statements for nothing.
+            await self._queue.defer_learning(user_id, chat_id, said, answer)
+
     async def remember(self, user_id: str, chat_id: str, fact: str) -> bool:
         """Remember `fact` as it is said (the user asked for it, e.g. through MCP's `remember`);
         False when an equal or near-equal memory is already known."""
@@ -105,6 +129,9 @@ class MemoryManager:
         pending = self._learning.get(user_id)
         if pending:
             await asyncio.wait(set(pending), timeout=_SETTLE_S)
+        if self._queue is not None:
+            with contextlib.suppress(TimeoutError):
+                await self._queue.learning_settled(user_id, _SETTLE_S)
 
     async def update(self, user_id: str, memory_id: str, text: str) -> Memory:
         """Replace a memory's text (and so its embedding)."""

@@ -52,7 +52,8 @@ class MemoryContext:
 
 
 class MemoryListener:
-    """A `TurnListener`: learns from each finished turn, in the background."""
+    """A `TurnListener`: learns from each finished turn, in the background (as a job on the
+    queue when the memory has one, see `MemoryManager.learn_later`)."""
 
     name = "memory"
 
@@ -60,6 +61,6 @@ class MemoryListener:
         self._memory = memory
 
     async def turn_completed(self, question: Turn, answer: Turn) -> None:
-        await self._memory.learn(
+        await self._memory.learn_later(
             question.user_id, question.chat_id, question.content, answer.content
         )
