@@ -13,6 +13,7 @@ from allin.auth.personal import PersonalTokens, WithPersonalTokens
 from allin.auth.principal import TokenVerifier
 from allin.auth.service import AuthService
 from allin.auth.tokens import LocalTokens, SupabaseTokens, load_or_create_secret
+from allin.chat.admission import TurnAdmission
 from allin.chat.interaction import InteractionManager
 from allin.chat.recovery import RunKeeper
 from allin.chat.relay import Relay
@@ -71,6 +72,8 @@ class Services:
     runs: Runs
     streams: Streams
     interaction: InteractionManager
+    # How many turns are answered at once, and how many wait (reported by /readyz).
+    admission: TurnAdmission
     embedder: Embedder
     documents: DocumentStore
     ingestor: Ingestor
@@ -135,7 +138,8 @@ class Services:
         runs.detach(embedder.warm_up(), name="embedder-warm-up")
         runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
         memory = await open_memory(settings, db, embedder) if settings.memory else None
-        jobs = JobQueue(db.url, repository_store, repository_sync, memory)
+        admission = TurnAdmission(settings.max_concurrent_turns)
+        jobs = JobQueue(db.url, repository_store, repository_sync, memory, admission)
         await jobs.open()
         if memory is not None and settings.jobs_worker:
             # With a worker in this process, learning is a job: off the answer's path, retried
@@ -161,6 +165,7 @@ class Services:
                 *([MemoryContext(memory, settings)] if memory else []),
             ],
             listeners=[MemoryListener(memory)] if memory else [],
+            admission=admission,
         )
         recorder = VoiceRecorder(db, blobs)
         voice = build_voice(VoiceApp(settings, recorder, chats, interaction, streams, runs))
@@ -188,6 +193,7 @@ class Services:
             runs=runs,
             streams=streams,
             interaction=interaction,
+            admission=admission,
             embedder=embedder,
             documents=documents,
             ingestor=ingestor,

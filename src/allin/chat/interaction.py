@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
+from allin.chat.admission import TurnAdmission
 from allin.chat.context import Context, ContextSource, TurnListener
-from allin.chat.frames import Ack, Done, ErrorOut
+from allin.chat.frames import Ack, Busy, Done, ErrorOut
 from allin.chat.prompt import build_prompt
 from allin.chat.publishing import TokenPublisher
 from allin.chat.runs import Runs
@@ -42,8 +44,11 @@ class InteractionManager:
         streams: Streams,
         sources: Sequence[ContextSource] = (),
         listeners: Sequence[TurnListener] = (),
+        admission: TurnAdmission | None = None,
     ) -> None:
         self._settings = settings
+        # How many turns are answered at once (`chat/admission.py`); unbounded unless given.
+        self._admission = admission or TurnAdmission(capacity=sys.maxsize)
         self._chats = chats
         self._model = model
         self._runs = runs
@@ -160,7 +165,10 @@ class InteractionManager:
             if not await self._streams.log.claim_run(question, answer_id, self._runs.worker):
                 return None
             try:
-                async with self._runs.one_at_a_time(question.user_id, question.chat_id):
+                async with (
+                    self._runs.one_at_a_time(question.user_id, question.chat_id),
+                    self._admission.admitted(_busy_notice(stream, question)),
+                ):
                     try:
                         answer = await self._generate(question, answer_id, stream, turn)
                     except Exception as exc:
@@ -289,6 +297,19 @@ class _TurnModel:
 
     model: ChatModel
     with_context: bool
+
+
+def _busy_notice(stream: ChatStream, question: Turn) -> Callable[[int], Awaitable[None]]:
+    """What tells the chat's clients that `question` waits for a slot (`TurnAdmission`)."""
+
+    async def tell(ahead: int) -> None:
+        notice = Busy(turn_id=question.id, reply_to=question.client_msg_id, ahead=ahead)
+        try:
+            await stream.tell(notice)
+        except Exception as exc:  # a notice never costs the turn
+            logger.warning("could not tell chat %s/%s it waits: %s", *stream.key, exc)
+
+    return tell
 
 
 async def _no_context() -> list[Context]:

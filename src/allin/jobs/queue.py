@@ -10,7 +10,8 @@ Learning memories from a finished turn is a job too (`defer_learning`), so the a
 on it and a turn stored is a turn learned from, even if the process stops: one job per turn,
 written as the turn ends, with a lock per user (a user's turns are learned one at a time, in
 order, anywhere). Learning has a worker of its own, so it never waits behind a repository sync of
-several minutes; under a burst of chat it lags, then catches up.
+several minutes, and it gives way to answers (while turns wait for a slot, it waits); under a
+burst of chat it lags, then catches up.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import procrastinate
 from procrastinate import exceptions as job_errors
 from procrastinate.job_context import JobContext
 
+from allin.chat.admission import TurnAdmission
 from allin.errors import NotFound, Unavailable
 from allin.memory.manager import MemoryManager
 from allin.sources.sync import RepositorySync
@@ -39,6 +41,8 @@ LEARN_TASK = "learn_memories"
 _RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=5, retry_exceptions={Unavailable})
 # Learning fails mostly for passing reasons (the database, the LLM): any failure is tried again.
 _LEARN_RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=2)
+# Longest a learning job gives way to turns waiting for a slot.
+_LEARNING_YIELDS_S = 5.0
 # How often `learning_settled` looks whether a user's learning jobs are done.
 _SETTLE_POLL_S = 0.05
 
@@ -62,6 +66,7 @@ class JobQueue:
         repositories: RepositoryStore,
         sync: RepositorySync,
         memory: MemoryManager | None = None,
+        admission: TurnAdmission | None = None,
     ) -> None:
         connector = procrastinate.PsycopgConnector(
             conninfo=url, min_size=1, max_size=4, kwargs={"prepare_threshold": None}
@@ -70,6 +75,7 @@ class JobQueue:
         self._repositories = repositories
         self._sync = sync
         self._memory = memory
+        self._admission = admission
         self._sync_task = self.app.task(
             name=SYNC_TASK, queue=SOURCES_QUEUE, pass_context=True, retry=_RETRY
         )(self._run_sync)
@@ -218,6 +224,10 @@ class JobQueue:
             # A worker with memory off: the turn is not learned from here (nor anywhere).
             logger.info("job %s: long-term memory is off; not learning", context.job.id)
             return {"learned": []}
+        if self._admission is not None:
+            # Answers first: while turns wait for a slot, learning waits too (a bounded time, so
+            # a process that stays saturated still learns, later).
+            await self._admission.until_unsaturated(_LEARNING_YIELDS_S)
         return {"learned": await self._memory.learn(user_id, chat_id, said, answer)}
 
 
