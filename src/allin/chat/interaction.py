@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from allin.chat.admission import TurnAdmission
-from allin.chat.context import Context, ContextSource, TurnListener
+from allin.chat.context import Context, ContextSource, PreparingSource, TurnListener
 from allin.chat.frames import Ack, Busy, Done, ErrorOut
 from allin.chat.prompt import build_prompt
 from allin.chat.publishing import TokenPublisher
@@ -158,6 +158,8 @@ class InteractionManager:
             await follower.reply(Done.of(answer))
 
     async def _answer(self, question: Turn, turn: _TurnModel, *, announce: bool) -> Turn | None:
+        if turn.with_context:
+            self._prepare_context(question)
         async with self._streams.using(question.user_id, question.chat_id) as stream:
             if announce:
                 await stream.publish(Ack(turn=question), turn_id=question.id)
@@ -269,6 +271,12 @@ class InteractionManager:
         done = Done.of(answer)
         await stream.publish(done, turn_id=answer.id)
         return done.turn
+
+    def _prepare_context(self, question: Turn) -> None:
+        """Let sources start their slow work while the turn is acknowledged and claimed."""
+        for source in self._sources:
+            if isinstance(source, PreparingSource):
+                source.prepare(question)
 
     async def _contexts(self, question: Turn) -> list[Context]:
         return await asyncio.gather(*(self._ask(source, question) for source in self._sources))

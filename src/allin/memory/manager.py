@@ -78,6 +78,11 @@ class MemoryManager:
             return []
         return await self._reader.nearest(user_id, query, top_k=top_k, threshold=threshold)
 
+    def prepare_search(self, query: str) -> None:
+        """A `search` for `query` is coming: start its slow part (the embedding) now."""
+        if not self._closed and query.strip():
+            self._reader.prepare(query)
+
     async def list_all(self, user_id: str) -> list[Memory]:
         """The user's memories, newest first, including those learned from their last turn."""
         await self.settled(user_id)

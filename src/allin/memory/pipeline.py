@@ -33,6 +33,10 @@ class MemoryContext:
         self._threshold = settings.memory_threshold
         self._timeout_s = settings.memory_timeout_s
 
+    def prepare(self, question: Turn) -> None:
+        if not _ASKS_ABOUT_ME.search(question.content):
+            self._memory.prepare_search(question.content)
+
     async def context_for(self, question: Turn) -> Context:
         # A slow memory store must not hold the answer: past the timeout the pipeline logs the
         # failure and answers without memories.

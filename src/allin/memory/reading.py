@@ -19,10 +19,21 @@ with retrieval (`CoalescingEncoder` embeds a text once per turn), so a turn wait
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+
 from allin.embeddings.base import Embedder
 from allin.memory.records import Memory
 from allin.storage.db import Database
 from allin.storage.memories import nearest_memories
+
+logger = logging.getLogger(__name__)
+
+# Questions whose embedding was started ahead (`prepare`) and not yet searched with, at most: a
+# turn that never searches (asked "what do you know about me", failed first) leaves its entry.
+_PREPARED_MAX = 256
 
 
 class MemoryReader:
@@ -30,15 +41,36 @@ class MemoryReader:
         self._db = db
         self._table = table
         self._embedder = embedder
+        self._prepared: OrderedDict[str, asyncio.Task[list[float]]] = OrderedDict()
+
+    def prepare(self, text: str) -> None:
+        """Start embedding `text` now, for a search that will come: the turn stores and claims
+        its answer meanwhile, so the embedding is (partly) done when the search starts."""
+        if text in self._prepared:
+            return
+        self._prepared[text] = asyncio.create_task(
+            self._embedder.embed_query(text), name="embed-question-ahead"
+        )
+        while len(self._prepared) > _PREPARED_MAX:
+            _, dropped = self._prepared.popitem(last=False)
+            dropped.cancel()
 
     async def nearest(
         self, user_id: str, text: str, *, top_k: int, threshold: float
     ) -> list[Memory]:
         """The user's memories closest to `text`, best first, at least `threshold` similar."""
-        vector = await self._embedder.embed_query(text)
+        vector = await self._vector(text)
         rows = await nearest_memories(self._db, self._table, user_id, vector, top_k)
         return [
             Memory.from_payload(row["id"], row["payload"])
             for row in rows
             if row["similarity"] >= threshold
         ]
+
+    async def _vector(self, text: str) -> list[float]:
+        ahead = self._prepared.pop(text, None)
+        if ahead is not None:
+            with contextlib.suppress(Exception):  # embedded ahead or not, the search goes on
+                return await ahead
+            logger.debug("embedding ahead failed; embedding again", exc_info=True)
+        return await self._embedder.embed_query(text)
