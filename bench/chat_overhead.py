@@ -77,6 +77,7 @@ SERVER_STOP_TIMEOUT_S = 30.0
 # How long after a phase Allin's background learning may take before its stages are read.
 LEARNING_GRACE_S = 2.0
 ERROR_SAMPLES_KEPT = 5
+BUDGET_EXHAUSTED = "phase budget exhausted before all messages were sent"
 
 
 @dataclass(frozen=True)
@@ -517,7 +518,7 @@ async def drive(client: Client, count: int, deadline: float, result: PhaseResult
     (timeout, closed) since later frames could no longer be told apart, or when time is up."""
     for _ in range(count):
         if time.monotonic() > deadline:
-            result.errors.append("phase budget exhausted before all messages were sent")
+            result.errors.append(BUDGET_EXHAUSTED)
             return
         if not await record_turn(client, result):
             return
@@ -619,7 +620,9 @@ def summarize(result: PhaseResult) -> dict[str, Any]:
         "clients": result.clients,
         "messages_planned": result.planned,
         "messages_completed": completed,
-        "errors": len(result.errors),
+        # A client the phase's time ran out on is not a failed turn: counted apart.
+        "errors": sum(error != BUDGET_EXHAUSTED for error in result.errors),
+        "clients_cut_by_budget": result.errors.count(BUDGET_EXHAUSTED),
         "error_samples": sorted(set(result.errors))[:ERROR_SAMPLES_KEPT],
         "elapsed_s": round(result.elapsed_s, 3),
         "messages_per_s": round(completed / result.elapsed_s, 1) if result.elapsed_s else None,
@@ -681,6 +684,7 @@ _ROWS = (
     ("tokens/answer", "tokens_per_answer"),
     ("completed", "messages_completed"),
     ("errors", "errors"),
+    ("cut by budget", "clients_cut_by_budget"),
 )
 
 
