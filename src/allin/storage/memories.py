@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from psycopg import sql
 
 from allin.storage.db import Database
@@ -34,12 +35,17 @@ async def nearest_memories(
 
     One statement on the user's rows through the user index: the same exact ranking mem0's own
     search starts from, without its keyword and entity passes (see `allin.memory.reading`)."""
+    # The distance is computed once per row (ordered by its alias), and the vector goes over as
+    # pgvector's binary type (the pool registers it), not as an array of floats cast per query.
     statement = sql.SQL(
-        "select id::text as id, payload, 1 - (vector <=> %s::vector) as similarity"
-        " from {} where payload->>'user_id' = %s order by vector <=> %s::vector limit %s"
+        "select id::text as id, payload, vector <=> %s as distance"
+        " from {} where payload->>'user_id' = %s order by distance limit %s"
     ).format(sql.Identifier(table))
-    query = list(vector)
+    query = np.asarray(vector, dtype=np.float32)
     async with db.pool.connection() as conn:
-        cursor = await conn.execute(statement, (query, user_id, query, limit))
+        cursor = await conn.execute(statement, (query, user_id, limit))
         rows: list[dict[str, Any]] = await cursor.fetchall()
-    return rows
+    return [
+        {"id": row["id"], "payload": row["payload"], "similarity": 1.0 - float(row["distance"])}
+        for row in rows
+    ]
