@@ -12,6 +12,8 @@ Measured, each against a baseline taken in the same run on the same table:
   vector already computed. "embed" (embedding the question alone) shows how much of the
   difference is the embedding model; "mem0 search" is mem0's own search (lemmatize, entities,
   embed, k-NN, keyword query, entity boosts, scoring), which the turn used before issue 16.
+- concurrent: each search path with 16 searches in flight at once, as turns search side by side:
+  p50 latency and searches/s.
 - agreement: of the memories each path puts in the prompt (top k, above the threshold), the share
   both put there, over every question: what mem0's extra steps change in the answer's context.
 - learn: the background work after a turn (`MemoryManager.learn()` on a message with two new
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import hashlib
 import itertools
 import shutil
@@ -51,6 +54,10 @@ from allin.memory.extract import normalized
 from allin.memory.glossary import gloss
 from allin.storage.db import Database
 from allin.storage.embedded import start_embedded_postgres
+from harness import concurrent_latencies
+
+# Searches in flight at once for the concurrent measurement (turns searching side by side).
+CONCURRENT = 16
 
 # Distinct names, so that each learned fact is new (near-identical ones are skipped as duplicates).
 NAMES = """Haskell Elixir Erlang Clojure Scala Kotlin Swift Dart Julia Zig Nim Crystal OCaml FSharp
@@ -217,6 +224,9 @@ async def measure(
                 threshold=settings.memory_threshold,
             )
 
+        async def mem0_search_unique(n: int) -> Any:
+            return await mem0_search(n, f" (mem0 {n})")
+
         async def glossed_found(n: int) -> list[Any]:
             return await memory._reader.nearest(
                 user,
@@ -260,7 +270,7 @@ async def measure(
         for name, work, baseline in (
             ("search", search, raw_knn),
             ("embed", embed_only, raw_knn),
-            ("mem0 search", lambda n: mem0_search(n, f" (mem0 {n})"), raw_knn),
+            ("mem0 search", mem0_search_unique, raw_knn),
             ("learn", learn, raw_insert),
         ):
             measured = await timed(work, runs if work is not learn else runs // 4)
@@ -278,6 +288,14 @@ async def measure(
                 )
             )
         console.print(f"learn added {statistics.mean(learned):.1f} of 2 facts per turn on average")
+        # Alone, mem0's extra steps cost little; a turn's search, though, runs beside others'.
+        for name, one in (("search", search), ("mem0 search", mem0_search_unique)):
+            calls = [functools.partial(one, 10_000 + n) for n in range(CONCURRENT * 4)]
+            seconds, wall = await concurrent_latencies(calls, CONCURRENT)
+            console.print(
+                f"{name}, {CONCURRENT} at once: p50 {p([s * 1000 for s in seconds], 50):.1f} ms,"
+                f" {len(calls) / wall:.0f} searches/s"
+            )
         floor = p50s["search baseline"] + p50s["embed"]
         met = "met" if p50s["search"] <= 1.5 * floor else "not met"
         console.print(
