@@ -68,8 +68,10 @@ class JobQueue:
         memory: MemoryManager | None = None,
         admission: TurnAdmission | None = None,
     ) -> None:
+        # Two workers (syncs, learning) each hold a connection to listen on and use one to fetch
+        # and finish jobs; the rest serve turns deferring their learning.
         connector = procrastinate.PsycopgConnector(
-            conninfo=url, min_size=1, max_size=4, kwargs={"prepare_threshold": None}
+            conninfo=url, min_size=1, max_size=6, kwargs={"prepare_threshold": None}
         )
         self.app = procrastinate.App(connector=connector)
         self._repositories = repositories
