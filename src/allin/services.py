@@ -13,6 +13,7 @@ from allin.auth.personal import PersonalTokens, WithPersonalTokens
 from allin.auth.principal import TokenVerifier
 from allin.auth.service import AuthService
 from allin.auth.tokens import LocalTokens, SupabaseTokens
+from allin.chat.admission import TurnAdmission
 from allin.chat.interaction import InteractionManager
 from allin.chat.recovery import RunKeeper
 from allin.chat.relay import Relay
@@ -78,6 +79,8 @@ class Services:
     runs: Runs
     streams: Streams
     interaction: InteractionManager
+    # How many turns are answered at once, and how many wait (reported by /readyz).
+    admission: TurnAdmission
     embedder: Embedder
     documents: DocumentStore
     ingestor: Ingestor
@@ -142,8 +145,17 @@ class Services:
             settings.git_token.get_secret_value() if settings.git_token else None,
             listeners=[PathSync(onboarding_store)],
         )
-        jobs = JobQueue(db.url, repository_store, repository_sync)
+        # Loading the local model takes seconds: do it now, not on the first question.
+        runs.detach(embedder.warm_up(), name="embedder-warm-up")
+        runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
+        memory = await open_memory(settings, db, embedder) if settings.memory else None
+        admission = TurnAdmission(settings.max_concurrent_turns)
+        jobs = JobQueue(db.url, repository_store, repository_sync, memory, admission)
         await jobs.open()
+        if memory is not None and settings.jobs_worker:
+            # With a worker in this process, learning is a job: off the answer's path, retried
+            # if the process stops. Without one (tests; `allin worker` itself), it runs here.
+            memory.learn_through(jobs)
         if settings.jobs_worker:
             worker = jobs.run_worker(
                 WorkerOptions(
@@ -153,10 +165,6 @@ class Services:
                 )
             )
             background.append(asyncio.create_task(worker, name="job-worker"))
-        # Loading the local model takes seconds: do it now, not on the first question.
-        runs.detach(embedder.warm_up(), name="embedder-warm-up")
-        runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
-        memory = await open_memory(settings, db, embedder) if settings.memory else None
         interaction = InteractionManager(
             settings,
             chats,
@@ -172,6 +180,7 @@ class Services:
                 *([MemoryListener(memory)] if memory else []),
                 EvidenceListener(onboarding),
             ],
+            admission=admission,
         )
         archive = VoiceArchive(db, blobs)
         voice = build_voice(VoiceApp(settings, archive, chats, interaction, streams, runs))
@@ -199,6 +208,7 @@ class Services:
             runs=runs,
             streams=streams,
             interaction=interaction,
+            admission=admission,
             embedder=embedder,
             documents=documents,
             ingestor=ingestor,
