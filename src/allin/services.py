@@ -18,6 +18,7 @@ from allin.chat.interaction import InteractionManager
 from allin.chat.recovery import RunKeeper
 from allin.chat.relay import Relay
 from allin.chat.runs import Runs
+from allin.chat.service import ChatService
 from allin.chat.streams import Streams
 from allin.config import AuthMode, Settings
 from allin.embeddings.base import Embedder
@@ -34,15 +35,17 @@ from allin.onboarding.pitch import PitchContext
 from allin.onboarding.service import OnboardingService
 from allin.rag.hybrid import Fusion
 from allin.rag.ingest import ChunkingPolicy, Ingestor
+from allin.rag.library import DocumentLibrary
 from allin.rag.limits import DocumentLimits
 from allin.rag.rerank import build_reranker
 from allin.rag.retrieval import KnowledgeSource, RetrievalPolicy, Retriever
-from allin.rag.store import DocumentStore
 from allin.sources.service import RepositoryService
 from allin.sources.sync import RepositorySync, SourcePolicy
 from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
+from allin.storage.documents import DocumentStore
+from allin.storage.feedback import FeedbackStore
 from allin.storage.folders import private_dir
 from allin.storage.frame_log import FrameLog
 from allin.storage.local_secrets import load_or_create_secret
@@ -84,6 +87,8 @@ class Services:
     embedder: Embedder
     documents: DocumentStore
     ingestor: Ingestor
+    library: DocumentLibrary
+    chat_service: ChatService
     retriever: Retriever
     repositories: RepositoryService
     onboarding: OnboardingService
@@ -211,6 +216,8 @@ class Services:
             admission=admission,
             embedder=embedder,
             documents=documents,
+            library=DocumentLibrary(documents, ingestor, blobs),
+            chat_service=ChatService(chats, archive, FeedbackStore(db), settings.history_page_max),
             ingestor=ingestor,
             retriever=retriever,
             repositories=RepositoryService(repository_store, repository_sync, jobs),
