@@ -11,9 +11,18 @@ token texts as a real Allin answer, one `done`) and nothing else: no database, n
 The ratio Allin/baseline (and the difference in ms) is Allin's own overhead: storing both turns,
 loading the history, building the prompt and the turn pipeline.
 
-Both servers run in their own process (uvicorn, same flags) on 127.0.0.1, apart from this load
+The floor: the same run also measures a third server (`turn_floor.py`) that does only the work no
+turn can skip, in the same set-up as Allin (its embedded Postgres, its embedder): store the two
+turns, embed the question once, read the recent history, one pgvector k-NN over the user's memories
+and one over the documents, and the same frames. Allin/floor is what Allin's own design costs: a
+ratio near 1 means a turn costs what it must and no more. Inside Allin's process, timers
+(`stage_timers.py`) break a turn's time down by stage (memory search, retrieval, embedding,
+history, prompt, storing, publishing, learning), so the next regression shows where it is.
+
+The servers run in their own process (uvicorn, same flags) on 127.0.0.1, apart from this load
 generator; each client owns one socket, one user and one chat, and sends its messages one after the
-other. Phases alternate baseline/Allin per concurrency level so background noise hits both alike.
+other. Phases alternate floor/baseline/Allin per concurrency level so background noise hits all
+alike.
 
     .venv/bin/python bench/chat_overhead.py [--quick] [--json PATH]
 """
@@ -50,7 +59,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import WebSocketException
 
+import stage_timers
 from harness import bench_parser, run_bench
+from turn_floor import ENV_DATABASE_URL
 
 BENCH_DIR = Path(__file__).resolve().parent
 # Variables the parent hands to the server processes.
@@ -63,7 +74,10 @@ CONCURRENCY_LEVELS = (1, 100)
 MESSAGE_TIMEOUT_S = 30.0
 SERVER_START_TIMEOUT_S = 90.0
 SERVER_STOP_TIMEOUT_S = 30.0
+# How long after a phase Allin's background learning may take before its stages are read.
+LEARNING_GRACE_S = 2.0
 ERROR_SAMPLES_KEPT = 5
+BUDGET_EXHAUSTED = "phase budget exhausted before all messages were sent"
 
 
 @dataclass(frozen=True)
@@ -99,7 +113,17 @@ def allin_app() -> Any:
     )
     configure_logging(settings)
     _exit_with_parent()
-    return create_app(settings)
+    app = create_app(settings)
+    stage_timers.install(app)
+    return app
+
+
+def floor_app() -> Starlette:
+    """The floor (see `turn_floor.py`), on the Postgres the Allin server started."""
+    from turn_floor import floor_app as build
+
+    _exit_with_parent()
+    return build(json.loads(os.environ[ENV_TOKENS]), Path(os.environ[ENV_DATA_DIR]))
 
 
 def echo_app() -> Starlette:
@@ -198,7 +222,10 @@ class ServerProcess:
         """A real account made through Allin's sign-up endpoint (outside the timed phase)."""
         if not self.needs_account:
             return BenchAccount(f"bench-u-{tag}", "unused")
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}") as http:
+        async with (
+            _signups(),
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{self.port}") as http,
+        ):
             response = await http.post(
                 "/api/v1/auth/signup",
                 json={"email": f"{tag}@bench.example.com", "password": "bench password 1234"},
@@ -222,6 +249,19 @@ class ServerProcess:
             db=_process_tree_cpu_s(db) if db else None,
             client=time.process_time(),
         )
+
+
+# Sign-ups hash a password (argon2, ~0.1 s of CPU each): a hundred at once on two cores ran past
+# their timeout, so a phase started with half its clients, and the hashing still running for the
+# abandoned ones was counted in the phase's CPU.
+SIGNUPS_AT_ONCE = 4
+_signup_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def _signups() -> asyncio.Semaphore:
+    """The sign-up slots of the running event loop (each phase runs in its own)."""
+    loop = asyncio.get_running_loop()
+    return _signup_slots.setdefault(loop, asyncio.Semaphore(SIGNUPS_AT_ONCE))
 
 
 @dataclass(frozen=True)
@@ -401,6 +441,8 @@ class PhaseResult:
     planned: int = 0
     elapsed_s: float = 0.0
     cpu: CpuSeconds = CpuSeconds(None, None, None)
+    # Allin only: stage -> seconds and calls over the phase (`stage_timers.py`).
+    stages: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 async def ask(
@@ -427,8 +469,11 @@ async def ask(
                 raise TurnFailed(f"{reply.get('code')}: {reply.get('message')}")
 
 
-def _content(n: int) -> str:
-    return f"How do I run the integration tests of service {n} on my laptop before pushing?"
+def _content(n: int, client: str = "") -> str:
+    """The `n`th question of a client. Each client asks its own (`client` names it): identical
+    questions from a hundred clients at once would be embedded once and flatter every server."""
+    where = f" {client}" if client else ""
+    return f"How do I run the integration tests of service {n}{where} on my laptop before pushing?"
 
 
 @dataclass
@@ -442,7 +487,10 @@ class Client:
     async def ask_next(self) -> tuple[float, float, int]:
         self.sent += 1
         return await ask(
-            self.socket, f"{self.tag}-{self.sent}", _content(self.sent), self.timeout_s
+            self.socket,
+            f"{self.tag}-{self.sent}",
+            _content(self.sent, self.tag[:6]),
+            self.timeout_s,
         )
 
 
@@ -470,7 +518,7 @@ async def drive(client: Client, count: int, deadline: float, result: PhaseResult
     (timeout, closed) since later frames could no longer be told apart, or when time is up."""
     for _ in range(count):
         if time.monotonic() > deadline:
-            result.errors.append("phase budget exhausted before all messages were sent")
+            result.errors.append(BUDGET_EXHAUSTED)
             return
         if not await record_turn(client, result):
             return
@@ -504,6 +552,7 @@ async def run_phase(server: ServerProcess, clients: int, plan: Plan) -> PhaseRes
         ready = [client for client in opened if isinstance(client, Client)]
         result.errors += [f"warm-up: {error!r}" for error in opened if isinstance(error, Exception)]
         deadline = time.monotonic() + plan.budget_s
+        await stage_totals(server, reset=True)
         cpu_before = server.cpu_s()
         started = time.perf_counter()
         await asyncio.gather(
@@ -511,7 +560,21 @@ async def run_phase(server: ServerProcess, clients: int, plan: Plan) -> PhaseRes
         )
         result.elapsed_s = time.perf_counter() - started
         result.cpu = server.cpu_s() - cpu_before
+        # Learning runs after the answer: let what this phase started finish and be counted.
+        await asyncio.sleep(LEARNING_GRACE_S if server.name == "allin" else 0)
+        result.stages = await stage_totals(server, reset=True)
     return result
+
+
+async def stage_totals(server: ServerProcess, *, reset: bool) -> dict[str, dict[str, float]]:
+    """Allin's stage timers (empty for the other servers)."""
+    if server.name != "allin":
+        return {}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port}") as http:
+        response = await http.get("/bench/stages", params={"reset": reset}, timeout=30)
+    response.raise_for_status()
+    totals: dict[str, dict[str, float]] = response.json()
+    return totals
 
 
 async def sample_tokens(server: ServerProcess) -> list[str]:
@@ -557,7 +620,9 @@ def summarize(result: PhaseResult) -> dict[str, Any]:
         "clients": result.clients,
         "messages_planned": result.planned,
         "messages_completed": completed,
-        "errors": len(result.errors),
+        # A client the phase's time ran out on is not a failed turn: counted apart.
+        "errors": sum(error != BUDGET_EXHAUSTED for error in result.errors),
+        "clients_cut_by_budget": result.errors.count(BUDGET_EXHAUSTED),
         "error_samples": sorted(set(result.errors))[:ERROR_SAMPLES_KEPT],
         "elapsed_s": round(result.elapsed_s, 3),
         "messages_per_s": round(completed / result.elapsed_s, 1) if result.elapsed_s else None,
@@ -573,6 +638,15 @@ def summarize(result: PhaseResult) -> dict[str, Any]:
         },
         **{f"ttft_p{q}_ms": ms(result.ttft_s, q) for q in (50, 95, 99)},
         **{f"done_p{q}_ms": ms(result.done_s, q) for q in (50, 95, 99)},
+        "stages_ms_per_msg": {
+            stage: {
+                "ms": round(totals["s"] * 1000 / completed, 3),
+                "calls": round(totals["calls"] / completed, 2),
+            }
+            for stage, totals in result.stages.items()
+        }
+        if completed
+        else {},
     }
 
 
@@ -610,6 +684,7 @@ _ROWS = (
     ("tokens/answer", "tokens_per_answer"),
     ("completed", "messages_completed"),
     ("errors", "errors"),
+    ("cut by budget", "clients_cut_by_budget"),
 )
 
 
@@ -627,47 +702,112 @@ def _cell(value: Any, key: str) -> str:
 
 def render(comparisons: list[dict[str, Any]], console: Console) -> None:
     table = Table(
-        title="Chat turn: Allin vs a bare WebSocket echo",
-        caption="ms; ratio = allin/baseline; Δ = allin − baseline; busy = % of one core",
+        title="Chat turn: Allin vs a bare WebSocket echo and vs the turn's floor",
+        caption=(
+            "ms; ratio = allin/baseline; ×floor = allin/floor; Δ floor = allin − floor;"
+            " busy = % of one core"
+        ),
     )
-    for name in ("clients", "metric", "baseline", "allin", "ratio", "Δ ms"):
+    for name in ("clients", "metric", "baseline", "floor", "allin", "ratio", "×floor", "Δ floor"):
         table.add_column(name, justify="left" if name == "metric" else "right")
     for comparison in comparisons:
-        baseline, allin, ratio = comparison["baseline"], comparison["allin"], comparison["ratio"]
+        baseline, floor, allin = comparison["baseline"], comparison["floor"], comparison["allin"]
+        ratio, over_floor = comparison["ratio"], comparison["over_floor"]
         for label, key in _ROWS:
-            a, b = allin[key], baseline[key]
+            a, f = allin[key], floor[key]
             table.add_row(
                 str(comparison["clients"]) if key == _ROWS[0][1] else "",
                 label,
-                _cell(b, key),
+                _cell(baseline[key], key),
+                _cell(f, key),
                 _cell(a, key),
-                f"[bold]{ratio[key]:g}×[/bold]" if ratio.get(key) is not None else "",
-                f"{a - b:+.2f}" if _is_ms(key) and a is not None and b is not None else "",
+                f"{ratio[key]:g}×" if ratio.get(key) is not None else "",
+                f"[bold]{over_floor[key]:g}×[/bold]" if over_floor.get(key) is not None else "",
+                f"{a - f:+.2f}" if _is_ms(key) and a is not None and f is not None else "",
             )
         table.add_section()
     console.print(table)
+    render_stages(comparisons, console)
     for comparison in comparisons:
-        for side in ("baseline", "allin"):
+        for side in ("baseline", "floor", "allin"):
             for sample in comparison[side]["error_samples"]:
                 console.print(f"[red]{side} @ {comparison['clients']} clients:[/red] {sample}")
+
+
+def render_stages(comparisons: list[dict[str, Any]], console: Console) -> None:
+    """Allin's stage timers, in ms per completed message (calls per message in brackets)."""
+    table = Table(
+        title="Allin's turn by stage",
+        caption=(
+            "ms of wall time per message (calls per message); stages nest (memory search holds"
+            " its embedding) and under load include waiting; learning runs after the answer"
+        ),
+    )
+    table.add_column("stage")
+    for comparison in comparisons:
+        table.add_column(f"{comparison['clients']} client(s)", justify="right")
+    for stage in stage_timers.ORDER:
+        cells = []
+        for comparison in comparisons:
+            found = comparison["allin"]["stages_ms_per_msg"].get(stage)
+            cells.append(f"{found['ms']:.2f} ({found['calls']:g})" if found else "–")
+        table.add_row(stage, *cells)
+    console.print(table)
+
+
+def goals(results: dict[str, Any]) -> list[tuple[str, bool]]:
+    """Issue 16's goals, each with whether this run met it."""
+    by_clients = {c["clients"]: c for c in results["comparisons"]}
+    checks: list[tuple[str, bool]] = []
+    one = by_clients.get(1)
+    if one:
+        allin, floor = one["allin"], one["floor"]
+        cpu, floor_cpu = allin["server_cpu_ms_per_msg"], floor["server_cpu_ms_per_msg"]
+        p50, p95, floor_p50 = allin["ttft_p50_ms"], allin["ttft_p95_ms"], floor["ttft_p50_ms"]
+        if None not in (cpu, floor_cpu, p50, p95, floor_p50):
+            checks += [
+                (
+                    f"1 client: server CPU/msg {cpu:.1f} ms ≤ 1.5× floor's {floor_cpu:.1f}",
+                    cpu <= 1.5 * floor_cpu,
+                ),
+                (
+                    f"1 client: TTFT p50 {p50:.1f} ms ≤ floor's {floor_p50:.1f} + 10",
+                    p50 <= floor_p50 + 10,
+                ),
+                (f"1 client: TTFT p95 {p95:.1f} ms ≤ 2× p50", p95 <= 2 * p50),
+            ]
+    many = by_clients.get(max(by_clients)) if by_clients else None
+    if many and many is not one:
+        allin = many["allin"]
+        rate = allin["messages_per_s"] or 0.0
+        skipped = results.get("turns_without_memory", 0)
+        checks += [
+            (f"{many['clients']} clients: {skipped} turns answered without memory", skipped == 0),
+            (f"{many['clients']} clients: {rate:g} messages/s ≥ 100", rate >= 100),
+            (f"{many['clients']} clients: {allin['errors']} errors", allin["errors"] == 0),
+        ]
+    return checks
 
 
 # --- orchestration --------------------------------------------------------------------------------
 
 
 async def measure(
-    allin: ServerProcess, baseline: ServerProcess, plan: Plan
+    allin: ServerProcess, baseline: ServerProcess, floor: ServerProcess, plan: Plan
 ) -> list[dict[str, Any]]:
     comparisons = []
     for clients in CONCURRENCY_LEVELS:
+        floor_result = summarize(await run_phase(floor, clients, plan))
         baseline_result = summarize(await run_phase(baseline, clients, plan))
         allin_result = summarize(await run_phase(allin, clients, plan))
         comparisons.append(
             {
                 "clients": clients,
                 "baseline": baseline_result,
+                "floor": floor_result,
                 "allin": allin_result,
                 "ratio": ratios(allin_result, baseline_result),
+                "over_floor": ratios(allin_result, floor_result),
             }
         )
     return comparisons
@@ -693,6 +833,8 @@ def log_problems(server: ServerProcess) -> list[str]:
 def run(plan: Plan, console: Console) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="allin-bench-"))
     data_dir = workdir / "data"
+    # Other work on the machine skews every figure: the report says how busy it was.
+    load_at_start = os.getloadavg()
     started = time.monotonic()
     try:
         with running_server(
@@ -707,23 +849,48 @@ def run(plan: Plan, console: Console) -> dict[str, Any]:
         ) as allin:
             console.print(f"allin up on port {allin.port} ({time.monotonic() - started:.1f} s)")
             tokens = asyncio.run(sample_tokens(allin))
-            with running_server(
-                "baseline", "echo_app", workdir, {ENV_TOKENS: json.dumps(tokens)}
-            ) as baseline:
+            floor_env = {
+                ENV_TOKENS: json.dumps(tokens),
+                ENV_DATA_DIR: str(data_dir),
+                ENV_DATABASE_URL: _database_url(data_dir / "pg"),
+            }
+            with (
+                running_server(
+                    "baseline", "echo_app", workdir, {ENV_TOKENS: json.dumps(tokens)}
+                ) as baseline,
+                running_server("floor", "floor_app", workdir, floor_env) as floor,
+            ):
                 console.print(f"baseline up on port {baseline.port}; {len(tokens)} tokens/answer")
-                comparisons = asyncio.run(measure(allin, baseline, plan))
-            problems = {"allin": log_problems(allin), "baseline": log_problems(baseline)}
+                console.print(f"floor up on port {floor.port}")
+                comparisons = asyncio.run(measure(allin, baseline, floor, plan))
+            problems = {
+                "allin": log_problems(allin),
+                "baseline": log_problems(baseline),
+                "floor": log_problems(floor),
+            }
     finally:
         _stop_stray_postgres(data_dir / "pg")
         shutil.rmtree(workdir, ignore_errors=True)
     return {
-        "meta": _meta(plan, time.monotonic() - started),
+        "meta": _meta(plan, time.monotonic() - started, load_at_start),
         "comparisons": comparisons,
+        # A memory search that failed or missed its timeout left its turn without memories.
+        "turns_without_memory": sum("memory failed for turn" in line for line in problems["allin"]),
         "server_log_problems": problems,
     }
 
 
-def _meta(plan: Plan, elapsed_s: float) -> dict[str, Any]:
+def _database_url(pgdata: Path) -> str:
+    """The embedded Postgres' URL, as pgserver gives it, for a process attaching to it."""
+    from pgserver.utils import PostmasterInfo
+
+    info = PostmasterInfo.read_from_pgdata(pgdata)
+    if info is None:
+        raise RuntimeError(f"no Postgres running in {pgdata}")
+    return info.get_uri()
+
+
+def _meta(plan: Plan, elapsed_s: float, load: tuple[float, float, float]) -> dict[str, Any]:
     from allin.config import Settings
 
     settings = Settings(_env_file=None, llm="offline")
@@ -736,6 +903,7 @@ def _meta(plan: Plan, elapsed_s: float) -> dict[str, Any]:
         "db_pool_max": settings.db_pool_max,
         "history_turns": settings.history_turns,
         "elapsed_s": round(elapsed_s, 1),
+        "load_average": [round(value, 2) for value in load],
     }
 
 
@@ -754,8 +922,11 @@ def report(results: dict[str, Any], console: Console) -> None:
     meta = results["meta"]
     console.print(
         f"{meta['cpus']} CPUs, Python {meta['python']}, db_pool_max={meta['db_pool_max']}, "
-        f"warm-up {meta['warmup_per_client']}/client, total {meta['elapsed_s']} s"
+        f"warm-up {meta['warmup_per_client']}/client, total {meta['elapsed_s']} s, "
+        f"load average at start {meta['load_average']}"
     )
+    for goal, met in goals(results):
+        console.print(f"{'[green]met[/green]' if met else '[red]not met[/red]'}  {goal}")
 
 
 if __name__ == "__main__":

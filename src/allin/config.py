@@ -196,6 +196,10 @@ class Settings(BaseSettings):
     run_stale_s: float = Field(30.0, gt=0)
     # Messages (and recordings) per user per minute, per process; 0 turns the limit off.
     rate_limit_per_minute: int = Field(120, ge=0)
+    # Turns a process answers at once; more wait in order, their clients told `busy`, and
+    # /readyz answers 503 while any wait (chat/admission.py). A turn mostly waits on the
+    # embedder, the database pool (`db_pool_max`) and the cores: a few at a time keeps each fast.
+    max_concurrent_turns: int = Field(8, ge=1)
 
     # Voice (README "Voice"): `offline` speech models (the default), `live` (Gemini Live, needs
     # GEMINI_API_KEY), or `off`.

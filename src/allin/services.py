@@ -13,10 +13,12 @@ from allin.auth.personal import PersonalTokens, WithPersonalTokens
 from allin.auth.principal import TokenVerifier
 from allin.auth.service import AuthService
 from allin.auth.tokens import LocalTokens, SupabaseTokens
+from allin.chat.admission import TurnAdmission
 from allin.chat.interaction import InteractionManager
 from allin.chat.recovery import RunKeeper
 from allin.chat.relay import Relay
 from allin.chat.runs import Runs
+from allin.chat.service import ChatService
 from allin.chat.streams import Streams
 from allin.config import AuthMode, Settings
 from allin.embeddings.base import Embedder
@@ -33,15 +35,17 @@ from allin.onboarding.pitch import PitchContext
 from allin.onboarding.service import OnboardingService
 from allin.rag.hybrid import Fusion
 from allin.rag.ingest import ChunkingPolicy, Ingestor
+from allin.rag.library import DocumentLibrary
 from allin.rag.limits import DocumentLimits
 from allin.rag.rerank import build_reranker
 from allin.rag.retrieval import RetrievalPolicy, Retriever
-from allin.rag.store import DocumentStore
 from allin.sources.service import RepositoryService
 from allin.sources.sync import RepositorySync, SourcePolicy
 from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
+from allin.storage.documents import DocumentStore
+from allin.storage.feedback import FeedbackStore
 from allin.storage.folders import private_dir
 from allin.storage.frame_log import FrameLog
 from allin.storage.local_secrets import load_or_create_secret
@@ -82,9 +86,13 @@ class Services:
     runs: Runs
     streams: Streams
     interaction: InteractionManager
+    # How many turns are answered at once, and how many wait (reported by /readyz).
+    admission: TurnAdmission
     embedder: Embedder
     documents: DocumentStore
     ingestor: Ingestor
+    library: DocumentLibrary
+    chat_service: ChatService
     retriever: Retriever
     repositories: RepositoryService
     onboarding: OnboardingService
@@ -159,8 +167,17 @@ class Services:
             listeners=[PathSync(onboarding_store)],
             after_sync=TrustRefresher(trust).refresh,
         )
-        jobs = JobQueue(db.url, repository_store, repository_sync)
+        # Loading the local model takes seconds: do it now, not on the first question.
+        runs.detach(embedder.warm_up(), name="embedder-warm-up")
+        runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
+        memory = await open_memory(settings, db, embedder) if settings.memory else None
+        admission = TurnAdmission(settings.max_concurrent_turns)
+        jobs = JobQueue(db.url, repository_store, repository_sync, memory, admission)
         await jobs.open()
+        if memory is not None and settings.jobs_worker:
+            # With a worker in this process, learning is a job: off the answer's path, retried
+            # if the process stops. Without one (tests; `allin worker` itself), it runs here.
+            memory.learn_through(jobs)
         if settings.jobs_worker:
             worker = jobs.run_worker(
                 WorkerOptions(
@@ -170,10 +187,6 @@ class Services:
                 )
             )
             background.append(asyncio.create_task(worker, name="job-worker"))
-        # Loading the local model takes seconds: do it now, not on the first question.
-        runs.detach(embedder.warm_up(), name="embedder-warm-up")
-        runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
-        memory = await open_memory(settings, db, embedder) if settings.memory else None
         interaction = InteractionManager(
             settings,
             chats,
@@ -189,6 +202,7 @@ class Services:
                 *([MemoryListener(memory)] if memory else []),
                 EvidenceListener(onboarding),
             ],
+            admission=admission,
         )
         archive = VoiceArchive(db, blobs)
         voice = build_voice(VoiceApp(settings, archive, chats, interaction, streams, runs))
@@ -216,8 +230,11 @@ class Services:
             runs=runs,
             streams=streams,
             interaction=interaction,
+            admission=admission,
             embedder=embedder,
             documents=documents,
+            library=DocumentLibrary(documents, ingestor, blobs),
+            chat_service=ChatService(chats, archive, FeedbackStore(db), settings.history_page_max),
             ingestor=ingestor,
             retriever=retriever,
             repositories=RepositoryService(repository_store, repository_sync, jobs),

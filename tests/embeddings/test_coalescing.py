@@ -138,3 +138,58 @@ async def test_closing_fails_what_is_waiting(held: HeldEncoder, encoder: Coalesc
         with pytest.raises(RuntimeError, match="closed"):
             await task
     assert await encoder.encode([]) == []
+
+
+async def test_a_text_being_encoded_is_waited_for_not_encoded_again(
+    held: HeldEncoder, encoder: CoalescingEncoder
+) -> None:
+    """Memory search and retrieval both embed a turn's question: one forward pass serves both."""
+    first = asyncio.create_task(encoder.encode(["question"]))
+    await held.wait_started()
+    second = asyncio.create_task(encoder.encode(["question", "other"]))
+    await settle()
+    held.release.release()
+    await held.wait_started()
+    held.release.release()
+    assert await first == [[8.0]]
+    assert await second == [[8.0], [5.0]]
+    assert held.passes == [["question"], ["other"]]
+    assert encoder.shared == 1
+
+
+async def test_a_question_asked_again_soon_needs_no_pass(
+    held: HeldEncoder, encoder: CoalescingEncoder
+) -> None:
+    first = asyncio.create_task(encoder.encode(["question"]))
+    await held.wait_started()
+    held.release.release()
+    assert await first == [[8.0]]
+    assert await encoder.encode(["question"]) == [[8.0]]
+    assert held.passes == [["question"]]
+    # Texts indexed in a batch are not kept: they are not asked for twice.
+    batch = asyncio.create_task(encoder.encode(["p1", "p2"]))
+    await held.wait_started()
+    held.release.release()
+    await batch
+    again = asyncio.create_task(encoder.encode(["p1"]))
+    await held.wait_started()
+    held.release.release()
+    assert await again == [[2.0]]
+
+
+async def test_a_shared_text_whose_caller_gave_up_is_encoded_anew(
+    held: HeldEncoder, encoder: CoalescingEncoder
+) -> None:
+    running = asyncio.create_task(encoder.encode(["a"]))
+    await held.wait_started()
+    abandoned = asyncio.create_task(encoder.encode(["question"]))
+    await settle()
+    sharing = asyncio.create_task(encoder.encode(["question"]))
+    await settle()
+    abandoned.cancel()
+    held.release.release()
+    await running
+    await held.wait_started()
+    held.release.release()
+    assert await sharing == [[8.0]]
+    assert held.passes == [["a"], ["question"]]

@@ -184,7 +184,7 @@ async def test_fusion_weights_decide_which_list_wins(services: Services, user_id
     """With the full-text list alone (vector weight 0), a passage the vectors do not rank first
     but that shares the question's rare word comes first; the fusion settings reach the SQL."""
     from allin.rag.retrieval import Retriever
-    from allin.rag.store import Fusion
+    from allin.storage.documents import Fusion
 
     for name, data in [("handbook/leave.md", LEAVE), ("eng/deploy.rst", DEPLOY)]:
         await services.ingestor.ingest(owner_id=user_id, name=name, data=data)

@@ -12,7 +12,7 @@ from allin.api.deps import ID_RULE, ROW_ID_MAX, ChatId, Id, OwnUserId, ServicesD
 from allin.api.errors import PER_USER, error_responses
 from allin.errors import BadRequest
 from allin.storage.chat_records import Chat, ChatMatch, Turn
-from allin.storage.feedback import FeedbackStore, TurnRating
+from allin.storage.feedback import TurnRating
 from allin.storage.text import StorableText
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chats"], responses=error_responses(*PER_USER, 404))
@@ -78,11 +78,7 @@ async def rename_chat(
     summary="Delete a chat and all its turns",
 )
 async def delete_chat(user_id: OwnUserId, chat_id: ChatId, services: ServicesDep) -> Response:
-    # The rows of spoken turns go with the chat; their audio files are deleted after it.
-    audio = await services.archive.audio_paths(user_id, chat_id)
-    await services.chats.delete_chat(user_id, chat_id)
-    for path in audio:
-        await services.archive.forget_audio(path)
+    await services.chat_service.delete(user_id, chat_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -96,21 +92,13 @@ async def history(
     ] = None,
     limit: Annotated[int, Query(ge=1, description="Page size.")] = 50,
 ) -> History:
-    page_max = services.settings.history_page_max
-    if limit > page_max:
-        raise BadRequest(f"limit must be at most {page_max}")
-    await services.chats.get_chat(user_id, chat_id)
-    # One extra row tells whether an older page exists without a second query.
-    turns = await services.chats.turns_before(user_id, chat_id, before, limit + 1)
-    has_more = len(turns) > limit
-    page = turns[1:] if has_more else turns
-    rated = await FeedbackStore(services.db).of_turns(
-        user_id, [turn.id for turn in page if turn.role == "assistant"]
-    )
+    page = await services.chat_service.history(user_id, chat_id, before, limit)
     return History(
         chat_id=chat_id,
-        turns=[HistoryTurn(**dict(turn), feedback=rated.get(turn.id)) for turn in page],
-        next_before=page[0].id if has_more else None,
+        turns=[
+            HistoryTurn(**dict(turn), feedback=page.ratings.get(turn.id)) for turn in page.turns
+        ],
+        next_before=page.next_before,
     )
 
 

@@ -13,12 +13,10 @@ from starlette.datastructures import UploadFile
 from allin.api.deps import ROW_ID_MAX, CurrentUser, ServicesDep
 from allin.api.errors import error_responses
 from allin.auth.principal import Principal
-from allin.errors import Conflict, Forbidden, NotFound, TooLarge
+from allin.errors import Forbidden, TooLarge
 from allin.rag.document_records import Document
-from allin.rag.hybrid import Scope
 from allin.rag.ingest import IngestOutcome
 from allin.services import Services
-from allin.storage.blobs import DOCUMENTS
 
 # Every route but the signed-link download is behind a token; a document another user owns (and
 # did not share) is "not found", and changing a shared one takes an admin.
@@ -74,37 +72,9 @@ class Link(BaseModel):
     url: str
 
 
-async def visible_document(services: Services, principal: Principal, document_id: str) -> Document:
-    """The document if the caller may see it; someone else's private document does not exist."""
-    try:
-        document = await services.documents.get(document_id)
-    except NotFound:
-        document = None
-    if document is None or not (document.shared or document.owner_id == principal.user_id):
-        raise NotFound(f"document {document_id!r} does not exist")
-    return document
-
-
-async def _changeable(services: Services, principal: Principal, document_id: str) -> Document:
-    document = await visible_document(services, principal, document_id)
-    _not_from_repository(document)
-    if document.owner_id != principal.user_id and not (document.shared and principal.is_admin):
-        raise Forbidden("only its owner (or an admin, for a shared document) can change it")
-    return document
-
-
-def _not_from_repository(document: Document) -> None:
-    """A repository's files change only by syncing it, and are read through its code view."""
-    if document.repository_id is not None:
-        raise Conflict(
-            f"{document.name} is a file of a synced repository: see "
-            f"/api/v1/repositories/{document.repository_id}"
-        )
-
-
 @router.get("/documents", summary="Your documents and the shared ones", responses=_TOKEN)
 async def list_documents(principal: CurrentUser, services: ServicesDep) -> DocumentList:
-    return DocumentList(documents=await services.documents.visible(Scope(principal.user_id)))
+    return DocumentList(documents=await services.library.listing(principal))
 
 
 # The form is described here rather than declared as `File`/`Form` parameters: FastAPI reads
@@ -172,8 +142,7 @@ async def _ingest_uploads(
     if not files:
         missing = {"type": "missing", "loc": ("body", "files"), "msg": "Field required"}
         raise RequestValidationError([missing])
-    if shared and not principal.is_admin:
-        raise Forbidden("only admins share documents with the whole team")
+    services.library.check_sharing(principal, shared)
     limit = services.settings.max_document_bytes
     results = []
     for upload in files:
@@ -185,10 +154,7 @@ async def _ingest_uploads(
                 FileResult(name=name, status="failed", error=error.code, detail=error.message)
             )
             continue
-        outcome = await services.ingestor.ingest(
-            owner_id=principal.user_id, name=name, data=data, shared=shared
-        )
-        results.append(FileResult.of(outcome))
+        results.append(FileResult.of(await services.library.add(principal, name, data, shared)))
     if any(result.status == "failed" for result in results):
         response.status_code = status.HTTP_207_MULTI_STATUS
     return UploadResult(files=results)
@@ -198,7 +164,7 @@ async def _ingest_uploads(
 async def get_document(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Document:
-    return await visible_document(services, principal, document_id)
+    return await services.library.visible(principal, document_id)
 
 
 @router.delete(
@@ -210,8 +176,7 @@ async def get_document(
 async def delete_document(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Response:
-    document = await _changeable(services, principal, document_id)
-    await services.ingestor.delete(document)
+    await services.library.delete(principal, document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -223,16 +188,7 @@ async def delete_document(
 async def reindex_document(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> FileResult:
-    document = await _changeable(services, principal, document_id)
-    data = await services.blobs.get(DOCUMENTS, document.storage_path)
-    outcome = await services.ingestor.ingest(
-        owner_id=document.owner_id,
-        name=document.name,
-        data=data,
-        shared=document.shared,
-        force=True,
-    )
-    return FileResult.of(outcome)
+    return FileResult.of(await services.library.reindex(principal, document_id))
 
 
 @router.get(
@@ -243,10 +199,7 @@ async def reindex_document(
 async def document_link(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Link:
-    document = await visible_document(services, principal, document_id)
-    _not_from_repository(document)
-    url = await services.blobs.signed_url(DOCUMENTS, document.storage_path, _LINK_TTL_S)
-    return Link(url=url)
+    return Link(url=await services.library.link(principal, document_id, _LINK_TTL_S))
 
 
 @router.get("/passages/{chunk_id}", summary="A cited passage, in full", responses=_MISSING)
@@ -255,8 +208,7 @@ async def get_passage(
     principal: CurrentUser,
     services: ServicesDep,
 ) -> PassageView:
-    chunk = await services.documents.chunk(chunk_id)
-    document = await visible_document(services, principal, chunk["document_id"])
+    chunk, document = await services.library.passage(principal, chunk_id)
     return PassageView(
         chunk_id=chunk["id"],
         document_id=document.id,

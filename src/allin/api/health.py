@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from allin.api.deps import ServicesDep
 from allin.api.errors import error_responses
+from allin.errors import Unavailable
 
 router = APIRouter(tags=["health"])
 
@@ -13,7 +14,20 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database is reachable", responses=error_responses(503))
+@router.get(
+    "/readyz",
+    summary="The database is reachable and no turn waits for a slot",
+    description=(
+        "503 while the process answers as many turns as it may (`ALLIN_MAX_CONCURRENT_TURNS`)"
+        " and more wait: a load balancer should send new users elsewhere meanwhile."
+    ),
+    responses=error_responses(503),
+)
 async def readyz(services: ServicesDep) -> dict[str, str]:
+    admission = services.admission
+    if admission.saturated:
+        raise Unavailable(
+            f"saturated: {admission.in_flight} turns being answered, {admission.waiting} waiting"
+        )
     await services.db.ping()
     return {"status": "ready"}

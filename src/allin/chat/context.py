@@ -8,7 +8,7 @@ listener that fails is logged and skipped: the user still gets an answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from allin.llm.base import ContextBlock
 from allin.storage.chat_records import Turn
@@ -28,6 +28,14 @@ class ContextSource(Protocol):
     def name(self) -> str: ...
 
     async def context_for(self, question: Turn) -> Context: ...
+
+
+@runtime_checkable
+class PreparingSource(ContextSource, Protocol):
+    """A source with slow work it can start as soon as the question is stored (embedding it),
+    while the turn is acknowledged and its answer claimed."""
+
+    def prepare(self, question: Turn) -> None: ...
 
 
 class TurnListener(Protocol):

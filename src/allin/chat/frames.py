@@ -120,6 +120,18 @@ class ErrorOut(Sequenced):
         return cls(code=error.code, message=error.message, reply_to=reply_to)
 
 
+class Busy(Sequenced):
+    """The server is answering as many turns as it can: this question (stored, acknowledged)
+    waits for a slot behind `ahead` others, then is answered as usual. Not numbered, not kept:
+    a notice for the clients following the chat at that moment."""
+
+    type: Literal["busy"] = "busy"
+    turn_id: int
+    reply_to: str | None = None
+    ahead: int
+    message: str = "Allin is answering other questions; yours is next in line."
+
+
 class Transcript(Sequenced):
     """What the user is heard saying: `final` once the recording is over (the text then becomes
     the question, announced by its `ack`), interim ones while they speak."""
@@ -147,7 +159,7 @@ class AudioEndOut(Sequenced):
     stopped: bool = False
 
 
-ServerFrame = Ack | Token | Done | Pong | ErrorOut | Transcript | AudioStartOut | AudioEndOut
+ServerFrame = Ack | Token | Done | Pong | ErrorOut | Busy | Transcript | AudioStartOut | AudioEndOut
 
 
 class Replier(Protocol):

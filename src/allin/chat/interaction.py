@@ -7,9 +7,11 @@ A turn is a `TurnRequest`; `InteractionManager.handle` takes it, for a client fo
    and one turn at a time per message in this process: `Runs.handling`); a question stored
    before is not answered twice: its answer is sent again, or awaited while some process
    writes it
-3. own the answer in this process (`Runs.own_answer`), announce the question (`ack`), become
-   the one process writing the answer (`Runs.claim`) and take the chat's turn
-   (`Runs.one_at_a_time`)
+3. own the answer in this process (`Runs.own_answer`); let context sources start their slow
+   work (`PreparingSource.prepare`: embedding the question); announce the question (`ack`),
+   become the one process writing the answer (`Runs.claim`), take the chat's turn
+   (`Runs.one_at_a_time`) and a slot among the turns answered at once (`TurnAdmission`; a
+   `busy` frame tells the chat while it waits)
 4. in parallel: load the recent conversation, ask every context source (memory, documents)
 5. build the prompt (`build_prompt`)
 6. stream the model's answer as `token` frames (`TokenPublisher`)
@@ -22,12 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from allin.chat.context import Context, ContextSource, TurnListener
-from allin.chat.frames import Ack, Done, ErrorOut
+from allin.chat.admission import TurnAdmission
+from allin.chat.context import Context, ContextSource, PreparingSource, TurnListener
+from allin.chat.frames import Ack, Busy, Done, ErrorOut
 from allin.chat.prompt import build_prompt
 from allin.chat.publishing import TokenPublisher
 from allin.chat.runs import Runs
@@ -65,8 +69,11 @@ class InteractionManager:
         streams: Streams,
         sources: Sequence[ContextSource] = (),
         listeners: Sequence[TurnListener] = (),
+        admission: TurnAdmission | None = None,
     ) -> None:
         self._settings = settings
+        # How many turns are answered at once (`chat/admission.py`); unbounded unless given.
+        self._admission = admission or TurnAdmission(capacity=sys.maxsize)
         self._chats = chats
         self._model = model
         self._runs = runs
@@ -135,13 +142,18 @@ class InteractionManager:
         return answer
 
     async def _answer(self, question: Turn, request: TurnRequest) -> Turn | None:
+        if request.with_context:
+            self._prepare_context(question)
         async with self._streams.using(question.user_id, question.chat_id) as stream:
             await stream.publish(Ack(turn=question), turn_id=question.id)
             answer_id = await self._chats.reserve_turn_id()
             if not await self._runs.claim(question, answer_id):
                 return None
             try:
-                async with self._runs.one_at_a_time(question.user_id, question.chat_id):
+                async with (
+                    self._runs.one_at_a_time(question.user_id, question.chat_id),
+                    self._admission.admitted(_busy_notice(stream, question)),
+                ):
                     try:
                         answer = await self._generate(question, answer_id, stream, request)
                     except Exception as exc:
@@ -243,6 +255,12 @@ class InteractionManager:
         seq = await stream.publish(Done.of(answer), turn_id=answer.id)
         return answer.model_copy(update={"seq": seq})
 
+    def _prepare_context(self, question: Turn) -> None:
+        """Let sources start their slow work while the turn is acknowledged and claimed."""
+        for source in self._sources:
+            if isinstance(source, PreparingSource):
+                source.prepare(question)
+
     async def _contexts(self, question: Turn) -> list[Context]:
         return await asyncio.gather(*(self._ask(source, question) for source in self._sources))
 
@@ -262,6 +280,19 @@ class InteractionManager:
             await listener.turn_completed(question, answer)
         except Exception:
             logger.exception("%s failed after turn %s", listener.name, answer.id)
+
+
+def _busy_notice(stream: ChatStream, question: Turn) -> Callable[[int], Awaitable[None]]:
+    """What tells the chat's clients that `question` waits for a slot (`TurnAdmission`)."""
+
+    async def tell(ahead: int) -> None:
+        notice = Busy(turn_id=question.id, reply_to=question.client_msg_id, ahead=ahead)
+        try:
+            await stream.tell(notice)
+        except Exception as exc:  # a notice never costs the turn
+            logger.warning("could not tell chat %s/%s it waits: %s", *stream.key, exc)
+
+    return tell
 
 
 async def _no_context() -> list[Context]:

@@ -151,6 +151,11 @@ class ChatStream:
                 await self.deliver(numbered(frame, seq))
         return seq
 
+    async def tell(self, frame: ServerFrame) -> None:
+        """A passing notice (`busy`) to this process's followers: not numbered, kept or relayed."""
+        for follower in list(self._followers):
+            await follower.send(frame)
+
     async def deliver(self, frame: ServerFrame) -> None:
         assert frame.seq is not None
         if self._floor is None:

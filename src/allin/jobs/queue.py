@@ -5,6 +5,13 @@ A sync job holds a lock per repository (one sync of a repository runs at a time,
 queueing lock (asking again while one waits returns the waiting one). A worker that dies mid-job
 stops sending heartbeats; any live worker puts such a job back in the queue, and the sync resumes
 from what it had staged, so nothing is indexed twice.
+
+Learning memories from a finished turn is a job too (`defer_learning`), so the answer never waits
+on it and a turn stored is a turn learned from, even if the process stops: one job per turn,
+written as the turn ends, with a lock per user (a user's turns are learned one at a time, in
+order, anywhere). Learning has a worker of its own, so it never waits behind a repository sync of
+several minutes, and it gives way to answers (while turns wait for a slot, it waits); under a
+burst of chat it lags, then catches up.
 """
 
 from __future__ import annotations
@@ -19,7 +26,9 @@ import procrastinate
 from procrastinate import exceptions as job_errors
 from procrastinate.job_context import JobContext
 
+from allin.chat.admission import TurnAdmission
 from allin.errors import NotFound, Unavailable
+from allin.memory.manager import MemoryManager
 from allin.sources.sync import RepositorySync
 from allin.storage.repositories import RepositoryStore
 
@@ -27,7 +36,15 @@ logger = logging.getLogger(__name__)
 
 SOURCES_QUEUE = "sources"
 SYNC_TASK = "sync_repository"
+MEMORY_QUEUE = "memory"
+LEARN_TASK = "learn_memories"
 _RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=5, retry_exceptions={Unavailable})
+# Learning fails mostly for passing reasons (the database, the LLM): any failure is tried again.
+_LEARN_RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=2)
+# Longest a learning job gives way to turns waiting for a slot.
+_LEARNING_YIELDS_S = 5.0
+# How often `learning_settled` looks whether a user's learning jobs are done.
+_SETTLE_POLL_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,19 +55,35 @@ class WorkerOptions:
     stalled_after_s: float = 30.0
     # When > 0, every repository is synced again this often.
     sync_interval_s: float = 0.0
+    # Learning jobs run at once (a user's own turns always one at a time, in order).
+    learning_concurrency: int = 2
 
 
 class JobQueue:
-    def __init__(self, url: str, repositories: RepositoryStore, sync: RepositorySync) -> None:
+    def __init__(
+        self,
+        url: str,
+        repositories: RepositoryStore,
+        sync: RepositorySync,
+        memory: MemoryManager | None = None,
+        admission: TurnAdmission | None = None,
+    ) -> None:
+        # Two workers (syncs, learning) each hold a connection to listen on and use one to fetch
+        # and finish jobs; the rest serve turns deferring their learning.
         connector = procrastinate.PsycopgConnector(
-            conninfo=url, min_size=1, max_size=4, kwargs={"prepare_threshold": None}
+            conninfo=url, min_size=1, max_size=6, kwargs={"prepare_threshold": None}
         )
         self.app = procrastinate.App(connector=connector)
         self._repositories = repositories
         self._sync = sync
+        self._memory = memory
+        self._admission = admission
         self._sync_task = self.app.task(
             name=SYNC_TASK, queue=SOURCES_QUEUE, pass_context=True, retry=_RETRY
         )(self._run_sync)
+        self._learn_task = self.app.task(
+            name=LEARN_TASK, queue=MEMORY_QUEUE, pass_context=True, retry=_LEARN_RETRY
+        )(self._run_learning)
 
     async def open(self) -> None:
         await self.app.open_async()
@@ -70,6 +103,30 @@ class JobQueue:
             if waiting is None:  # it started in between: queue the next one
                 return await self.defer_sync(repository_id)
             return waiting
+
+    async def defer_learning(self, user_id: str, chat_id: str, said: str, answer: str) -> int:
+        """Queue learning from a finished turn (`MemoryManager.learn`); returns the job's id."""
+        return await self._learn_task.configure(lock=_learning_lock(user_id)).defer_async(
+            user_id=user_id, chat_id=chat_id, said=said, answer=answer
+        )
+
+    async def learning_settled(self, user_id: str, timeout_s: float) -> None:
+        """Wait (at most `timeout_s`) until no learning job of the user waits or runs."""
+        # Polled: the jobs may run in another process, whose end this one hears nothing of.
+        async with asyncio.timeout(timeout_s):
+            while True:
+                if not await self._learning_pending(user_id):
+                    return
+                await asyncio.sleep(_SETTLE_POLL_S)
+
+    async def _learning_pending(self, user_id: str) -> bool:
+        for status in ("todo", "doing"):
+            jobs = await self.app.job_manager.list_jobs_async(
+                task=LEARN_TASK, status=status, lock=_learning_lock(user_id)
+            )
+            if list(jobs):
+                return True
+        return False
 
     async def _waiting_sync(self, repository_id: str) -> int | None:
         jobs = await self.app.job_manager.list_jobs_async(
@@ -97,23 +154,34 @@ class JobQueue:
             await asyncio.sleep(poll_s)
 
     async def run_worker(self, options: WorkerOptions, *, wait: bool = True) -> None:
-        """Work the queue until cancelled (or, with `wait=False`, until it is empty)."""
+        """Work the queue until cancelled (or, with `wait=False`, until it is empty): syncs and
+        learning each with their own worker, so a long sync holds no learning back."""
         housekeeping = asyncio.create_task(self._housekeep(options), name="jobs-housekeeping")
         try:
-            await self.app.run_worker_async(
-                queues=[SOURCES_QUEUE],
-                concurrency=options.concurrency,
-                wait=wait,
-                install_signal_handlers=False,
-                listen_notify=True,
-                delete_jobs="never",
-                update_heartbeat_interval=options.stalled_after_s / 3,
-                stalled_worker_timeout=options.stalled_after_s,
-            )
+            async with asyncio.TaskGroup() as workers:
+                workers.create_task(self._work(SOURCES_QUEUE, options.concurrency, options, wait))
+                workers.create_task(
+                    self._work(MEMORY_QUEUE, options.learning_concurrency, options, wait)
+                )
         finally:
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping
+
+    async def _work(self, queue: str, concurrency: int, options: WorkerOptions, wait: bool) -> None:
+        await self.app.run_worker_async(
+            queues=[queue],
+            name=f"{queue}-worker",
+            concurrency=concurrency,
+            wait=wait,
+            install_signal_handlers=False,
+            listen_notify=True,
+            # A sync's status is asked for by id after it ends; a learning job, done, is only
+            # a copy of a stored turn: it is not kept.
+            delete_jobs="successful" if queue == MEMORY_QUEUE else "never",
+            update_heartbeat_interval=options.stalled_after_s / 3,
+            stalled_worker_timeout=options.stalled_after_s,
+        )
 
     async def _housekeep(self, options: WorkerOptions) -> None:
         since_sync = 0.0
@@ -150,3 +218,20 @@ class JobQueue:
             logger.info("job %s: repository %s is gone", context.job.id, repository_id)
             return {"mode": "removed"}
         return await self._sync.sync(repository_id, progress=progress)
+
+    async def _run_learning(
+        self, context: JobContext, user_id: str, chat_id: str, said: str, answer: str
+    ) -> dict[str, Any]:
+        if self._memory is None:
+            # A worker with memory off: the turn is not learned from here (nor anywhere).
+            logger.info("job %s: long-term memory is off; not learning", context.job.id)
+            return {"learned": []}
+        if self._admission is not None:
+            # Answers first: while turns wait for a slot, learning waits too (a bounded time, so
+            # a process that stays saturated still learns, later).
+            await self._admission.until_unsaturated(_LEARNING_YIELDS_S)
+        return {"learned": await self._memory.learn(user_id, chat_id, said, answer)}
+
+
+def _learning_lock(user_id: str) -> str:
+    return f"memory:{user_id}"

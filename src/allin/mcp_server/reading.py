@@ -4,7 +4,6 @@ every signed-in user reads the team's repositories."""
 
 from __future__ import annotations
 
-from allin.api.documents import visible_document
 from allin.auth.principal import Principal
 from allin.errors import BadRequest
 from allin.mcp_server.schemas import Source
@@ -21,7 +20,7 @@ async def read(services: Services, principal: Principal, uri: str, target: Targe
     if target.kind == "passage":
         return await _passage(services, principal, uri, target.values["chunk_id"])
     if target.kind == "document":
-        document = await visible_document(services, principal, target.values["document_id"])
+        document = await services.library.visible(principal, target.values["document_id"])
         return Source(
             uri=uri,
             location=document.name,
@@ -33,7 +32,7 @@ async def read(services: Services, principal: Principal, uri: str, target: Targe
 async def document_text(services: Services, principal: Principal, document_id: str) -> str:
     """A document's text: a repository file as it is at its indexed commit, a text upload as
     uploaded, any other format (PDF, DOCX) as its parsed chunks in order."""
-    document = await visible_document(services, principal, document_id)
+    document = await services.library.visible(principal, document_id)
     if document.repository_id is not None:
         code = await services.repositories.read_file(document.repository_id, document.name, None)
         return _bounded(code.content)
@@ -48,8 +47,7 @@ async def _passage(services: Services, principal: Principal, uri: str, chunk_id:
     number = int(chunk_id)
     if not 1 <= number < 2**63:
         raise BadRequest(f"{chunk_id} is not a passage id")
-    chunk = await services.documents.chunk(number)
-    document = await visible_document(services, principal, chunk["document_id"])
+    chunk, document = await services.library.passage(principal, number)
     where = " › ".join(part for part in (document.name, chunk["heading"]) if part)
     return Source(uri=uri, location=where, content=chunk["content"])
 

@@ -25,6 +25,7 @@ from allin.config import LLMProvider, Settings
 from allin.embeddings.base import Embedder
 from allin.memory import env
 from allin.memory.manager import MemoryManager
+from allin.memory.reading import MemoryReader
 from allin.storage.db import Database
 from allin.storage.memories import index_by_user
 
@@ -81,6 +82,7 @@ async def open_memory(settings: Settings, db: Database, embedder: Embedder) -> M
     await embedder.embed_query("warm up")
     return MemoryManager(
         memory,
+        MemoryReader(db, table, embedder),
         extract_with_llm=settings.llm_provider is not LLMProvider.OFFLINE,
         on_close=pool.close,
     )

@@ -7,14 +7,17 @@ and listings filter on it, and a memory id of another user is reported as not fo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from allin.errors import NotFound
+from allin.errors import NotFound, Unavailable
 from allin.memory.extract import extract_facts, normalized
+from allin.memory.glossary import gloss
 from allin.memory.memory_records import Memory
+from allin.memory.reading import MemoryReader
 
 logger = logging.getLogger(__name__)
 
@@ -34,26 +37,51 @@ CHAT_ID = "chat_id"
 NORMALIZED = "normalized"
 
 
+class LearningQueue(Protocol):
+    """Where learning from finished turns waits to be done (`allin.jobs.queue.JobQueue`)."""
+
+    async def defer_learning(self, user_id: str, chat_id: str, said: str, answer: str) -> int: ...
+
+    async def learning_settled(self, user_id: str, timeout_s: float) -> None: ...
+
+
 class MemoryManager:
     def __init__(
-        self, mem0: Any, *, extract_with_llm: bool, on_close: Callable[[], None] = lambda: None
+        self,
+        mem0: Any,
+        reader: MemoryReader,
+        *,
+        extract_with_llm: bool,
+        on_close: Callable[[], None] = lambda: None,
     ) -> None:
         self._mem0 = mem0
+        self._reader = reader
+        # Reads go through the app's pool, which outlives this manager: once closed, it says so.
+        self._closed = False
         self._extract_with_llm = extract_with_llm
         self._on_close = on_close
         self._locks = [asyncio.Lock() for _ in range(_LOCKS)]
         self._learning: dict[str, set[asyncio.Future[None]]] = {}
+        self._queue: LearningQueue | None = None
+
+    def learn_through(self, queue: LearningQueue) -> None:
+        """From now on, learning after a turn (`learn_later`) is a job on `queue`."""
+        self._queue = queue
 
     async def search(
         self, user_id: str, query: str, *, top_k: int, threshold: float
     ) -> list[Memory]:
         """The user's memories closest to `query`, best first, at least `threshold` similar."""
+        if self._closed:
+            raise Unavailable("long-term memory is closed")
         if not query.strip():
             return []
-        found = await self._mem0.search(
-            query, top_k=top_k, filters={"user_id": user_id}, threshold=threshold
-        )
-        return [Memory.from_mem0(item) for item in found["results"]]
+        return await self._reader.nearest(user_id, query, top_k=top_k, threshold=threshold)
+
+    def prepare_search(self, query: str) -> None:
+        """A `search` for `query` is coming: start its slow part (the embedding) now."""
+        if not self._closed and query.strip():
+            self._reader.prepare(query)
 
     async def list_all(self, user_id: str) -> list[Memory]:
         """The user's memories, newest first, including those learned from their last turn."""
@@ -85,6 +113,16 @@ class MemoryManager:
                 del self._learning[user_id]
             done.set_result(None)
 
+    async def learn_later(self, user_id: str, chat_id: str, said: str, answer: str) -> None:
+        """Learn from a finished turn: as a job when there is a queue (the job then calls
+        `learn`), else here and now."""
+        if self._queue is None:
+            await self.learn(user_id, chat_id, said, answer)
+        elif self._extract_with_llm or extract_facts(said):
+            # Offline, a turn whose message states no fact (most questions) teaches nothing:
+            # its job would cost the database three statements for nothing.
+            await self._queue.defer_learning(user_id, chat_id, said, answer)
+
     async def remember(self, user_id: str, chat_id: str, fact: str) -> bool:
         """Remember `fact` as it is said (the user asked for it, e.g. through MCP's `remember`);
         False when an equal or near-equal memory is already known."""
@@ -96,6 +134,9 @@ class MemoryManager:
         pending = self._learning.get(user_id)
         if pending:
             await asyncio.wait(set(pending), timeout=_SETTLE_S)
+        if self._queue is not None:
+            with contextlib.suppress(TimeoutError):
+                await self._queue.learning_settled(user_id, _SETTLE_S)
 
     async def update(self, user_id: str, memory_id: str, text: str) -> Memory:
         """Replace a memory's text (and so its embedding)."""
@@ -114,6 +155,7 @@ class MemoryManager:
             await self._mem0.delete_all(user_id=user_id)
 
     async def aclose(self) -> None:
+        self._closed = True
         await asyncio.to_thread(self._close)
 
     def _close(self) -> None:
@@ -150,10 +192,11 @@ class MemoryManager:
         same = await self._mem0.get_all(filters={"user_id": user_id, NORMALIZED: key}, top_k=1)
         if same["results"]:
             return True
-        close = await self._mem0.search(
-            fact, top_k=1, filters={"user_id": user_id}, threshold=DUPLICATE_SIMILARITY
+        # Compared as stored: a memory's vector is that of its glossed text (`embedding.py`).
+        close = await self._reader.nearest(
+            user_id, gloss(fact), top_k=1, threshold=DUPLICATE_SIMILARITY
         )
-        return bool(close["results"])
+        return bool(close)
 
     async def _owned(self, user_id: str, memory_id: str) -> dict[str, Any]:
         try:

@@ -26,3 +26,16 @@ class Memory(BaseModel):
             created_at=created,
             updated_at=item.get("updated_at") or created,
         )
+
+    @classmethod
+    def from_payload(cls, memory_id: str, payload: dict[str, Any]) -> Memory:
+        """From a row of mem0's table: mem0 stores the text as `data` and the metadata it was
+        given beside it, in the same payload."""
+        created = payload["created_at"]
+        return cls(
+            id=memory_id,
+            text=payload["data"],
+            chat_id=payload.get("chat_id"),
+            created_at=created,
+            updated_at=payload.get("updated_at") or created,
+        )

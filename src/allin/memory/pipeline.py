@@ -33,6 +33,10 @@ class MemoryContext:
         self._threshold = settings.memory_threshold
         self._timeout_s = settings.memory_timeout_s
 
+    def prepare(self, question: Turn) -> None:
+        if not _ASKS_ABOUT_ME.search(question.content):
+            self._memory.prepare_search(question.content)
+
     async def context_for(self, question: Turn) -> Context:
         # A slow memory store must not hold the answer: past the timeout the pipeline logs the
         # failure and answers without memories.
@@ -52,7 +56,8 @@ class MemoryContext:
 
 
 class MemoryListener:
-    """A `TurnListener`: learns from each finished turn, in the background."""
+    """A `TurnListener`: learns from each finished turn, in the background (as a job on the
+    queue when the memory has one, see `MemoryManager.learn_later`)."""
 
     name = "memory"
 
@@ -60,6 +65,6 @@ class MemoryListener:
         self._memory = memory
 
     async def turn_completed(self, question: Turn, answer: Turn) -> None:
-        await self._memory.learn(
+        await self._memory.learn_later(
             question.user_id, question.chat_id, question.content, answer.content
         )

@@ -28,7 +28,7 @@ from allin.rag.files import discover
 from allin.rag.hybrid import Scope
 from allin.rag.ingest import Ingestor, IngestOutcome
 from allin.rag.retrieval import Retriever
-from allin.rag.store import DocumentStore
+from allin.storage.documents import DocumentStore
 from allin.storage.repositories import live_owner
 
 if TYPE_CHECKING:

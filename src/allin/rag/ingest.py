@@ -23,9 +23,9 @@ from allin.rag.clean import document_embedding_text
 from allin.rag.document_records import Document
 from allin.rag.limits import DocumentLimits
 from allin.rag.sandbox import Prepared, prepare, prepare_isolated
-from allin.rag.store import DocumentStore, NewDocument
 from allin.sources.embedding import chunk_embedding_text
 from allin.storage.blobs import DOCUMENTS, BlobStore
+from allin.storage.documents import DocumentStore, NewDocument
 from allin.storage.text import NUL, NUL_REFUSED
 from allin.workers import run_in
 

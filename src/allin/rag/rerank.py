@@ -25,7 +25,7 @@ from threadpoolctl import threadpool_limits
 from allin.config import RerankerKind
 from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.rag.document_records import Passage
-from allin.rag.store import DocumentStore
+from allin.storage.documents import DocumentStore
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from allin.rag.clean import readable
 from allin.rag.document_records import Passage
 from allin.rag.hybrid import DEFAULT_FUSION, Fusion, Scope
 from allin.rag.rerank import Query, Reranker
-from allin.rag.store import DocumentStore
 from allin.storage.chat_records import Turn
+from allin.storage.documents import DocumentStore
 
 SOURCES_TITLE = "Sources"
 NOTHING_FOUND = "No passage of the team's documents matches this question."

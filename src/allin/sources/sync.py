@@ -20,13 +20,13 @@ from typing import Any, Protocol
 
 from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.errors import AllinError, TooLarge
-from allin.rag.store import ChunkRow
 from allin.sources.code_chunks import SourceChunk, chunk_source_file
 from allin.sources.embedding import chunk_embedding_text
 from allin.sources.files import chunk_meta, read_entries, staged_file, tree_skip_reason
 from allin.sources.git import CommitInfo, Git, TreeEntry
 from allin.sources.languages import DOC_LANGUAGES, language_for
 from allin.sources.selection import skip_reason
+from allin.storage.documents import ChunkRow
 from allin.storage.repositories import (
     IndexedFile,
     Move,

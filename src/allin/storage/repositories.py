@@ -19,10 +19,10 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from allin.errors import Conflict, NotFound
-from allin.rag.store import ChunkRow, insert_chunks
 from allin.sources.git import CommitInfo
 from allin.sources.repository_records import Repository
 from allin.storage.db import Database
+from allin.storage.documents import ChunkRow, insert_chunks
 
 
 def live_owner(repository_id: str) -> str:

@@ -582,8 +582,29 @@ function streamFor(frame) {
     appendMessage(element);
     stream = { element, text: "", scheduled: false };
     state.streams.set(frame.turn_id, stream);
+    clearBusy(frame.reply_to);
   }
   return stream;
+}
+
+// The server is answering as many questions as it can: this one waits its turn (`busy` frame).
+function showBusy(frame) {
+  const question = turnElement("user", frame.turn_id);
+  if (!question) return;
+  let note = question.querySelector(".busy-note");
+  if (!note) {
+    note = document.createElement("p");
+    note.className = "busy-note muted small";
+    note.dataset.testid = "busy-note";
+    note.setAttribute("role", "status");
+    question.append(note);
+  }
+  const ahead = frame.ahead === 1 ? "1 question" : `${frame.ahead} questions`;
+  note.textContent = frame.ahead > 0 ? `${frame.message} (${ahead} ahead)` : frame.message;
+}
+
+function clearBusy(questionId) {
+  turnElement("user", questionId)?.querySelector(".busy-note")?.remove();
 }
 
 function isFinal(turnId) {
@@ -609,6 +630,7 @@ function endAwaiting(clientId) {
   const owner = state.bubbles.get(clientId) || $("messages").querySelector(`.msg.user[data-client-id="${clientId}"]`);
   const questionId = Number(owner?.dataset.turnId);
   state.awaiting.delete(questionId);
+  owner?.querySelector(".busy-note")?.remove();
   for (const [turnId, stream] of state.streams) {
     if (Number(stream.element.dataset.replyTo) !== questionId) continue;
     stream.element.classList.remove("streaming");
@@ -661,9 +683,13 @@ function handleFrame(frame) {
       }
       break;
     }
+    case "busy":
+      showBusy(frame);
+      break;
     case "done": {
       const turn = frame.turn;
       state.awaiting.delete(turn.reply_to);
+      clearBusy(turn.reply_to);
       if (isFinal(turn.id)) {
         showStop();
         break; // a stored answer never changes: this one is shown already

@@ -44,7 +44,7 @@ async function openLibrary() {
   }
 }
 
-// The API decides; this only hides what it would refuse (see `_changeable` in api/documents.py).
+// The API decides; this only hides what it would refuse (see `DocumentLibrary` in rag/library.py).
 function canChange(doc) {
   return doc.owner_id === me?.user_id || (doc.shared && me?.is_admin);
 }
