@@ -15,6 +15,7 @@ from allin.api import (
     documents,
     feedback,
     health,
+    invites,
     memories,
     onboarding,
     repositories,
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chats.router)
     app.include_router(documents.router)
     app.include_router(feedback.router)
+    app.include_router(invites.router)
     app.include_router(memories.router)
     app.include_router(onboarding.router)
     app.include_router(repositories.router)

@@ -17,6 +17,7 @@ from allin.chat.frames import (
     CancelIn,
     ErrorOut,
     MessageIn,
+    PingIn,
     Pong,
     ResumeIn,
     ServerFrame,
@@ -118,6 +119,8 @@ async def chat_socket(websocket: WebSocket, user_id: str, chat_id: str) -> None:
         checked_ids(user_id, chat_id)
         principal = await _authenticate(services, token)
         check_owner(principal, user_id)
+        # A cap on the user's open sockets, across processes (guard/sockets.py): 4429 past it.
+        place = await services.sockets.take_place(user_id)
     except AllinError as error:
         await _refuse(websocket, error)
         return
@@ -135,6 +138,7 @@ async def chat_socket(websocket: WebSocket, user_id: str, chat_id: str) -> None:
     finally:
         watch.cancel()
         await sink.aclose()
+        await place.release()
 
 
 class _Talk:
@@ -197,6 +201,9 @@ async def _converse(
                     await stream.resume(follower, frame.last_seq)
                     continue
                 await stream.start(follower)
+                if isinstance(frame, PingIn | CancelIn):
+                    # Per user, across processes (guard/sockets.py): an `error` frame past it.
+                    await services.sockets.control_frame(user_id, frame.type)
                 if isinstance(frame, MessageIn | AudioStartIn) and not limiter.allow(user_id):
                     refusal = RateLimited(
                         f"more than {settings.rate_limit_per_minute} messages a minute;"

@@ -1,0 +1,99 @@
+"""Per-user limits on chat sockets: how many may be open at once, and how many `ping` and
+`cancel` frames they may send (README "Security").
+
+Both are counted in Postgres, so they hold across processes. A control frame costs one short
+query; each socket reads its frames one at a time, so a flood from one user has at most
+`max_sockets_per_user` such queries in flight."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from allin.config import Settings
+from allin.errors import RateLimited
+from allin.storage.throttle import ThrottleStore
+
+logger = logging.getLogger(__name__)
+
+ControlFrame = Literal["ping", "cancel"]
+# How often a process tells the database its sockets are still open; a socket row not refreshed
+# for `_STALE_AFTER_BEATS` beats belongs to a process that died, and stops counting.
+HEARTBEAT_S = 10.0
+_STALE_AFTER_BEATS = 3
+
+
+class SocketPlace:
+    def __init__(self, store: ThrottleStore, socket_id: str | None) -> None:
+        self._store = store
+        self._socket_id = socket_id
+
+    async def release(self) -> None:
+        if self._socket_id is not None:
+            socket_id, self._socket_id = self._socket_id, None
+            # Shielded: a socket torn down by cancellation must still give its place back.
+            await asyncio.shield(self._store.close_socket(socket_id))
+
+
+class SocketGuard:
+    def __init__(
+        self, store: ThrottleStore, settings: Settings, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._store = store
+        self._max_sockets = settings.max_sockets_per_user
+        self._control_per_minute = settings.control_frames_per_minute
+        # Each app process is one; its sockets' rows name it.
+        self.process_id = uuid.uuid4().hex
+        self.clock = clock
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock(), UTC)
+
+    async def take_place(self, user_id: str) -> SocketPlace:
+        """One of the user's socket places, held until released; `RateLimited` if all are
+        taken (on any process)."""
+        if self._max_sockets <= 0:
+            return SocketPlace(self._store, None)
+        socket_id = await self._store.open_socket(
+            user_id,
+            self.process_id,
+            self._max_sockets,
+            self._now(),
+            timedelta(seconds=HEARTBEAT_S * _STALE_AFTER_BEATS),
+        )
+        if socket_id is None:
+            raise RateLimited(
+                f"{self._max_sockets} chat sockets are open for this user already; close one first",
+                HEARTBEAT_S,
+            )
+        return SocketPlace(self._store, socket_id)
+
+    async def control_frame(self, user_id: str, kind: ControlFrame) -> None:
+        """Count one `ping` or `cancel` of the user's; `RateLimited` (with the wait) past the
+        rate."""
+        if self._control_per_minute <= 0:
+            return
+        per_second = self._control_per_minute / 60
+        # A quarter of a minute's allowance at once, as for messages.
+        burst = max(1.0, self._control_per_minute / 4)
+        wait = await self._store.take_token(f"{kind}:{user_id}", per_second, burst, self._now())
+        if wait is not None:
+            raise RateLimited(
+                f"more than {self._control_per_minute} {kind} frames a minute; wait a moment",
+                wait,
+            )
+
+    async def keep_alive(self) -> None:
+        """Refresh this process's socket rows for its lifetime (a background task)."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_S)
+            try:
+                await self._store.still_open(self.process_id, self._now())
+            except Exception as exc:
+                # The database is away; the rows go stale and the next beat refreshes them.
+                logger.warning("could not refresh this process's open sockets: %s", exc)
