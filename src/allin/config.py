@@ -221,7 +221,7 @@ class Settings(BaseSettings):
     socket_queue_frames: int = Field(2048, gt=0)
     # An answer whose process sent no heartbeat for this long is stored as interrupted.
     run_stale_s: float = Field(30.0, gt=0)
-    # Messages (and recordings) per user per minute, per process; 0 turns the limit off.
+    # Messages (recordings, MCP calls) per user per minute, across processes; 0: no limit.
     rate_limit_per_minute: int = Field(120, ge=0)
 
     # Voice (README "Voice"): `offline` speech models (the default), `live` (Gemini Live, needs

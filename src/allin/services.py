@@ -22,6 +22,7 @@ from allin.config import AuthMode, Settings
 from allin.embeddings.base import Embedder
 from allin.embeddings.registry import build_embedder
 from allin.guard.auth_throttle import AuthThrottle
+from allin.guard.rates import UserRates
 from allin.guard.signup import SignupPolicy
 from allin.guard.sockets import SocketGuard
 from allin.jobs.queue import JobQueue, WorkerOptions
@@ -95,8 +96,9 @@ class Services:
     archive: VoiceArchive
     # None when voice is off (`ALLIN_VOICE=off`).
     voice: VoiceEngine | None
-    # Open sockets and control frames per user, counted across processes.
+    # Open sockets, and the rates of messages and control frames, per user across processes.
     sockets: SocketGuard
+    rates: UserRates
     # Heartbeats and the relay: they run for the app's lifetime and are cancelled at stop.
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -225,6 +227,7 @@ class Services:
             archive=archive,
             voice=voice,
             sockets=sockets,
+            rates=UserRates(throttle_store, settings),
             background=background,
         )
 

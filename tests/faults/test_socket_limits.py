@@ -1,5 +1,5 @@
-"""One user's sockets and control frames (issue #12, finding 5): open chat sockets are capped
-per user and `ping` and `cancel` frames rate-limited per user, both across app processes (two
+"""One user's sockets and frames (issue #12, finding 5): open chat sockets are capped per user,
+and messages, `ping` and `cancel` frames rate-limited per user, all across app processes (two
 apps on one database here). Time moves only when the test moves it."""
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from tests.conftest import make_settings, new_database, ws_url
 from tests.support.accounts import sign_up
 from tests.support.clock import FakeClock
 from tests.support.servers import serve_in_thread
-from tests.support.wsclient import next_frame, send
+from tests.support.wsclient import ask, next_frame, send
 
 MAX_SOCKETS = 3
 # A burst of 2 (a quarter of a minute's allowance), then one every 7.5 s.
 CONTROL_PER_MINUTE = 8
+MESSAGES_PER_MINUTE = 8
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +43,7 @@ def servers(
                 memory=False,
                 max_sockets_per_user=MAX_SOCKETS,
                 control_frames_per_minute=CONTROL_PER_MINUTE,
+                rate_limit_per_minute=MESSAGES_PER_MINUTE,
             )
         )
         for n in range(2)
@@ -49,6 +51,7 @@ def servers(
     with serve_in_thread(apps[0]) as url_a, serve_in_thread(apps[1]) as url_b:
         for app in apps:
             app.state.services.sockets.clock = clock
+            app.state.services.rates.clock = clock
         yield url_a, url_b
 
 
@@ -118,3 +121,21 @@ async def test_ping_and_cancel_are_rate_limited_per_user_across_processes(
         clock.advance(refused["retry_after"])
         assert (await pong(on_b))["type"] == "pong"
         assert (await pong(on_a))["code"] == "rate_limited"
+
+
+async def test_the_message_rate_holds_across_processes(
+    servers: tuple[str, str], clock: FakeClock
+) -> None:
+    url_a, url_b = servers
+    ann = await sign_up(url_a)
+    async with (
+        connect(ws_url(url_a, ann, "c1")) as on_a,
+        connect(ws_url(url_b, ann, "c2")) as on_b,
+    ):
+        assert (await ask(on_a, "m1", "one"))[-1]["type"] == "done"
+        assert (await ask(on_b, "m2", "two"))[-1]["type"] == "done"
+        refused = (await ask(on_a, "m3", "three"))[-1]
+        assert refused["type"] == "error" and refused["code"] == "rate_limited", refused
+        assert refused["reply_to"] == "m3" and refused["retry_after"] >= 1
+        clock.advance(refused["retry_after"])
+        assert (await ask(on_b, "m3", "three"))[-1]["type"] == "done"

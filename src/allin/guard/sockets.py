@@ -1,9 +1,5 @@
-"""Per-user limits on chat sockets: how many may be open at once, and how many `ping` and
-`cancel` frames they may send (README "Security").
-
-Both are counted in Postgres, so they hold across processes. A control frame costs one short
-query; each socket reads its frames one at a time, so a flood from one user has at most
-`max_sockets_per_user` such queries in flight."""
+"""How many chat sockets one user may have open at once (README "Security"), counted in Postgres
+so that the cap holds across processes."""
 
 from __future__ import annotations
 
@@ -13,7 +9,6 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 from allin.config import Settings
 from allin.errors import RateLimited
@@ -21,7 +16,6 @@ from allin.storage.throttle import ThrottleStore
 
 logger = logging.getLogger(__name__)
 
-ControlFrame = Literal["ping", "cancel"]
 # How often a process tells the database its sockets are still open; a socket row not refreshed
 # for `_STALE_AFTER_BEATS` beats belongs to a process that died, and stops counting.
 HEARTBEAT_S = 10.0
@@ -46,7 +40,6 @@ class SocketGuard:
     ) -> None:
         self._store = store
         self._max_sockets = settings.max_sockets_per_user
-        self._control_per_minute = settings.control_frames_per_minute
         # Each app process is one; its sockets' rows name it.
         self.process_id = uuid.uuid4().hex
         self.clock = clock
@@ -72,21 +65,6 @@ class SocketGuard:
                 HEARTBEAT_S,
             )
         return SocketPlace(self._store, socket_id)
-
-    async def control_frame(self, user_id: str, kind: ControlFrame) -> None:
-        """Count one `ping` or `cancel` of the user's; `RateLimited` (with the wait) past the
-        rate."""
-        if self._control_per_minute <= 0:
-            return
-        per_second = self._control_per_minute / 60
-        # A quarter of a minute's allowance at once, as for messages.
-        burst = max(1.0, self._control_per_minute / 4)
-        wait = await self._store.take_token(f"{kind}:{user_id}", per_second, burst, self._now())
-        if wait is not None:
-            raise RateLimited(
-                f"more than {self._control_per_minute} {kind} frames a minute; wait a moment",
-                wait,
-            )
 
     async def keep_alive(self) -> None:
         """Refresh this process's socket rows for its lifetime (a background task)."""
