@@ -25,6 +25,7 @@ from allin.guard.auth_throttle import AuthThrottle
 from allin.guard.rates import UserRates
 from allin.guard.signup import SignupPolicy
 from allin.guard.sockets import SocketGuard
+from allin.guard.upkeep import keep_guards
 from allin.jobs.queue import JobQueue, WorkerOptions
 from allin.llm.base import ChatModel
 from allin.llm.registry import build_chat_model
@@ -125,7 +126,9 @@ class Services:
         background = [asyncio.create_task(keeper.keep(), name="run-keeper")]
         throttle_store = ThrottleStore(db)
         sockets = SocketGuard(throttle_store, settings)
-        background.append(asyncio.create_task(sockets.keep_alive(), name="open-sockets"))
+        background.append(
+            asyncio.create_task(keep_guards(sockets, throttle_store, settings), name="guards")
+        )
         if settings.relay:
             relay = Relay(db.url, streams, runs)
             background.append(asyncio.create_task(relay.listen(), name="relay"))

@@ -4,7 +4,6 @@ so that the cap holds across processes."""
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -13,8 +12,6 @@ from datetime import UTC, datetime, timedelta
 from allin.config import Settings
 from allin.errors import RateLimited
 from allin.storage.throttle import ThrottleStore
-
-logger = logging.getLogger(__name__)
 
 # How often a process tells the database its sockets are still open; a socket row not refreshed
 # for `_STALE_AFTER_BEATS` beats belongs to a process that died, and stops counting.
@@ -57,7 +54,7 @@ class SocketGuard:
             self.process_id,
             self._max_sockets,
             self._now(),
-            timedelta(seconds=HEARTBEAT_S * _STALE_AFTER_BEATS),
+            self.stale_after,
         )
         if socket_id is None:
             raise RateLimited(
@@ -67,11 +64,9 @@ class SocketGuard:
         return SocketPlace(self._store, socket_id)
 
     async def keep_alive(self) -> None:
-        """Refresh this process's socket rows for its lifetime (a background task)."""
-        while True:
-            await asyncio.sleep(HEARTBEAT_S)
-            try:
-                await self._store.still_open(self.process_id, self._now())
-            except Exception as exc:
-                # The database is away; the rows go stale and the next beat refreshes them.
-                logger.warning("could not refresh this process's open sockets: %s", exc)
+        """This process's sockets are still open (its heartbeat, every `HEARTBEAT_S`)."""
+        await self._store.still_open(self.process_id, self._now())
+
+    @property
+    def stale_after(self) -> timedelta:
+        return timedelta(seconds=HEARTBEAT_S * _STALE_AFTER_BEATS)

@@ -132,6 +132,16 @@ class ThrottleStore:
                 "update open_sockets set seen_at = %s where process_id = %s", (now, process_id)
             )
 
+    async def prune(
+        self, streaks_before: datetime, buckets_before: datetime, sockets_before: datetime
+    ) -> None:
+        """Delete what no longer counts: forgotten streaks, buckets full again, the sockets of
+        processes that died."""
+        async with self._db.connection() as conn:
+            await conn.execute("delete from auth_throttle where last_at < %s", (streaks_before,))
+            await conn.execute("delete from rate_buckets where updated_at < %s", (buckets_before,))
+            await conn.execute("delete from open_sockets where seen_at < %s", (sockets_before,))
+
 
 async def _write(conn: Connection, scope: str, key: str, streak: Streak) -> None:
     await conn.execute(

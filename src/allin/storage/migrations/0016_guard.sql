@@ -13,6 +13,8 @@ create table auth_throttle (
     last_at       timestamptz not null,
     primary key (scope, key)
 );
+-- Streaks quiet for `ALLIN_AUTH_FORGET_S` are deleted by this index (guessed e-mails add rows).
+create index auth_throttle_last_at on auth_throttle (last_at);
 
 -- Token buckets (a rate with a burst), e.g. a user's `ping` and `cancel` frames.
 create table rate_buckets (
@@ -21,6 +23,7 @@ create table rate_buckets (
     updated_at   timestamptz not null,
     last_allowed boolean not null
 );
+create index rate_buckets_updated_at on rate_buckets (updated_at);
 
 -- Open chat sockets, to cap them per user. Each process refreshes `seen_at` on its own rows; the
 -- rows of a process that died stop counting once they are stale.
@@ -33,6 +36,7 @@ create table open_sockets (
 );
 create index open_sockets_user on open_sockets (user_id);
 create index open_sockets_process on open_sockets (process_id);
+create index open_sockets_seen_at on open_sockets (seen_at);
 
 -- Invitations to sign up when sign-up is not open (ALLIN_SIGNUP=invite). Only a SHA-256 of the
 -- code is kept; the code is shown once, to the admin who made it. Used once.
