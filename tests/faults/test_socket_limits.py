@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -31,10 +33,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(scope="module")
+def database(postgres: Any) -> str:
+    return new_database(postgres)
+
+
+@pytest.fixture(scope="module")
 def servers(
-    postgres: Any, tmp_path_factory: pytest.TempPathFactory, clock: FakeClock
+    database: str, tmp_path_factory: pytest.TempPathFactory, clock: FakeClock
 ) -> Iterator[tuple[str, str]]:
-    database = new_database(postgres)
     apps = [
         create_app(
             make_settings(
@@ -92,6 +98,23 @@ async def test_open_sockets_are_capped_per_user_across_processes(
             await asyncio.sleep(0.05)
     for socket in held[1:]:
         await socket.close()
+
+
+async def test_the_sockets_of_a_process_that_died_stop_counting(
+    servers: tuple[str, str], database: str, clock: FakeClock
+) -> None:
+    url_a, _ = servers
+    ann = await sign_up(url_a)
+    # A process that held all of ann's places, and stopped refreshing them a minute ago.
+    last_beat = datetime.fromtimestamp(clock() - 60, UTC)
+    async with await psycopg.AsyncConnection.connect(database, autocommit=True) as conn:
+        for _ in range(MAX_SOCKETS):
+            await conn.execute(
+                "insert into open_sockets (user_id, process_id, seen_at) values (%s, 'gone', %s)",
+                (ann.user_id, last_beat),
+            )
+    async with connect(ws_url(url_a, ann, "c1")) as socket:
+        assert (await pong(socket))["type"] == "pong"
 
 
 async def test_ping_and_cancel_are_rate_limited_per_user_across_processes(

@@ -20,13 +20,17 @@ _STALE_AFTER_BEATS = 3
 
 
 class SocketPlace:
-    def __init__(self, store: ThrottleStore, socket_id: str | None) -> None:
+    def __init__(self, store: ThrottleStore, socket_id: str | None, held: set[str]) -> None:
         self._store = store
         self._socket_id = socket_id
+        self._held = held
 
     async def release(self) -> None:
         if self._socket_id is not None:
             socket_id, self._socket_id = self._socket_id, None
+            # No longer kept alive by the heartbeat: if the delete below fails (the database is
+            # away), the row goes stale and stops counting anyway.
+            self._held.discard(socket_id)
             # Shielded: a socket torn down by cancellation must still give its place back.
             await asyncio.shield(self._store.close_socket(socket_id))
 
@@ -40,6 +44,8 @@ class SocketGuard:
         # Each app process is one; its sockets' rows name it.
         self.process_id = uuid.uuid4().hex
         self.clock = clock
+        # The places this process holds, whose rows its heartbeat refreshes.
+        self._held: set[str] = set()
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -48,7 +54,7 @@ class SocketGuard:
         """One of the user's socket places, held until released; `RateLimited` if all are
         taken (on any process)."""
         if self._max_sockets <= 0:
-            return SocketPlace(self._store, None)
+            return SocketPlace(self._store, None, self._held)
         socket_id = await self._store.open_socket(
             user_id,
             self.process_id,
@@ -61,11 +67,13 @@ class SocketGuard:
                 f"{self._max_sockets} chat sockets are open for this user already; close one first",
                 HEARTBEAT_S,
             )
-        return SocketPlace(self._store, socket_id)
+        self._held.add(socket_id)
+        return SocketPlace(self._store, socket_id, self._held)
 
     async def keep_alive(self) -> None:
         """This process's sockets are still open (its heartbeat, every `HEARTBEAT_S`)."""
-        await self._store.still_open(self.process_id, self._now())
+        if self._held:
+            await self._store.still_open(list(self._held), self._now())
 
     @property
     def stale_after(self) -> timedelta:

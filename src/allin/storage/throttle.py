@@ -125,11 +125,11 @@ class ThrottleStore:
         async with self._db.connection() as conn:
             await conn.execute("delete from open_sockets where id = %s", (socket_id,))
 
-    async def still_open(self, process_id: str, now: datetime) -> None:
-        """This process's sockets are alive (its heartbeat)."""
+    async def still_open(self, socket_ids: list[str], now: datetime) -> None:
+        """These sockets are alive (their process's heartbeat)."""
         async with self._db.connection() as conn:
             await conn.execute(
-                "update open_sockets set seen_at = %s where process_id = %s", (now, process_id)
+                "update open_sockets set seen_at = %s where id = any(%s)", (now, socket_ids)
             )
 
     async def prune(

@@ -13,7 +13,7 @@ create table auth_throttle (
     last_at       timestamptz not null,
     primary key (scope, key)
 );
--- Streaks quiet for `ALLIN_AUTH_FORGET_S` are deleted by this index (guessed e-mails add rows).
+-- For deleting streaks quiet for `ALLIN_AUTH_FORGET_S` (guessed e-mails add rows).
 create index auth_throttle_last_at on auth_throttle (last_at);
 
 -- Token buckets (a rate with a burst), e.g. a user's `ping` and `cancel` frames.
@@ -35,7 +35,6 @@ create table open_sockets (
     seen_at    timestamptz not null
 );
 create index open_sockets_user on open_sockets (user_id);
-create index open_sockets_process on open_sockets (process_id);
 create index open_sockets_seen_at on open_sockets (seen_at);
 
 -- Invitations to sign up when sign-up is not open (ALLIN_SIGNUP=invite). Only a SHA-256 of the
