@@ -73,13 +73,22 @@ def address() -> str:
     return f"203.0.{n % 250}.{n // 250 % 250 + 1}"
 
 
+# Generous: the tests count refusals, and two dozen argon2 hashes on a busy shared machine can
+# take longer than httpx's default 5 s.
+TIMEOUT_S = 60
+
+
 async def login(url: str, email: str, password: str, source: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=url, headers={"X-Forwarded-For": source}) as http:
+    async with httpx.AsyncClient(
+        base_url=url, headers={"X-Forwarded-For": source}, timeout=TIMEOUT_S
+    ) as http:
         return await http.post("/api/v1/auth/login", json={"email": email, "password": password})
 
 
 async def signup(url: str, email: str, source: str) -> httpx.Response:
-    async with httpx.AsyncClient(base_url=url, headers={"X-Forwarded-For": source}) as http:
+    async with httpx.AsyncClient(
+        base_url=url, headers={"X-Forwarded-For": source}, timeout=TIMEOUT_S
+    ) as http:
         return await http.post("/api/v1/auth/signup", json={"email": email, "password": PASSWORD})
 
 

@@ -61,6 +61,15 @@ def servers(
         yield url_a, url_b
 
 
+async def accepted(socket: ClientConnection) -> ClientConnection:
+    """`socket` once the server has given it a place: it reads frames only then, and answers a
+    frame it does not know (which no rate limits) with `bad_request`."""
+    await send(socket, type="probe")
+    frame = await next_frame(socket)
+    assert frame["code"] == "bad_request", frame
+    return socket
+
+
 async def pong(socket: ClientConnection) -> dict[str, Any]:
     await send(socket, type="ping")
     return await next_frame(socket)
@@ -71,7 +80,10 @@ async def test_open_sockets_are_capped_per_user_across_processes(
 ) -> None:
     url_a, url_b = servers
     ann, bob = await sign_up(url_a), await sign_up(url_a)
-    held = [await connect(ws_url((url_a, url_b)[n % 2], ann, f"c{n}")) for n in range(MAX_SOCKETS)]
+    held = [
+        await accepted(await connect(ws_url((url_a, url_b)[n % 2], ann, f"c{n}")))
+        for n in range(MAX_SOCKETS)
+    ]
     try:
         # One more, on either process, is refused with a code and closed.
         for url in (url_a, url_b):

@@ -6,14 +6,20 @@ user has at most `max_sockets_per_user` such queries in flight."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
+import psycopg
+import psycopg_pool
+
 from allin.config import Settings
 from allin.errors import RateLimited
 from allin.storage.throttle import ThrottleStore
+
+logger = logging.getLogger(__name__)
 
 ControlFrame = Literal["ping", "cancel"]
 
@@ -49,4 +55,11 @@ class UserRates:
         # A quarter of a minute's allowance at once: a quick follow-up is fine, a flood is not.
         burst = max(1.0, per_minute / 4)
         now = datetime.fromtimestamp(self.clock(), UTC)
-        return await self._store.take_token(key, per_minute / 60, burst, now)
+        try:
+            return await self._store.take_token(key, per_minute / 60, burst, now)
+        except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+            # The database is away: let the frame through rather than fail it here. A `ping`
+            # still gets its `pong`, and a message fails where it is stored, as `unavailable`
+            # with its id; a flood meanwhile costs no more than the outage does.
+            logger.warning("could not count a frame against its rate: %s", exc)
+            return None
