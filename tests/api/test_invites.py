@@ -74,6 +74,7 @@ async def test_an_invitation_is_used_once_and_only_by_its_address(
     assert created.status_code == 201, created.text
     code = created.json()["code"]
     assert code.startswith("allin_inv_") and created.json()["details"]["email"] == invited
+    assert created.json()["link"] == f"{str(http.base_url).rstrip('/')}/?invite={code}"
 
     wrong_person = await signup(http, stranger(), code)
     assert wrong_person.status_code == 403 and "invitation" in wrong_person.json()["detail"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, status
+from fastapi import APIRouter, Path, Request, status
 from pydantic import BaseModel, Field
 
 from allin.api.deps import CurrentUser, ServicesDep
@@ -30,6 +30,7 @@ class NewInvite(BaseModel):
 
 class CreatedInvite(BaseModel):
     code: str = Field(description="The invitation code: shown this once, never again.")
+    link: str = Field(description="This server's sign-up page with the code filled in.")
     details: Invite
 
 
@@ -43,12 +44,14 @@ class InviteList(BaseModel):
     summary="Invite someone to sign up (admins; the code is shown only in this response)",
 )
 async def create_invite(
-    body: NewInvite, principal: CurrentUser, services: ServicesDep
+    body: NewInvite, request: Request, principal: CurrentUser, services: ServicesDep
 ) -> CreatedInvite:
     details, code = await services.auth.signup_policy.invite(
         principal, body.email.strip() if body.email else None, body.expires_in_days
     )
-    return CreatedInvite(code=code, details=details)
+    # The UI opens on the sign-up form with the code filled in (`?invite=` is redacted in logs).
+    link = str(request.base_url.replace_query_params(invite=code))
+    return CreatedInvite(code=code, link=link, details=details)
 
 
 @router.get("", summary="Every invitation (admins)")
