@@ -81,6 +81,7 @@ def test_every_panel(
         page.get_by_test_id("token-name").fill("laptop: Claude Code")
         page.get_by_test_id("token-submit").click()
         expect(page.get_by_test_id("token-created")).to_be_visible()
+        expect(page.get_by_test_id("token-item")).to_have_count(1)
         shoot(page, f"{name}-9-editor-tokens")
         page.keyboard.press("Escape")
         page.get_by_test_id("rename-chat").click()
