@@ -208,3 +208,13 @@ async def test_sign_ups_from_one_address_back_off(
     clock.advance(wait)
     assert (await signup(url_a, new_email(), source)).status_code == 201
     retry_after(await signup(url_a, new_email(), source))
+
+
+async def test_the_api_schema_names_the_refusals(servers: tuple[str, str]) -> None:
+    async with httpx.AsyncClient(base_url=servers[0]) as http:
+        paths = (await http.get("/openapi.json")).json()["paths"]
+    login_statuses = paths["/api/v1/auth/login"]["post"]["responses"]
+    signup_statuses = paths["/api/v1/auth/signup"]["post"]["responses"]
+    assert {"401", "429"} <= set(login_statuses)
+    assert {"403", "409", "429"} <= set(signup_statuses)
+    assert "Retry-After" in login_statuses["429"]["description"]
