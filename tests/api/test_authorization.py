@@ -40,7 +40,14 @@ PUBLIC = {
 }
 # A plausible body per method, so that an allowed request reaches the handler.
 # Team-wide reads for admins only: a signed-in member is refused (403), an admin allowed.
-ADMIN_ONLY = {("GET", "/api/v1/feedback"), ("GET", "/api/v1/onboarding/overview")}
+ADMIN_ONLY = {
+    ("GET", "/api/v1/feedback"),
+    ("GET", "/api/v1/onboarding/overview"),
+    # Invitations to sign up (ALLIN_SIGNUP=invite).
+    ("POST", "/api/v1/invites"),
+    ("GET", "/api/v1/invites"),
+    ("DELETE", "/api/v1/invites/{invite_id}"),
+}
 BODIES: dict[str, Any] = {
     "POST": {"title": "walked"},
     "PATCH": {"title": "walked", "text": "walked"},
@@ -66,7 +73,12 @@ def routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def fill(path: str, owner: Account, chat: str) -> str:
-    values = {"user_id": owner.user_id, "chat_id": chat, "memory_id": UNKNOWN_MEMORY_ID}
+    values = {
+        "user_id": owner.user_id,
+        "chat_id": chat,
+        "memory_id": UNKNOWN_MEMORY_ID,
+        "invite_id": UNKNOWN_MEMORY_ID,
+    }
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m[1], "x"), path)
 
 

@@ -13,6 +13,7 @@ import { setupCodeView } from "/static/codeview.js";
 import { setupOnboarding } from "/static/onboarding.js";
 import { setupRepositories } from "/static/repositories.js";
 import { chatHref, renderChatList, setupChatSearch } from "/static/sidebar.js";
+import { setupTokens } from "/static/tokens.js";
 import { setupVoice } from "/static/voice.js";
 
 const $ = (id) => document.getElementById(id);
@@ -108,6 +109,8 @@ function setAuthMode(mode) {
   }
   $("auth-submit").textContent = mode === "login" ? "Log in" : "Create account";
   $("auth-password").autocomplete = mode === "login" ? "current-password" : "new-password";
+  // Sign-up by invitation (ALLIN_SIGNUP=invite): the code, filled in from an `?invite=` link.
+  $("auth-invite-field").hidden = !(mode === "signup" && state.config?.signup === "invite");
   $("auth-error").textContent = "";
 }
 
@@ -140,7 +143,9 @@ async function submitAuth(event) {
     if (state.config.auth_mode === "supabase") {
       session = await supabaseAuth(authMode, email, password);
     } else {
-      const body = await api(`/api/v1/auth/${authMode}`, { method: "POST", body: { email, password } });
+      const invite = authMode === "signup" ? $("auth-invite").value.trim() : "";
+      const credentials = invite ? { email, password, invite } : { email, password };
+      const body = await api(`/api/v1/auth/${authMode}`, { method: "POST", body: credentials });
       session = { token: body.access_token, userId: body.user_id, email };
     }
     localStorage.setItem(SESSION_KEY, JSON.stringify(session));
@@ -938,6 +943,7 @@ function scheduleReconnect() {
 function wire() {
   setupDocuments(api, () => state.session?.token);
   setupRepositories(api);
+  setupTokens(api);
   setupCodeView(api);
   setupAttach({ token: () => state.session?.token, focusComposer: () => $("composer-input").focus() });
   chatSearch = setupChatSearch({
@@ -1002,8 +1008,11 @@ async function boot() {
   state.config = await (await fetch("/api/v1/config")).json();
   // A server with voice off would refuse every recording.
   for (const id of ["mic", "hands-free"]) $(id).hidden = !state.config.voice;
+  const invite = new URLSearchParams(location.search).get("invite");
+  if (invite) $("auth-invite").value = invite;
   const saved = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
   if (!saved) {
+    if (invite) setAuthMode("signup");
     showAuth();
     return;
   }
