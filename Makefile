@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/voice.py
 	$(BIN)/python bench/repositories.py
 	$(BIN)/python bench/mcp_overhead.py
+	$(BIN)/python bench/startup.py
 
 clean:
 	rm -rf $(VENV) node_modules .allin .pytest_cache .mypy_cache .ruff_cache

@@ -44,6 +44,9 @@ def make_settings(**overrides: Any) -> Settings:
         # Jobs run where a test asks for a worker: apps sharing a database would take each
         # other's jobs.
         "jobs_worker": False,
+        # Every test signs up from 127.0.0.1: the per-address sign-up limit is tested on its own
+        # (tests/faults/test_auth_throttle.py).
+        "signups_per_address": 0,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

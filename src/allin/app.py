@@ -15,6 +15,7 @@ from allin.api import (
     documents,
     feedback,
     health,
+    invites,
     memories,
     onboarding,
     repositories,
@@ -26,7 +27,6 @@ from allin.api import (
 from allin.api.access_log import redact_server_logs
 from allin.api.body_limits import BodyLimits
 from allin.api.errors import install_error_handlers
-from allin.api.ratelimit import RateLimiter
 from allin.api.security_headers import SecurityHeaders, origin
 from allin.config import AuthMode, Settings, configure_logging
 from allin.mcp_server.http import mount_mcp
@@ -74,7 +74,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     # Whatever serves the app logs request targets, query strings (and tokens) included.
     redact_server_logs()
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute)
     install_error_handlers(app)
     app.add_middleware(
         BodyLimits,
@@ -94,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(chats.router)
     app.include_router(documents.router)
     app.include_router(feedback.router)
+    app.include_router(invites.router)
     app.include_router(memories.router)
     app.include_router(onboarding.router)
     app.include_router(repositories.router)

@@ -10,9 +10,10 @@ import logging
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class LLMProvider(StrEnum):
@@ -50,6 +51,11 @@ class VoiceMode(StrEnum):
     OFFLINE = "offline"
     LIVE = "live"
     OFF = "off"
+
+
+class SignupMode(StrEnum):
+    OPEN = "open"
+    INVITE = "invite"
 
 
 class ConfigError(ValueError):
@@ -108,6 +114,27 @@ class Settings(BaseSettings):
     # How often an open chat socket checks that its token is still valid (not logged out, not
     # expired); one that is not is closed with 4401.
     socket_reauth_s: float = Field(30.0, gt=0)
+
+    # Guards against guessing and floods (README "Security"), shared by every process through
+    # the database; 0 turns one off. Failed log-ins an account, and an address, may have before
+    # each further attempt waits: `auth_backoff_s`, doubling per failure up to the maximum. A
+    # success ends the account's streak; a streak is forgotten after `auth_forget_s` of quiet.
+    login_failures_per_account: int = Field(5, ge=0)
+    login_failures_per_address: int = Field(20, ge=0)
+    # Sign-ups from one address before each further one waits (successful ones count too).
+    signups_per_address: int = Field(10, ge=0)
+    auth_backoff_s: float = Field(1.0, gt=0)
+    auth_backoff_max_s: float = Field(900.0, gt=0)
+    auth_forget_s: float = Field(3600.0, gt=0)
+    # Who may sign up: `open` (anyone) or `invite` (an admin's invitation). With
+    # `signup_domains` set, addresses in those domains need no invitation, and in `open` mode
+    # only they may sign up. The first account (the admin) is always allowed.
+    signup: SignupMode = SignupMode.OPEN
+    signup_domains: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Chat sockets one user may hold open at once, across processes.
+    max_sockets_per_user: int = Field(20, ge=0)
+    # `ping` and `cancel` frames per user per minute (a quarter of it at once), across processes.
+    control_frames_per_minute: int = Field(120, ge=0)
 
     supabase_url: str | None = Field(
         None, validation_alias=AliasChoices("SUPABASE_URL", "ALLIN_SUPABASE_URL")
@@ -194,7 +221,7 @@ class Settings(BaseSettings):
     socket_queue_frames: int = Field(2048, gt=0)
     # An answer whose process sent no heartbeat for this long is stored as interrupted.
     run_stale_s: float = Field(30.0, gt=0)
-    # Messages (and recordings) per user per minute, per process; 0 turns the limit off.
+    # Messages (recordings, MCP calls) per user per minute, across processes; 0: no limit.
     rate_limit_per_minute: int = Field(120, ge=0)
     # Turns a process answers at once; more wait in order, their clients told `busy`, and
     # /readyz answers 503 while any wait (chat/admission.py). A turn mostly waits on the
@@ -250,6 +277,16 @@ class Settings(BaseSettings):
     max_message_bytes: int = Field(32 * 1024, gt=0)
     history_turns: int = Field(20, ge=0)
     history_page_max: int = Field(200, gt=0)
+
+    @field_validator("signup_domains", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        """`ALLIN_SIGNUP_DOMAINS=team8.dev, example.com`: lower case, no `@`."""
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(d).strip().lower().lstrip("@") for d in value if str(d).strip()]
+        return value
 
     @model_validator(mode="after")
     def _check_combinations(self) -> Settings:

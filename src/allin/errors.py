@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import ClassVar
 
 
@@ -46,6 +47,16 @@ class TooLarge(AllinError):
 class RateLimited(AllinError):
     code = "rate_limited"
     status = 429
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        # How long to wait before trying again, when the limit knows (HTTP `Retry-After`).
+        self.retry_after_s = retry_after_s
+
+    @property
+    def retry_after(self) -> int | None:
+        """Whole seconds, rounded up: a client that waits that long is let through."""
+        return None if self.retry_after_s is None else max(1, math.ceil(self.retry_after_s))
 
 
 class Unavailable(AllinError):

@@ -23,6 +23,11 @@ from allin.chat.streams import Streams
 from allin.config import AuthMode, Settings
 from allin.embeddings.base import Embedder
 from allin.embeddings.registry import build_embedder
+from allin.guard.auth_throttle import AuthThrottle
+from allin.guard.rates import UserRates
+from allin.guard.signup import SignupPolicy
+from allin.guard.sockets import SocketGuard
+from allin.guard.upkeep import keep_guards
 from allin.jobs.queue import JobQueue, WorkerOptions
 from allin.llm.base import ChatModel
 from allin.llm.registry import build_chat_model
@@ -48,6 +53,7 @@ from allin.storage.documents import DocumentStore
 from allin.storage.feedback import FeedbackStore
 from allin.storage.folders import private_dir
 from allin.storage.frame_log import FrameLog
+from allin.storage.invites import InviteStore
 from allin.storage.local_secrets import load_or_create_secret
 from allin.storage.onboarding import OnboardingStore
 from allin.storage.personal_tokens import PersonalTokenStore
@@ -55,6 +61,7 @@ from allin.storage.registry import build_blob_store, build_chat_store, open_supa
 from allin.storage.repositories import RepositoryStore
 from allin.storage.runs import RunLog
 from allin.storage.supabase_client import SupabaseConnection
+from allin.storage.throttle import ThrottleStore
 from allin.storage.trust import TrustStore
 from allin.storage.users import UserRepository
 from allin.trust.answering import AbstentionPolicy, TrustedKnowledgeSource
@@ -106,6 +113,9 @@ class Services:
     trust: TrustStore
     experts: ExpertFinder
     knowledge: TrustedKnowledgeSource
+    # Open sockets, and the rates of messages and control frames, per user across processes.
+    sockets: SocketGuard
+    rates: UserRates
     # Heartbeats and the relay: they run for the app's lifetime and are cancelled at stop.
     background: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -130,6 +140,11 @@ class Services:
         )
         keeper = RunKeeper(chats, streams, runs, settings.run_stale_s)
         background = [asyncio.create_task(keeper.keep(), name="run-keeper")]
+        throttle_store = ThrottleStore(db)
+        sockets = SocketGuard(throttle_store, settings)
+        background.append(
+            asyncio.create_task(keep_guards(sockets, throttle_store, settings), name="guards")
+        )
         if settings.relay:
             relay = Relay(db.url, streams, runs)
             background.append(asyncio.create_task(relay.listen(), name="relay"))
@@ -224,7 +239,12 @@ class Services:
             blobs=blobs,
             supabase=supabase,
             tokens=tokens,
-            auth=AuthService(users, local),
+            auth=AuthService(
+                users,
+                local,
+                AuthThrottle(throttle_store, settings),
+                SignupPolicy(settings, InviteStore(db)),
+            ),
             personal_tokens=PersonalTokens(token_store),
             model=model,
             runs=runs,
@@ -246,6 +266,8 @@ class Services:
             trust=trust,
             experts=experts,
             knowledge=knowledge,
+            sockets=sockets,
+            rates=UserRates(throttle_store, settings),
             background=background,
         )
 

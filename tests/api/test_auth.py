@@ -102,6 +102,8 @@ async def test_client_config_is_public(http: httpx.AsyncClient) -> None:
         "auth_mode": "local",
         "voice": False,
         "max_message_bytes": 32 * 1024,
+        "signup": "open",
+        "signup_domains": [],
         "supabase_url": None,
         "supabase_anon_key": None,
     }
@@ -142,6 +144,8 @@ async def test_supabase_mode_has_no_local_accounts(postgres: Any, tmp_path: Any)
         "auth_mode": "supabase",
         "voice": False,
         "max_message_bytes": 32 * 1024,
+        "signup": None,
+        "signup_domains": [],
         "supabase_url": "https://project.supabase.co",
         "supabase_anon_key": "anon-key",
     }

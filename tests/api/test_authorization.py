@@ -44,6 +44,10 @@ ADMIN_ONLY = {
     ("GET", "/api/v1/feedback"),
     ("GET", "/api/v1/onboarding/overview"),
     ("GET", "/api/v1/gaps"),
+    # Invitations to sign up (ALLIN_SIGNUP=invite).
+    ("POST", "/api/v1/invites"),
+    ("GET", "/api/v1/invites"),
+    ("DELETE", "/api/v1/invites/{invite_id}"),
 }
 BODIES: dict[str, Any] = {
     "POST": {"title": "walked"},
@@ -70,7 +74,12 @@ def routes(app: FastAPI) -> list[tuple[str, str]]:
 
 
 def fill(path: str, owner: Account, chat: str) -> str:
-    values = {"user_id": owner.user_id, "chat_id": chat, "memory_id": UNKNOWN_MEMORY_ID}
+    values = {
+        "user_id": owner.user_id,
+        "chat_id": chat,
+        "memory_id": UNKNOWN_MEMORY_ID,
+        "invite_id": UNKNOWN_MEMORY_ID,
+    }
     return re.sub(r"\{(\w+)\}", lambda m: values.get(m[1], "x"), path)
 
 

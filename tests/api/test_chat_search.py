@@ -4,29 +4,11 @@ refused clearly."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
-from tests.conftest import ws_url
 from tests.support.accounts import Account, sign_up
-from tests.support.wsclient import ask
-
-
-@pytest.fixture
-async def http(live_server: str, account: Account) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live_server, headers=account.headers) as client:
-        yield client
-
-
-async def say(live_server: str, account: Account, chat: str, *messages: str) -> None:
-    async with connect(ws_url(live_server, account, chat)) as socket:
-        for message in messages:
-            frames = await ask(socket, uuid.uuid4().hex, message)
-            assert frames[-1]["type"] == "done"
+from tests.support.conversations import converse
 
 
 def marked(match: dict[str, object]) -> list[str]:
@@ -35,16 +17,18 @@ def marked(match: dict[str, object]) -> list[str]:
 
 
 async def test_a_word_said_in_a_chat_finds_that_chat_with_the_word_marked(
-    http: httpx.AsyncClient, live_server: str, account: Account
+    account_http: httpx.AsyncClient, live_server: str, account: Account
 ) -> None:
-    await say(live_server, account, "deploys", "Where is the deployment checklist kept?")
-    await say(live_server, account, "leave", "How many vacation days do I get?")
-    await http.patch(
+    await converse(live_server, account, "deploys", "Where is the deployment checklist kept?")
+    await converse(live_server, account, "leave", "How many vacation days do I get?")
+    await account_http.patch(
         f"/api/v1/chat/chats/{account.user_id}/leave", json={"title": "Holidays and leave"}
     )
 
     # English stemming: "deploying" finds "deployment"'s stem, and only that chat.
-    response = await http.get(f"/api/v1/chat/search/{account.user_id}", params={"q": "deploying"})
+    response = await account_http.get(
+        f"/api/v1/chat/search/{account.user_id}", params={"q": "deploying"}
+    )
     assert response.status_code == 200, response.text
     (match,) = response.json()["matches"]
     assert match["chat_id"] == "deploys" and match["turn_id"] and match["role"]
@@ -52,25 +36,31 @@ async def test_a_word_said_in_a_chat_finds_that_chat_with_the_word_marked(
     assert words and all(word.lower().startswith("deploy") for word in words), match
 
     # A title alone is enough; words in both the title and the chat rank that chat first.
-    by_title = await http.get(f"/api/v1/chat/search/{account.user_id}", params={"q": "holidays"})
+    by_title = await account_http.get(
+        f"/api/v1/chat/search/{account.user_id}", params={"q": "holidays"}
+    )
     (titled,) = by_title.json()["matches"]
     assert titled["chat_id"] == "leave" and titled["title"] == "Holidays and leave"
 
     # Web-search syntax: an excluded word drops the chat that has it.
-    excluded = await http.get(
+    excluded = await account_http.get(
         f"/api/v1/chat/search/{account.user_id}", params={"q": "days -vacation"}
     )
     assert excluded.json()["matches"] == []
 
 
 async def test_another_users_chats_are_never_found(
-    http: httpx.AsyncClient, live_server: str, account: Account
+    account_http: httpx.AsyncClient, live_server: str, account: Account
 ) -> None:
     stranger = await sign_up(live_server)
-    await say(live_server, stranger, "secret", "The launch codename is Bluebird.")
-    mine = await http.get(f"/api/v1/chat/search/{account.user_id}", params={"q": "bluebird"})
+    await converse(live_server, stranger, "secret", "The launch codename is Bluebird.")
+    mine = await account_http.get(
+        f"/api/v1/chat/search/{account.user_id}", params={"q": "bluebird"}
+    )
     assert mine.json()["matches"] == []
-    theirs = await http.get(f"/api/v1/chat/search/{stranger.user_id}", params={"q": "bluebird"})
+    theirs = await account_http.get(
+        f"/api/v1/chat/search/{stranger.user_id}", params={"q": "bluebird"}
+    )
     assert theirs.status_code == 403
 
 
@@ -87,17 +77,19 @@ async def test_another_users_chats_are_never_found(
     ],
 )
 async def test_a_malformed_search_is_refused_clearly(
-    http: httpx.AsyncClient, account: Account, params: dict[str, object], status: int
+    account_http: httpx.AsyncClient, account: Account, params: dict[str, object], status: int
 ) -> None:
-    response = await http.get(f"/api/v1/chat/search/{account.user_id}", params=params)
+    response = await account_http.get(f"/api/v1/chat/search/{account.user_id}", params=params)
     assert response.status_code == status, response.text
     assert response.json()["error"]
 
 
 async def test_search_syntax_a_user_might_type_never_fails(
-    http: httpx.AsyncClient, live_server: str, account: Account
+    account_http: httpx.AsyncClient, live_server: str, account: Account
 ) -> None:
-    await say(live_server, account, "c", "How do I run the tests?")
+    await converse(live_server, account, "c", "How do I run the tests?")
     for query in ['"unclosed', "a & b | !c", "(((", "-", "tests:*", "'; drop table chats; --"]:
-        response = await http.get(f"/api/v1/chat/search/{account.user_id}", params={"q": query})
+        response = await account_http.get(
+            f"/api/v1/chat/search/{account.user_id}", params={"q": query}
+        )
         assert response.status_code == 200, (query, response.text)

@@ -1,95 +1,79 @@
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-from websockets.asyncio.client import connect
 
 from allin.app import create_app
 from allin.config import Settings
-from tests.conftest import ws_url
 from tests.support.accounts import Account, sign_up
+from tests.support.conversations import converse
 from tests.support.servers import serve_in_thread
-from tests.support.wsclient import ask
-
-
-@pytest.fixture
-async def http(live_server: str, account: Account) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=live_server, headers=account.headers) as client:
-        yield client
-
-
-async def say(live_server: str, account: Account, chat: str, *messages: str) -> None:
-    async with connect(ws_url(live_server, account, chat)) as socket:
-        for message in messages:
-            frames = await ask(socket, uuid.uuid4().hex, message)
-            assert frames[-1]["type"] == "done"
 
 
 async def test_chats_are_listed_newest_activity_first(
-    http: httpx.AsyncClient, live_server: str, account: Account
+    account_http: httpx.AsyncClient, live_server: str, account: Account
 ) -> None:
-    await say(live_server, account, "older", "Where is the deploy script?")
-    await say(live_server, account, "newer", "How do I get database access?")
-    await say(live_server, account, "older", "And the staging one?")
-    response = await http.get(f"/api/v1/chat/chats/{account.user_id}")
+    await converse(live_server, account, "older", "Where is the deploy script?")
+    await converse(live_server, account, "newer", "How do I get database access?")
+    await converse(live_server, account, "older", "And the staging one?")
+    response = await account_http.get(f"/api/v1/chat/chats/{account.user_id}")
     assert response.status_code == 200
     chats = response.json()["chats"]
     assert [c["chat_id"] for c in chats] == ["older", "newer"]
     assert chats[0]["title"] == "Where is the deploy script?"
     assert chats[0]["updated_at"] > chats[1]["updated_at"]
     stranger = await sign_up(live_server)
-    other = await http.get(f"/api/v1/chat/chats/{stranger.user_id}", headers=stranger.headers)
+    other = await account_http.get(
+        f"/api/v1/chat/chats/{stranger.user_id}", headers=stranger.headers
+    )
     assert other.json() == {"chats": []}
 
 
 async def test_history_pages_backwards(
-    http: httpx.AsyncClient, live_server: str, account: Account
+    account_http: httpx.AsyncClient, live_server: str, account: Account
 ) -> None:
-    await say(live_server, account, "c1", "one", "two", "three")
+    await converse(live_server, account, "c1", "one", "two", "three")
     url = f"/api/v1/chat/history/{account.user_id}/c1"
-    page = (await http.get(url, params={"limit": 4})).json()
+    page = (await account_http.get(url, params={"limit": 4})).json()
     assert [t["role"] for t in page["turns"]] == ["user", "assistant", "user", "assistant"]
     assert [t["content"] for t in page["turns"] if t["role"] == "user"] == ["two", "three"]
-    older = (await http.get(url, params={"limit": 4, "before": page["next_before"]})).json()
+    older = (await account_http.get(url, params={"limit": 4, "before": page["next_before"]})).json()
     assert [t["content"] for t in older["turns"] if t["role"] == "user"] == ["one"]
     assert older["next_before"] is None
-    everything = (await http.get(url)).json()
+    everything = (await account_http.get(url)).json()
     assert len(everything["turns"]) == 6 and everything["next_before"] is None
 
 
 async def test_create_rename_delete(
-    http: httpx.AsyncClient, live_server: str, account: Account
+    account_http: httpx.AsyncClient, live_server: str, account: Account
 ) -> None:
-    created = await http.post(f"/api/v1/chat/chats/{account.user_id}", json={})
+    created = await account_http.post(f"/api/v1/chat/chats/{account.user_id}", json={})
     assert created.status_code == 201
     chat_id = created.json()["chat_id"]
     assert created.json()["title"] is None
-    named = await http.post(
+    named = await account_http.post(
         f"/api/v1/chat/chats/{account.user_id}", json={"chat_id": "x", "title": "T"}
     )
     assert named.status_code == 201 and named.json()["title"] == "T"
-    dup = await http.post(f"/api/v1/chat/chats/{account.user_id}", json={"chat_id": "x"})
+    dup = await account_http.post(f"/api/v1/chat/chats/{account.user_id}", json={"chat_id": "x"})
     assert dup.status_code == 409 and dup.json()["error"] == "conflict"
 
-    renamed = await http.patch(
+    renamed = await account_http.patch(
         f"/api/v1/chat/chats/{account.user_id}/{chat_id}", json={"title": "Setup"}
     )
     assert renamed.status_code == 200 and renamed.json()["title"] == "Setup"
 
-    await say(live_server, account, chat_id, "hello")
-    assert (await http.get(f"/api/v1/chat/chats/{account.user_id}")).json()["chats"][0][
+    await converse(live_server, account, chat_id, "hello")
+    assert (await account_http.get(f"/api/v1/chat/chats/{account.user_id}")).json()["chats"][0][
         "title"
     ] == "Setup"
-    deleted = await http.delete(f"/api/v1/chat/chats/{account.user_id}/{chat_id}")
+    deleted = await account_http.delete(f"/api/v1/chat/chats/{account.user_id}/{chat_id}")
     assert deleted.status_code == 204
-    gone = await http.get(f"/api/v1/chat/history/{account.user_id}/{chat_id}")
+    gone = await account_http.get(f"/api/v1/chat/history/{account.user_id}/{chat_id}")
     assert gone.status_code == 404 and gone.json()["error"] == "not_found"
     assert [
         c["chat_id"]
-        for c in (await http.get(f"/api/v1/chat/chats/{account.user_id}")).json()["chats"]
+        for c in (await account_http.get(f"/api/v1/chat/chats/{account.user_id}")).json()["chats"]
     ] == ["x"]
 
 
@@ -111,7 +95,7 @@ async def test_create_rename_delete(
     ],
 )
 async def test_bad_requests_get_a_clear_4xx(
-    http: httpx.AsyncClient,
+    account_http: httpx.AsyncClient,
     account: Account,
     method: str,
     path: str,
@@ -120,16 +104,16 @@ async def test_bad_requests_get_a_clear_4xx(
     error: str,
     detail: str,
 ) -> None:
-    response = await http.request(method, path.format(u=account.user_id), json=body)
+    response = await account_http.request(method, path.format(u=account.user_id), json=body)
     assert response.status_code == status, response.text
     assert response.json()["error"] == error and detail in response.json()["detail"]
 
 
-async def test_health_and_docs(http: httpx.AsyncClient) -> None:
-    assert (await http.get("/healthz")).json() == {"status": "ok"}
-    assert (await http.get("/readyz")).json() == {"status": "ready"}
-    assert (await http.get("/docs")).status_code == 200
-    paths = (await http.get("/openapi.json")).json()["paths"]
+async def test_health_and_docs(account_http: httpx.AsyncClient) -> None:
+    assert (await account_http.get("/healthz")).json() == {"status": "ok"}
+    assert (await account_http.get("/readyz")).json() == {"status": "ready"}
+    assert (await account_http.get("/docs")).status_code == 200
+    paths = (await account_http.get("/openapi.json")).json()["paths"]
     assert "/api/v1/chat/history/{user_id}/{chat_id}" in paths
 
 
@@ -139,7 +123,7 @@ def test_history_survives_a_restart(settings: Settings) -> None:
 
     with serve_in_thread(create_app(settings)) as url:
         alice = asyncio.run(sign_up(url))
-        asyncio.run(say(url, alice, "c1", "Who are you?"))
+        asyncio.run(converse(url, alice, "c1", "Who are you?"))
     with serve_in_thread(create_app(settings)) as url:
         history = f"{url}/api/v1/chat/history/{alice.user_id}/c1"
         turns = httpx.get(history, headers=alice.headers).json()["turns"]

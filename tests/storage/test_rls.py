@@ -159,7 +159,19 @@ async def test_anon_sees_nothing(supabase_db: psycopg.AsyncConnection[Any]) -> N
                 await conn.execute("insert into chats (user_id, chat_id) values ('x', 'y')")
 
 
-@pytest.mark.parametrize("table", ["users", "auth_sessions", "schema_migrations"])
+@pytest.mark.parametrize(
+    "table",
+    [
+        "users",
+        "auth_sessions",
+        "schema_migrations",
+        # The guards' (0016): streaks, buckets, sockets, invitation hashes.
+        "auth_throttle",
+        "rate_buckets",
+        "open_sockets",
+        "invites",
+    ],
+)
 @pytest.mark.parametrize("role", ["anon", "authenticated"])
 async def test_accounts_and_the_migration_log_are_closed_to_end_users(
     supabase_db: psycopg.AsyncConnection[Any], table: str, role: str

@@ -23,6 +23,8 @@ CREDENTIAL_PARAMS = frozenset(
         "apikey",
         "password",
         "secret",
+        # An invitation link (`/?invite=`): a one-use credential to make an account.
+        "invite",
     }
 )
 # Request lines go to the access log; WebSocket handshakes to uvicorn's main logger.

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel, Field
 
 from allin.api.deps import CurrentUser, ServicesDep
 from allin.api.errors import AUTHENTICATED, error_responses
-from allin.config import AuthMode
+from allin.config import AuthMode, SignupMode
 from allin.storage.text import StorableText
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -19,6 +19,15 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 class Credentials(BaseModel):
     email: StorableText = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=1024)
+
+
+class SignUp(Credentials):
+    invite: str | None = Field(
+        None,
+        max_length=200,
+        description="An admin's invitation code, when sign-up is not open (`signup` in "
+        "/api/v1/config).",
+    )
 
 
 class TokenResponse(BaseModel):
@@ -43,6 +52,10 @@ class ClientConfig(BaseModel):
     # The largest message (UTF-8 bytes) the chat accepts: the UI refuses a longer one before
     # sending it, and keeps it in the composer.
     max_message_bytes: int
+    # Who may sign up: `open`, or `invite` (the UI then asks for an invitation code); None in
+    # Supabase mode, where Supabase Auth decides.
+    signup: SignupMode | None = None
+    signup_domains: list[str] = Field(default_factory=list)
     supabase_url: str | None = None
     supabase_anon_key: str | None = None
 
@@ -51,10 +64,14 @@ class ClientConfig(BaseModel):
     "/auth/signup",
     status_code=status.HTTP_201_CREATED,
     summary="Create a local account (the first one is admin) and log in",
-    responses=error_responses(409, 422, 503),
+    # 403: sign-up is closed to this address (by invitation, or other domains only); 429: too many
+    # sign-ups from this address, or attempts for this e-mail (`Retry-After` says how long).
+    responses=error_responses(403, 409, 422, 429, 503),
 )
-async def signup(body: Credentials, services: ServicesDep) -> TokenResponse:
-    user, token, expires = await services.auth.signup(body.email, body.password)
+async def signup(body: SignUp, request: Request, services: ServicesDep) -> TokenResponse:
+    user, token, expires = await services.auth.signup(
+        body.email, body.password, address=client_address(request), invite=body.invite
+    )
     return TokenResponse(
         access_token=token, user_id=user.id, expires_at=expires, is_admin=user.is_admin
     )
@@ -63,10 +80,14 @@ async def signup(body: Credentials, services: ServicesDep) -> TokenResponse:
 @router.post(
     "/auth/login",
     summary="Log in to a local account",
-    responses=error_responses(*AUTHENTICATED),
+    # 429: too many failed log-ins for this account or from this address; even the right password
+    # waits the `Retry-After` seconds.
+    responses=error_responses(*AUTHENTICATED, 429),
 )
-async def login(body: Credentials, services: ServicesDep) -> TokenResponse:
-    user, token, expires = await services.auth.login(body.email, body.password)
+async def login(body: Credentials, request: Request, services: ServicesDep) -> TokenResponse:
+    user, token, expires = await services.auth.login(
+        body.email, body.password, address=client_address(request)
+    )
     return TokenResponse(
         access_token=token, user_id=user.id, expires_at=expires, is_admin=user.is_admin
     )
@@ -103,5 +124,16 @@ async def client_config(services: ServicesDep) -> ClientConfig:
             supabase_anon_key=settings.supabase_anon_key,
         )
     return ClientConfig(
-        auth_mode=settings.auth_mode, voice=voice, max_message_bytes=settings.max_message_bytes
+        auth_mode=settings.auth_mode,
+        voice=voice,
+        max_message_bytes=settings.max_message_bytes,
+        signup=settings.signup,
+        signup_domains=settings.signup_domains,
     )
+
+
+def client_address(request: Request) -> str | None:
+    """The client's IP address. Behind a reverse proxy it is the proxy's, unless the server
+    trusts the proxy's `X-Forwarded-For` (uvicorn: `--forwarded-allow-ips`, 127.0.0.1 by
+    default)."""
+    return request.client.host if request.client else None

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from allin.errors import AllinError, as_allin_error
+from allin.errors import AllinError, RateLimited, as_allin_error
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ _MEANINGS = {
     409: "conflict: it exists already",
     413: "too_large: over the server's size limit",
     422: "bad_request: the request does not match the schema; `detail` says where",
-    429: "rate_limited: too many requests; wait a moment",
+    429: "rate_limited: too many requests or attempts; wait the `Retry-After` seconds",
     503: "unavailable: the database or a model provider failed; retry shortly",
 }
 
@@ -49,7 +49,12 @@ PER_USER = (*AUTHENTICATED, 403)
 
 
 def error_response(error: AllinError) -> JSONResponse:
-    return JSONResponse({"error": error.code, "detail": error.message}, status_code=error.status)
+    headers = {}
+    if isinstance(error, RateLimited) and error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    return JSONResponse(
+        {"error": error.code, "detail": error.message}, status_code=error.status, headers=headers
+    )
 
 
 async def _on_allin_error(_: Request, exc: Exception) -> JSONResponse:

@@ -9,7 +9,6 @@ import logging
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from allin.api.deps import check_owner, checked_ids
-from allin.api.ratelimit import RateLimiter
 from allin.auth.principal import Principal
 from allin.chat.frames import (
     AudioEndIn,
@@ -17,6 +16,7 @@ from allin.chat.frames import (
     CancelIn,
     ErrorOut,
     MessageIn,
+    PingIn,
     Pong,
     ResumeIn,
     ServerFrame,
@@ -118,6 +118,8 @@ async def chat_socket(websocket: WebSocket, user_id: str, chat_id: str) -> None:
         checked_ids(user_id, chat_id)
         principal = await _authenticate(services, token)
         check_owner(principal, user_id)
+        # A cap on the user's open sockets, across processes (guard/sockets.py): 4429 past it.
+        place = await services.sockets.take_place(user_id)
     except AllinError as error:
         await _refuse(websocket, error)
         return
@@ -135,6 +137,7 @@ async def chat_socket(websocket: WebSocket, user_id: str, chat_id: str) -> None:
     finally:
         watch.cancel()
         await sink.aclose()
+        await place.release()
 
 
 class _Talk:
@@ -178,7 +181,6 @@ async def _converse(
     user_id, chat_id = talk.user_id, talk.chat_id
     settings = services.settings
     frame_limit = settings.max_message_bytes * _FRAME_OVERHEAD_FACTOR + 1024
-    limiter: RateLimiter = websocket.app.state.rate_limiter
     turns: set[asyncio.Task[None]] = set()
     try:
         while True:
@@ -197,10 +199,18 @@ async def _converse(
                     await stream.resume(follower, frame.last_seq)
                     continue
                 await stream.start(follower)
-                if isinstance(frame, MessageIn | AudioStartIn) and not limiter.allow(user_id):
+                if isinstance(frame, PingIn | CancelIn):
+                    # Per user, across processes (guard/rates.py): an `error` frame past it.
+                    await services.rates.control_frame(user_id, frame.type)
+                # Per user, across processes (guard/rates.py), shared with MCP calls.
+                if (
+                    isinstance(frame, MessageIn | AudioStartIn)
+                    and (wait := await services.rates.message_wait(user_id)) is not None
+                ):
                     refusal = RateLimited(
                         f"more than {settings.rate_limit_per_minute} messages a minute;"
-                        " wait a moment"
+                        " wait a moment",
+                        wait,
                     )
                     reply_to = frame.id if isinstance(frame, MessageIn) else None
                     await follower.reply(ErrorOut.of(refusal, reply_to=reply_to))

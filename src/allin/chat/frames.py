@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from allin.errors import AllinError, BadRequest, as_allin_error
+from allin.errors import AllinError, BadRequest, RateLimited, as_allin_error
 from allin.storage.chat_records import Turn
 from allin.storage.text import StorableText
 
@@ -114,10 +114,15 @@ class ErrorOut(Sequenced):
     code: str
     message: str
     reply_to: str | None = None
+    # Seconds to wait before trying again, on a `rate_limited` refusal that knows; else left out.
+    retry_after: int | None = Field(None, exclude_if=lambda seconds: seconds is None)
 
     @classmethod
     def of(cls, error: AllinError, reply_to: str | None = None) -> ErrorOut:
-        return cls(code=error.code, message=error.message, reply_to=reply_to)
+        retry_after = error.retry_after if isinstance(error, RateLimited) else None
+        return cls(
+            code=error.code, message=error.message, reply_to=reply_to, retry_after=retry_after
+        )
 
 
 class Busy(Sequenced):

@@ -64,7 +64,7 @@ def mount_mcp(app: FastAPI) -> Callable[[], AbstractAsyncContextManager[None]]:
     """Add `/mcp` to `app`; returns what the app's lifespan must run while it serves."""
 
     def backend() -> Backend:
-        return Backend(app.state.services, app.state.rate_limiter)
+        return Backend(app.state.services)
 
     server = AllinTools(backend).server()
     # Only to build the session manager; `/mcp` is routed to it below, in our own app.

@@ -42,7 +42,6 @@ def mcp(
 
 async def _serve(token: str) -> None:
     # Imported here: every other `allin` command starts without the SDK and the services.
-    from allin.api.ratelimit import RateLimiter
     from allin.errors import AllinError
     from allin.mcp_server.tools import AllinTools, Backend
     from allin.services import Services
@@ -61,7 +60,7 @@ async def _serve(token: str) -> None:
                 await services.tokens.verify(token)
             except AllinError as error:
                 raise SystemExit(f"{TOKEN_VARIABLE}: {error.message}") from None
-            running["backend"] = Backend(services, RateLimiter(settings.rate_limit_per_minute))
+            running["backend"] = Backend(services)
             yield
         finally:
             await services.stop()

@@ -18,7 +18,6 @@ from pydantic import Field
 from allin import __version__
 from allin.api.deps import check_owner, checked_ids
 from allin.api.memories import get_memory
-from allin.api.ratelimit import RateLimiter
 from allin.api.trust import Experts
 from allin.auth.principal import Principal, TokenScope
 from allin.errors import AllinError, BadRequest, RateLimited, Unauthorized, as_allin_error
@@ -54,10 +53,9 @@ user wants Allin to keep in mind."""
 
 @dataclass(frozen=True, slots=True)
 class Backend:
-    """What the tools run on: the app's services and its per-user rate limiter."""
+    """What the tools run on: the app's services (its per-user rates among them)."""
 
     services: Services
-    limiter: RateLimiter
 
 
 Query = Annotated[str, Field(min_length=1, max_length=2000, description="What to look for.")]
@@ -255,9 +253,11 @@ class AllinTools:
         try:
             principal = await self._principal(ctx, backend.services)
             principal.require(scope)
-            if not backend.limiter.allow(principal.user_id):
+            # The user's message allowance, shared with the chat, across processes.
+            wait = await backend.services.rates.message_wait(principal.user_id)
+            if wait is not None:
                 per_minute = backend.services.settings.rate_limit_per_minute
-                raise RateLimited(f"more than {per_minute} calls a minute; wait a moment")
+                raise RateLimited(f"more than {per_minute} calls a minute; wait a moment", wait)
             yield backend.services, principal
         except (ToolError, ResourceError):
             raise

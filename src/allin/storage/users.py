@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from psycopg.errors import UniqueViolation
 from pydantic import BaseModel
 
 from allin.errors import Conflict
-from allin.storage.db import Database
+from allin.storage.db import Connection, Database
 
 # Serializes sign-ups so that exactly one first user becomes admin.
 _SIGNUP_LOCK_KEY = 0x616C6C696E + 1
+
+
+# Decides, inside the sign-up's transaction, whether the account may be made: given the
+# connection and whether it would be the first account; raises to refuse.
+Admission = Callable[[Connection, bool], Awaitable[None]]
 
 
 class User(BaseModel):
@@ -26,11 +32,20 @@ class UserRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, email: str, password_hash: str) -> User:
-        """A new account; the first one ever created is the admin."""
+    async def create(
+        self, email: str, password_hash: str, *, admit: Admission | None = None
+    ) -> User:
+        """A new account; the first one ever created is the admin. `admit` may refuse it (by
+        raising) within the same transaction, so an invitation it uses up is used only if the
+        account is made."""
         try:
             async with self._db.transaction() as conn:
                 await conn.execute("select pg_advisory_xact_lock(%s)", (_SIGNUP_LOCK_KEY,))
+                if admit is not None:
+                    cursor = await conn.execute("select not exists (select 1 from users) as first")
+                    first = await cursor.fetchone()
+                    assert first is not None
+                    await admit(conn, bool(first["first"]))
                 cursor = await conn.execute(
                     "insert into users (email, password_hash, is_admin)"
                     " values (%s, %s, not exists (select 1 from users)) returning *",

@@ -14,6 +14,7 @@ import { setupOnboarding } from "/static/onboarding.js";
 import { setupRepositories } from "/static/repositories.js";
 import { setupGaps, showAdminTools } from "/static/gaps.js";
 import { chatHref, renderChatList, setupChatSearch } from "/static/sidebar.js";
+import { setupTokens } from "/static/tokens.js";
 import { setupVoice } from "/static/voice.js";
 
 const $ = (id) => document.getElementById(id);
@@ -109,6 +110,8 @@ function setAuthMode(mode) {
   }
   $("auth-submit").textContent = mode === "login" ? "Log in" : "Create account";
   $("auth-password").autocomplete = mode === "login" ? "current-password" : "new-password";
+  // Sign-up by invitation (ALLIN_SIGNUP=invite): the code, filled in from an `?invite=` link.
+  $("auth-invite-field").hidden = !(mode === "signup" && state.config?.signup === "invite");
   $("auth-error").textContent = "";
 }
 
@@ -141,7 +144,9 @@ async function submitAuth(event) {
     if (state.config.auth_mode === "supabase") {
       session = await supabaseAuth(authMode, email, password);
     } else {
-      const body = await api(`/api/v1/auth/${authMode}`, { method: "POST", body: { email, password } });
+      const invite = authMode === "signup" ? $("auth-invite").value.trim() : "";
+      const credentials = invite ? { email, password, invite } : { email, password };
+      const body = await api(`/api/v1/auth/${authMode}`, { method: "POST", body: credentials });
       session = { token: body.access_token, userId: body.user_id, email };
     }
     localStorage.setItem(SESSION_KEY, JSON.stringify(session));
@@ -941,6 +946,7 @@ function wire() {
   setupDocuments(api, () => state.session?.token);
   setupRepositories(api);
   setupGaps(api);
+  setupTokens(api);
   setupCodeView(api);
   setupAttach({ token: () => state.session?.token, focusComposer: () => $("composer-input").focus() });
   chatSearch = setupChatSearch({
@@ -1005,8 +1011,11 @@ async function boot() {
   state.config = await (await fetch("/api/v1/config")).json();
   // A server with voice off would refuse every recording.
   for (const id of ["mic", "hands-free"]) $(id).hidden = !state.config.voice;
+  const invite = new URLSearchParams(location.search).get("invite");
+  if (invite) $("auth-invite").value = invite;
   const saved = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
   if (!saved) {
+    if (invite) setAuthMode("signup");
     showAuth();
     return;
   }
