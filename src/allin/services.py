@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass, field
 
 import httpx
@@ -121,8 +122,10 @@ class Services:
 
     @classmethod
     async def start(cls, settings: Settings) -> Services:
+        clock = _StartupClock()
         private_dir(settings.data_dir)
         db = await Database.open(settings)
+        clock.step("database (and migrations)")
         http = httpx.AsyncClient()
         supabase = await open_supabase(settings)
         chats = build_chat_store(settings, db, supabase)
@@ -150,9 +153,11 @@ class Services:
             background.append(asyncio.create_task(relay.listen(), name="relay"))
             # Frames published before this process listens would not reach its own sockets.
             await asyncio.wait_for(relay.listening.wait(), timeout=settings.db_wait_s + 10)
+        clock.step("stores, auth, streams")
         embedder = build_embedder(settings)
         documents = DocumentStore(db)
         await documents.ensure_vector_index(embedder.name, embedder.dimension)
+        clock.step("embedder and vector index")
         ingestor = Ingestor(documents, blobs, embedder, _chunking(settings))
         reranker = build_reranker(
             settings.reranker,
@@ -186,9 +191,11 @@ class Services:
         runs.detach(embedder.warm_up(), name="embedder-warm-up")
         runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
         memory = await open_memory(settings, db, embedder) if settings.memory else None
+        clock.step("memory (mem0, the embedding model loaded)")
         admission = TurnAdmission(settings.max_concurrent_turns)
         jobs = JobQueue(db.url, repository_store, repository_sync, memory, admission)
         await jobs.open()
+        clock.step("job queue")
         if memory is not None and settings.jobs_worker:
             # With a worker in this process, learning is a job: off the answer's path, retried
             # if the process stops. Without one (tests; `allin worker` itself), it runs here.
@@ -223,6 +230,8 @@ class Services:
         voice = build_voice(VoiceApp(settings, archive, chats, interaction, streams, runs))
         if voice is not None:
             runs.detach(voice.warm_up(), name="voice-warm-up")
+        clock.step("chat pipeline and voice")
+        clock.ready()
         logger.info(
             "chat model: %s; embedder: %s; auth: %s; memory: %s; voice: %s",
             model.name,
@@ -351,3 +360,19 @@ def _retrieval(settings: Settings) -> RetrievalPolicy:
         rerank_depth=settings.rag_rerank_depth,
         mix_code_and_prose=settings.rag_mix_code_and_prose,
     )
+
+
+class _StartupClock:
+    """Logs how long each step of start-up took ("start-up: memory … 6.2 s"), so that a slow
+    start says where its time went (`bench/startup.py` prints these lines)."""
+
+    def __init__(self) -> None:
+        self._started = self._last = time.monotonic()
+
+    def step(self, what: str) -> None:
+        now = time.monotonic()
+        logger.info("start-up: %s %.1f s", what, now - self._last)
+        self._last = now
+
+    def ready(self) -> None:
+        logger.info("start-up: ready in %.1f s", time.monotonic() - self._started)
