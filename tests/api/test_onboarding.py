@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from websockets.asyncio.client import connect
 
@@ -138,3 +139,30 @@ async def test_progress_ticks_pitch_switch_overview_and_the_cli(
     assert "Next: Run the tests" in out
     nobody = await status_cli(settings, "nobody@example.com")
     assert nobody.returncode == 1 and "no user with the email" in nobody.stdout
+
+
+async def test_an_editors_agent_gets_the_next_step_over_mcp(
+    server: str, settings: Settings, tmp_path: Path
+) -> None:
+    from tests.mcp.conftest import personal_token
+    from tests.support.mcp_client import mcp_client, structured
+
+    admin, member = await sign_up(server), await sign_up(server)
+    # The first account of the database is its admin; this test may not be the first to sign up.
+    async with await psycopg.AsyncConnection.connect(settings.database_url) as conn:
+        await conn.execute("update users set is_admin = true where id = %s", (admin.user_id,))
+    repo = GitRepo(tmp_path / "desk")
+    repo.write("README.md", "# Desk\n\nRun the tests with `pytest`.\n")
+    repo.write("docs/onboarding/team.md", SMALL)
+    repo.commit("The desk and its path")
+    async with httpx.AsyncClient(base_url=server, timeout=60) as http:
+        added = await http.post(
+            "/api/v1/repositories", json={"location": str(repo.path)}, headers=admin.headers
+        )
+        await until_synced(http, admin, added.json()["repository"]["id"])
+    token = (await personal_token(server, member))["token"]
+    async with mcp_client(server, token) as client:
+        found = structured(await client.call_tool("onboarding_next", {}))
+    assert found["path"] == "Team path" and found["percent"] == 0
+    assert found["next_step"]["step"]["title"] == "Read the README"
+    assert found["note"] == "Next: Read the README (owner: Ada), stage 1 of 2 of Team path."

@@ -15,7 +15,15 @@ from tests.support.accounts import sign_up
 from tests.support.mcp_client import error_text, mcp_client, structured
 from tests.support.servers import serve_in_thread
 
-TOOLS = {"search_knowledge", "ask_allin", "read_source", "who_knows", "remember", "recall"}
+TOOLS = {
+    "search_knowledge",
+    "ask_allin",
+    "read_source",
+    "who_knows",
+    "onboarding_next",
+    "remember",
+    "recall",
+}
 
 
 async def test_the_tools_are_listed_with_their_schemas(site: McpSite) -> None:

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from allin.mcp_server.uris import citation_uri
 from allin.memory.memory_records import Memory
+from allin.onboarding.path_records import NextStep
 
 
 class Citation(BaseModel):
@@ -78,3 +79,15 @@ class Remembered(BaseModel):
 class Recalled(BaseModel):
     query: str
     memories: list[Memory] = Field(description="The closest first.")
+
+
+class OnboardingNext(BaseModel):
+    """Where the user is on the team's onboarding path, and what to do next."""
+
+    next_step: NextStep | None = Field(
+        description="The next step of the first path not finished (its stage, title, owner, "
+        "links and starter prompts); null when there is no path or all are done."
+    )
+    path: str | None = Field(description="The path's title.")
+    percent: int | None = Field(description="How much of that path is done.")
+    note: str = Field(description="What to tell the user, in a sentence.")

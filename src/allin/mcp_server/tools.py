@@ -27,6 +27,7 @@ from allin.mcp_server.schemas import (
     Answer,
     Citation,
     FoundPassage,
+    OnboardingNext,
     Recalled,
     Remembered,
     SearchResult,
@@ -47,8 +48,9 @@ INSTRUCTIONS = """\
 Allin knows this team's documents and git repositories, and remembers things about the user.
 Use search_knowledge to find passages (each with a citation and a uri), read_source to open a
 cited passage or file lines in full, ask_allin for a written, cited answer (stored in the user's
-chat history), who_knows for the people to ask about a topic, and remember/recall for what the
-user wants Allin to keep in mind."""
+chat history), who_knows for the people to ask about a topic, onboarding_next for the user's next
+step on the team's onboarding path, and remember/recall for what the user wants Allin to keep in
+mind."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class AllinTools:
         server.add_tool(self.who_knows, annotations=read_only)
         server.add_tool(self.remember, annotations=ToolAnnotations(open_world_hint=False))
         server.add_tool(self.recall, annotations=read_only)
+        server.add_tool(self.onboarding_next, annotations=read_only)
         server.resource(
             uris.DOCUMENT,
             name="document",
@@ -223,6 +226,29 @@ class AllinTools:
                 principal.user_id, query, top_k=k, threshold=services.settings.memory_threshold
             )
             return Recalled(query=query, memories=found)
+
+    async def onboarding_next(self, ctx: Context) -> OnboardingNext:
+        """The user's next step on the team's onboarding path (what to do, who owns it, the files
+        and documents it links, questions to start with), and how far along they are."""
+        async with self._call(ctx, "read") as (services, principal):
+            found = await services.onboarding.next_step(principal.user_id)
+            if found is None:
+                paths = await services.onboarding.progress(principal.user_id, start=False)
+                note = (
+                    "Every onboarding step is done."
+                    if paths
+                    else "The team has no onboarding path yet (ONBOARDING.md in a repository)."
+                )
+                return OnboardingNext(next_step=None, path=None, percent=None, note=note)
+            progress, step = found
+            owner = f" (owner: {step.step.owner})" if step.step.owner else ""
+            return OnboardingNext(
+                next_step=step,
+                path=progress.title,
+                percent=progress.percent,
+                note=f"Next: {step.step.title}{owner}, stage {step.stage_number} of "
+                f"{step.stage_count} of {progress.title}.",
+            )
 
     async def document(self, document_id: str, ctx: Context) -> str:
         async with self._call(ctx, "read", ResourceError) as (services, principal):
