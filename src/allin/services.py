@@ -134,7 +134,8 @@ class Services:
         sessions, local = _token_verifier(settings, users, http)
         token_store = PersonalTokenStore(db)
         tokens = WithPersonalTokens(token_store, sessions)
-        model = build_chat_model(settings)
+        embedder = build_embedder(settings)
+        model = build_chat_model(settings, embedder)
         runs = Runs(RunLog(db))
         streams = Streams(
             FrameLog(db),
@@ -154,7 +155,6 @@ class Services:
             # Frames published before this process listens would not reach its own sockets.
             await asyncio.wait_for(relay.listening.wait(), timeout=settings.db_wait_s + 10)
         clock.step("stores, auth, streams")
-        embedder = build_embedder(settings)
         documents = DocumentStore(db)
         await documents.ensure_vector_index(embedder.name, embedder.dimension)
         clock.step("embedder and vector index")

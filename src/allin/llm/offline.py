@@ -9,10 +9,13 @@ and how to configure one. It streams word by word, so every client path behaves 
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections.abc import AsyncIterator
 
+from allin.embeddings.base import Embedder
 from allin.llm.base import Prompt
+from allin.rag.retrieval import SOURCES_TITLE
 
 NOTICE = (
     "_Offline mode: no language model is configured, so I can only recap our conversation and "
@@ -35,6 +38,14 @@ _ASKS_RECAP = re.compile(
     re.IGNORECASE,
 )
 _TOKEN = re.compile(r"\s*\S+\s*")
+# A sentence of a passage: ends at . ! or ? before a space (or the end); headings, list markers,
+# quotes and code blocks are not sentences.
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"(\[])")
+_LINE_MARKUP = re.compile(r"^\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|>\s?)")
+_MARKDOWN_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
+_LEAD_SENTENCE_WORDS = (4, 80)
+# A second sentence leads too when it matches nearly as well as the best one.
+_SECOND_SENTENCE_SHARE = 0.92
 
 
 def identity(system: str) -> tuple[str, str]:
@@ -96,7 +107,45 @@ def _recap(prompt: Prompt) -> str:
     return f"Here is what you have said in this chat so far:\n\n{lines}"
 
 
-def compose_reply(prompt: Prompt) -> str:
+def top_passage(prompt: Prompt) -> tuple[str, str] | None:
+    """The best-ranked passage the pipeline found: its label (`[1] where`) and its text."""
+    for block in prompt.context:
+        if block.title == SOURCES_TITLE and block.items:
+            label, _, body = block.items[0].partition("\n")
+            return (label, body) if body else None
+    return None
+
+
+def sentences(passage: str) -> list[str]:
+    """The prose sentences of a passage, in order: code blocks, headings (also a short line of
+    its own with no closing punctuation, as a heading reads once its markup is gone) and very
+    short or very long runs of words left out, links reduced to their text."""
+    paragraphs: list[list[str]] = [[]]
+    in_code = False
+    for line in passage.splitlines():
+        if _FENCE.match(line):
+            in_code = not in_code
+            continue
+        if in_code or line.lstrip().startswith("#"):
+            continue
+        words = _LINE_MARKUP.sub("", line).strip()
+        if words:
+            paragraphs[-1].append(words)
+        elif paragraphs[-1]:
+            paragraphs.append([])
+    low, high = _LEAD_SENTENCE_WORDS
+    found: list[str] = []
+    for lines in paragraphs:
+        text = _MARKDOWN_LINK.sub(r"\1", " ".join(lines))
+        if len(lines) == 1 and not text.endswith((".", "!", "?", ":")) and len(text.split()) <= 8:
+            continue  # a title
+        found += [s.strip() for s in _SENTENCE_END.split(text) if low <= len(s.split()) <= high]
+    return found
+
+
+def compose_reply(prompt: Prompt, lead: str | None = None) -> str:
+    """The offline answer; `lead`, when given, comes first (the sentences of the top passage
+    that best answer the question, cited)."""
     name, maker = identity(prompt.system)
     question = prompt.user.strip()
     parts: list[str] = []
@@ -113,6 +162,8 @@ def compose_reply(prompt: Prompt) -> str:
     elif _THANKS.search(question) and len(question) < 60:
         parts.append("You're welcome!")
     small_talk = bool(parts)
+    if lead and not small_talk:
+        parts.append(lead)
     for block in prompt.context:
         if block.items:
             parts.append(f"**{block.title}**\n\n" + "\n\n".join(map(_quote_item, block.items)))
@@ -130,14 +181,45 @@ def compose_reply(prompt: Prompt) -> str:
 class OfflineChatModel:
     name = "offline"
 
-    def __init__(self, token_delay_s: float = 0.0) -> None:
+    def __init__(self, token_delay_s: float = 0.0, embedder: Embedder | None = None) -> None:
         self._token_delay_s = token_delay_s
+        # Picks the sentences of the top passage that best answer the question, to lead with.
+        self._embedder = embedder
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[str]:
-        for token in _TOKEN.findall(compose_reply(prompt)):
+        lead = await self._lead(prompt)
+        for token in _TOKEN.findall(compose_reply(prompt, lead)):
             yield token
             # sleep(0) still yields to the loop, so a zero-delay stream cannot starve other sockets.
             await asyncio.sleep(self._token_delay_s)
 
     async def aclose(self) -> None:
         return None
+
+    async def _lead(self, prompt: Prompt) -> str | None:
+        """The one or two sentences of the top passage closest in meaning to the question (by
+        the embedder), quoted with the passage's citation number; None without an embedder or a
+        passage with prose."""
+        found = top_passage(prompt)
+        if self._embedder is None or found is None:
+            return None
+        label, body = found
+        candidates = sentences(body)
+        if not candidates:
+            return None
+        question = await self._embedder.embed_query(prompt.user)
+        vectors = await self._embedder.embed_documents(candidates)
+        scores = [_cosine(question, vector) for vector in vectors]
+        ranked = sorted(range(len(candidates)), key=scores.__getitem__, reverse=True)
+        chosen = [ranked[0]]
+        if len(ranked) > 1 and scores[ranked[1]] >= _SECOND_SENTENCE_SHARE * scores[ranked[0]]:
+            chosen.append(ranked[1])
+        number = label.split("]", 1)[0] + "]"
+        quoted = " ".join(candidates[i] for i in sorted(chosen))
+        return f"{quoted} {number}"
+
+
+def _cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    norms = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return dot / norms if norms else 0.0
