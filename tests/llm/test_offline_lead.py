@@ -50,3 +50,21 @@ async def test_the_offline_answer_starts_with_the_sentence_that_answers(
     assert answer.startswith("37signals offers 20 days of vacation and personal days"), answer
     lead = answer.split("\n\n", 1)[0]
     assert lead.endswith("[1]") and done["citations"][0]["n"] == 1
+
+
+async def test_telling_it_about_yourself_is_acknowledged_with_what_it_will_remember(
+    live_server: str, account: Account
+) -> None:
+    async with connect(ws_url(live_server, account, f"c-{uuid.uuid4().hex[:8]}")) as socket:
+        told = await ask(
+            socket, uuid.uuid4().hex, "I work on the billing service. My manager is Dana."
+        )
+        asked = await ask(socket, uuid.uuid4().hex, "How do I run the tests?")
+    answer = told[-1]["turn"]["content"]
+    assert answer.startswith(
+        "Noted — I'll remember that you work on the billing service and your manager is Dana."
+    ), answer
+    # Stating facts is not a question: no "nothing found" and no who-to-ask after it.
+    assert "nothing" not in answer.lower(), answer
+    # A question that says nothing about the asker is not acknowledged.
+    assert "Noted" not in asked[-1]["turn"]["content"]

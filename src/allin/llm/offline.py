@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator
 
 from allin.embeddings.base import Embedder
 from allin.llm.base import Prompt
+from allin.memory.extract import extract_facts
 from allin.rag.retrieval import SOURCES_TITLE
 
 NOTICE = (
@@ -143,12 +144,45 @@ def sentences(passage: str) -> list[str]:
     return found
 
 
-def compose_reply(prompt: Prompt, lead: str | None = None) -> str:
+_THIRD_PERSON = re.compile(r"^User(?:'s| (is|has|\w+))\b")
+
+
+def _to_you(fact: str) -> str:
+    """A stored fact ("User works on billing") as said to the user ("you work on billing")."""
+
+    def second_person(match: re.Match[str]) -> str:
+        verb = match[1]
+        if verb is None:
+            return "your"
+        if verb in ("is", "has"):
+            return {"is": "you are", "has": "you have"}[verb]
+        if verb.endswith(("sses", "shes", "ches", "xes", "zes", "oes")):
+            return f"you {verb[:-2]}"
+        if verb.endswith("ies"):
+            return f"you {verb[:-3]}y"
+        return f"you {verb[:-1] if verb.endswith('s') else verb}"
+
+    return _THIRD_PERSON.sub(second_person, fact)
+
+
+def acknowledgement(question: str) -> str | None:
+    """What the memory will keep from `question` (the offline extraction rules, the same the
+    memory learns by when no model is configured), said back: "Noted — I'll remember that …"."""
+    facts = [_plain(_to_you(fact)) for fact in extract_facts(question)]
+    if not facts:
+        return None
+    said = facts[0] if len(facts) == 1 else ", ".join(facts[:-1]) + " and " + facts[-1]
+    return f"Noted — I'll remember that {said}."
+
+
+def compose_reply(prompt: Prompt, lead: str | None = None, *, remembers: bool = False) -> str:
     """The offline answer; `lead`, when given, comes first (the sentences of the top passage
-    that best answer the question, cited)."""
+    that best answer the question, cited); `remembers`: long-term memory is on, so what the
+    user says about themselves is acknowledged."""
     name, maker = identity(prompt.system)
     question = prompt.user.strip()
-    parts: list[str] = []
+    noted = acknowledgement(question) if remembers else None
+    parts: list[str] = [noted] if noted else []
     if _ASKS_IDENTITY.search(question):
         parts.append(
             f"I'm **{name}**, an AI assistant made by **{maker}**. I help new software engineers "
@@ -161,13 +195,14 @@ def compose_reply(prompt: Prompt, lead: str | None = None) -> str:
         parts.append(f"Hello! I'm {name}, from {maker}. What are you working on?")
     elif _THANKS.search(question) and len(question) < 60:
         parts.append("You're welcome!")
-    small_talk = bool(parts)
-    if lead and not small_talk:
+    # Small talk, or telling Allin about oneself without asking anything, wants no lookup.
+    conversational = len(parts) > (1 if noted else 0) or (noted is not None and "?" not in question)
+    if lead and not conversational:
         parts.append(lead)
     for block in prompt.context:
         if block.items:
             parts.append(f"**{block.title}**\n\n" + "\n\n".join(map(_quote_item, block.items)))
-        elif block.when_empty and not small_talk:
+        elif block.when_empty and not conversational:
             parts.append(block.when_empty)
     if not parts:
         parts.append(
@@ -181,14 +216,21 @@ def compose_reply(prompt: Prompt, lead: str | None = None) -> str:
 class OfflineChatModel:
     name = "offline"
 
-    def __init__(self, token_delay_s: float = 0.0, embedder: Embedder | None = None) -> None:
+    def __init__(
+        self,
+        token_delay_s: float = 0.0,
+        embedder: Embedder | None = None,
+        *,
+        remembers: bool = False,
+    ) -> None:
         self._token_delay_s = token_delay_s
         # Picks the sentences of the top passage that best answer the question, to lead with.
         self._embedder = embedder
+        self._remembers = remembers
 
     async def stream(self, prompt: Prompt) -> AsyncIterator[str]:
         lead = await self._lead(prompt)
-        for token in _TOKEN.findall(compose_reply(prompt, lead)):
+        for token in _TOKEN.findall(compose_reply(prompt, lead, remembers=self._remembers)):
             yield token
             # sleep(0) still yields to the loop, so a zero-delay stream cannot starve other sockets.
             await asyncio.sleep(self._token_delay_s)

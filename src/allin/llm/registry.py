@@ -27,7 +27,9 @@ def _openai(settings: Settings, embedder: Embedder | None) -> ChatModel:
 def _offline(settings: Settings, embedder: Embedder | None) -> ChatModel:
     from allin.llm.offline import OfflineChatModel
 
-    return OfflineChatModel(settings.offline_token_delay_ms / 1000, embedder)
+    return OfflineChatModel(
+        settings.offline_token_delay_ms / 1000, embedder, remembers=settings.memory
+    )
 
 
 CHAT_MODELS: dict[LLMProvider, Callable[[Settings, Embedder | None], ChatModel]] = {
