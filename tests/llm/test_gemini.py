@@ -8,14 +8,12 @@ import pytest
 from google import genai
 from google.genai import types
 
-from allin.chat.prompt import system_prompt
-from allin.llm.base import ContextBlock, Message, Prompt
 from allin.llm.gemini import GeminiChatModel
 from allin.llm.offline import OfflineChatModel
 from allin.llm.registry import build_chat_model
 from tests.conftest import make_settings
 from tests.support.fake_gemini import FakeGemini
-from tests.support.llm_scripts import Reply, introduce
+from tests.support.llm_scripts import Reply, answer, introduce, newcomer_prompt
 from tests.support.servers import serve_in_thread
 
 KEY = "test-gemini-key"
@@ -48,24 +46,10 @@ async def model(server: tuple[FakeGemini, str]) -> AsyncIterator[GeminiChatModel
     await chat_model.aclose()
 
 
-def ask(user: str, history: tuple[Message, ...] = ()) -> Prompt:
-    return Prompt(system=system_prompt(), user=user, history=history)
-
-
-async def answer(model: GeminiChatModel, prompt: Prompt) -> list[str]:
-    return [chunk async for chunk in model.stream(prompt)]
-
-
 async def test_sends_system_instruction_history_model_and_key(
     fake: FakeGemini, model: GeminiChatModel
 ) -> None:
-    history = (Message("user", "I'm Sam, I joined the payments team."), Message("assistant", "Hi!"))
-    prompt = Prompt(
-        system=system_prompt(),
-        user="What should I read first?",
-        history=history,
-        context=(ContextBlock("What you know about this user", ("Works on payments",)),),
-    )
+    prompt = newcomer_prompt()
 
     await answer(model, prompt)
 

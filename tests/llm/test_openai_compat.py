@@ -8,13 +8,11 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from openai import AsyncOpenAI
 
-from allin.chat.prompt import system_prompt
-from allin.llm.base import ContextBlock, Message, Prompt
 from allin.llm.openai_compat import OpenAICompatChatModel
 from allin.llm.registry import build_chat_model
 from tests.conftest import make_settings
 from tests.support.fake_openai import FakeOpenAI
-from tests.support.llm_scripts import Reply, introduce
+from tests.support.llm_scripts import Reply, answer, asked, introduce, newcomer_prompt
 from tests.support.servers import serve_in_thread
 
 KEY = "test-openai-key"
@@ -47,24 +45,10 @@ async def model(server: tuple[FakeOpenAI, str]) -> AsyncIterator[OpenAICompatCha
     await chat_model.aclose()
 
 
-def ask(user: str, history: tuple[Message, ...] = ()) -> Prompt:
-    return Prompt(system=system_prompt(), user=user, history=history)
-
-
-async def answer(model: OpenAICompatChatModel, prompt: Prompt) -> list[str]:
-    return [chunk async for chunk in model.stream(prompt)]
-
-
 async def test_sends_system_message_history_model_and_key(
     fake: FakeOpenAI, model: OpenAICompatChatModel
 ) -> None:
-    history = (Message("user", "I'm Sam, I joined the payments team."), Message("assistant", "Hi!"))
-    prompt = Prompt(
-        system=system_prompt(),
-        user="What should I read first?",
-        history=history,
-        context=(ContextBlock("What you know about this user", ("Works on payments",)),),
-    )
+    prompt = newcomer_prompt()
 
     await answer(model, prompt)
 
@@ -88,7 +72,7 @@ async def test_a_keyless_local_server_works_without_a_key() -> None:
         model = OpenAICompatChatModel.from_settings(
             make_settings(llm="openai", openai_base_url=f"{url}/v1", openai_api_key=None)
         )
-        chunks = await answer(model, ask("Who are you?"))
+        chunks = await answer(model, asked("Who are you?"))
         await model.aclose()
 
     assert "".join(chunks) == "I'm Allin, made by Team 8."

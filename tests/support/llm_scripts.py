@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from allin.chat.prompt import system_prompt
+from allin.llm.base import ChatModel, ContextBlock, Message, Prompt
 from allin.llm.offline import identity
 
 # Between two chunks of a streamed reply, as a real model writes over time: chunks that all
@@ -85,3 +87,29 @@ async def wait_for_disconnect(request: Request, seconds: float) -> None:
         async with asyncio.timeout(seconds):
             while (await request.receive())["type"] != "http.disconnect":
                 pass
+
+
+def asked(user: str, history: tuple[Message, ...] = ()) -> Prompt:
+    """A prompt with Allin's system prompt, as the pipeline builds it."""
+    return Prompt(system=system_prompt(), user=user, history=history)
+
+
+# A follow-up from a user the pipeline knows something about: what each vendor's request must
+# carry (system text with the context, the history in order, the question last).
+NEWCOMER_HISTORY = (
+    Message("user", "I'm Sam, I joined the payments team."),
+    Message("assistant", "Hi!"),
+)
+
+
+def newcomer_prompt() -> Prompt:
+    return Prompt(
+        system=system_prompt(),
+        user="What should I read first?",
+        history=NEWCOMER_HISTORY,
+        context=(ContextBlock("What you know about this user", ("Works on payments",)),),
+    )
+
+
+async def answer(model: ChatModel, prompt: Prompt) -> list[str]:
+    return [chunk async for chunk in model.stream(prompt)]
