@@ -1,6 +1,8 @@
 """A sample onboarding path for the Flask repository (setup, running the tests, the request
-lifecycle, blueprints, the CLI), and a trimmed clone of Flask carrying it: the files the path
-links and little else, so that a test syncs it in seconds."""
+lifecycle, blueprints, the CLI), and a trimmed copy of Flask carrying it: the files the path
+links and little else, so that a test syncs it in seconds. The copy is a git bundle kept with the
+tests (Flask at 2ac89889 from ../shared/corpus/repos/flask.bundle, with its BSD license): a clone
+of the project has no corpus beside it."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from pathlib import Path
 
 from tests.support.gitrepo import GitRepo
 
-BUNDLE = Path("/work/shared/corpus/repos/flask.bundle")
+BUNDLE = Path(__file__).parents[1] / "fixtures" / "flask-onboarding.bundle"
 
 FLASK_PATH = """\
 # Flask onboarding
@@ -42,32 +44,12 @@ Work through the stages in order. Ask Allin about any step: it answers from the 
 - [ ] Add a custom command — [custom commands](docs/cli.rst) and [cli.py](src/flask/cli.py) (owner: Ken Thompson)
 """  # noqa: E501 (Markdown list items are one line each)
 
-KEEP = {
-    "README.md",
-    "pyproject.toml",
-    "docs/installation.rst",
-    "docs/testing.rst",
-    "docs/lifecycle.rst",
-    "docs/blueprints.rst",
-    "docs/cli.rst",
-    "tests/conftest.py",
-    "src/flask/__init__.py",
-    "src/flask/testing.py",
-    "src/flask/ctx.py",
-    "src/flask/blueprints.py",
-    "src/flask/cli.py",
-}
-
 
 def flask_repo(path: Path) -> GitRepo:
-    """Flask from the bundle, trimmed to `KEEP`, with the sample path as ONBOARDING.md."""
-    subprocess.run(["git", "clone", "-q", str(BUNDLE), str(path)], check=True)
+    """The trimmed Flask, with the sample path added as ONBOARDING.md."""
+    subprocess.run(["git", "clone", "-q", "--branch", "main", str(BUNDLE), str(path)], check=True)
     repo = GitRepo.__new__(GitRepo)
     repo.path = path
-    tracked = repo.git("ls-files", "-z").split("\0")
-    gone = [name for name in tracked if name and name not in KEEP]
-    for start in range(0, len(gone), 200):
-        repo.git("rm", "-q", "--", *gone[start : start + 200])
     repo.write("ONBOARDING.md", FLASK_PATH)
-    repo.commit("Keep what the onboarding path links; add the path")
+    repo.commit("Add the onboarding path")
     return repo
