@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,20 @@ def new_database(postgres: Any) -> str:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'create database "{name}"')
     return admin_url.replace("/postgres?", f"/{name}?", 1)
+
+
+@asynccontextmanager
+async def services_of_their_own(
+    postgres: Any, data_dir: Path, **overrides: Any
+) -> AsyncIterator[Services]:
+    """The app's services on a database of their own (so its first account is the admin, and
+    what a module's tests store is theirs alone), stopped when the block ends."""
+    settings = make_settings(database_url=new_database(postgres), data_dir=data_dir, **overrides)
+    started = await Services.start(settings)
+    try:
+        yield started
+    finally:
+        await started.stop()
 
 
 @pytest.fixture(scope="session")

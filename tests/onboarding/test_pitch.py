@@ -15,7 +15,7 @@ from allin.memory.manager import MemoryManager
 from allin.onboarding.pitch import GUIDANCE, TITLE, PitchContext
 from allin.services import Services
 from tests.chat.test_interaction import Collected, ScriptedModel, pipeline
-from tests.conftest import make_settings, new_database
+from tests.conftest import services_of_their_own
 from tests.onboarding.test_service import small_repo
 
 
@@ -23,13 +23,9 @@ from tests.onboarding.test_service import small_repo
 async def services(
     postgres: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Services]:
-    settings = make_settings(
-        database_url=new_database(postgres), data_dir=tmp_path_factory.mktemp("data")
-    )
-    started = await Services.start(settings)
-    await small_repo(started, tmp_path_factory.mktemp("repos") / "shop", "shop")
-    yield started
-    await started.stop()
+    async with services_of_their_own(postgres, tmp_path_factory.mktemp("data")) as started:
+        await small_repo(started, tmp_path_factory.mktemp("repos") / "shop", "shop")
+        yield started
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from allin.chat.interaction import TurnRequest
 from allin.onboarding.path_records import PathProgress
 from allin.services import Services
 from tests.chat.test_interaction import Collected
-from tests.conftest import make_settings, new_database
+from tests.conftest import services_of_their_own
 from tests.onboarding.flask_path import flask_repo
 from tests.support.gitrepo import GitRepo
 
@@ -23,14 +23,10 @@ from tests.support.gitrepo import GitRepo
 async def services(
     postgres: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Services]:
-    settings = make_settings(
-        database_url=new_database(postgres),
-        data_dir=tmp_path_factory.mktemp("data"),
-        memory=False,
-    )
-    started = await Services.start(settings)
-    yield started
-    await started.stop()
+    async with services_of_their_own(
+        postgres, tmp_path_factory.mktemp("data"), memory=False
+    ) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from allin.embeddings.base import Embedded, Embedder
 from allin.errors import BadRequest, NotFound, Unavailable
 from allin.rag.hybrid import Scope
 from allin.services import Services
-from tests.conftest import make_settings, new_database
+from tests.conftest import services_of_their_own
 from tests.support.gitrepo import GitRepo
 
 SESSIONS = '''"""Sessions for the shop."""
@@ -91,15 +91,10 @@ class FailingEmbedder:
 async def services(
     postgres: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Services]:
-    settings = make_settings(
-        database_url=new_database(postgres),
-        data_dir=tmp_path_factory.mktemp("data"),
-        memory=False,
-        repo_max_file_bytes=20_000,
-    )
-    started = await Services.start(settings)
-    yield started
-    await started.stop()
+    async with services_of_their_own(
+        postgres, tmp_path_factory.mktemp("data"), memory=False, repo_max_file_bytes=20_000
+    ) as started:
+        yield started
 
 
 async def add(services: Services, repo: GitRepo, name: str) -> str:

@@ -5,32 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.sources.test_sync import SESSIONS
 from tests.support.gitrepo import GitRepo
 
 ADA = {"GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_AUTHOR_EMAIL": "ada@example.com"}
 GRACE = {"GIT_AUTHOR_NAME": "Grace Hopper", "GIT_AUTHOR_EMAIL": "grace@example.com"}
 BOT = {"GIT_AUTHOR_NAME": "pre-commit-ci[bot]", "GIT_AUTHOR_EMAIL": "bot@example.com"}
 
-SESSIONS = '''"""Sessions for the shop."""
-
-import hmac
-
-
-class CookieSigner:
-    """Signs the session cookie so that clients cannot forge it."""
-
-    def __init__(self, secret: bytes) -> None:
-        self.secret = secret
-
-    def sign_cookie(self, value: bytes) -> bytes:
-        digest = hmac.new(self.secret, value, "sha256").hexdigest()
-        return value + b"." + digest.encode()
-
-
-def get_cookie_name(app):
-    """The session cookie's name comes from the app's config."""
-    return app.config["SESSION_COOKIE_NAME"]
-'''
 
 CART = '''def add_item_to_cart(cart, item):
     """Put one item in the shopping cart."""

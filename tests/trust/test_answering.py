@@ -15,7 +15,7 @@ from allin.chat.runs import Runs
 from allin.rag.hybrid import Scope
 from allin.services import Services
 from tests.chat.test_interaction import Collected, ScriptedModel
-from tests.conftest import make_settings, new_database
+from tests.conftest import services_of_their_own
 from tests.trust.shop import GRACE, at, shop
 
 
@@ -23,22 +23,17 @@ from tests.trust.shop import GRACE, at, shop
 async def services(
     postgres: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Services]:
-    settings = make_settings(
-        database_url=new_database(postgres),
-        data_dir=tmp_path_factory.mktemp("data"),
-        memory=False,
-        trust_abstain_below=0.35,
-    )
-    started = await Services.start(settings)
-    repo, _ = shop(tmp_path_factory.mktemp("repo") / "shop")
-    repo.write(".github/CODEOWNERS", "# owners\n/src/shop/cart.py @shop-team\n")
-    repo.commit("Owners", at(GRACE, "2024-05-02"))
-    repository = await started.repositories.store.create(
-        name="shop", url=str(repo.path), branch="main", created_by="test"
-    )
-    await started.repositories.sync_now(repository.id)
-    yield started
-    await started.stop()
+    async with services_of_their_own(
+        postgres, tmp_path_factory.mktemp("data"), memory=False, trust_abstain_below=0.35
+    ) as started:
+        repo, _ = shop(tmp_path_factory.mktemp("repo") / "shop")
+        repo.write(".github/CODEOWNERS", "# owners\n/src/shop/cart.py @shop-team\n")
+        repo.commit("Owners", at(GRACE, "2024-05-02"))
+        repository = await started.repositories.store.create(
+            name="shop", url=str(repo.path), branch="main", created_by="test"
+        )
+        await started.repositories.sync_now(repository.id)
+        yield started
 
 
 async def answer(services: Services, user: str, question: str) -> Done:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from allin.services import Services
-from tests.conftest import make_settings, new_database
+from tests.conftest import services_of_their_own
 from tests.trust.shop import ADA, GRACE, SESSIONS_DOC, at, shop
 
 
@@ -18,14 +18,10 @@ from tests.trust.shop import ADA, GRACE, SESSIONS_DOC, at, shop
 async def services(
     postgres: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Services]:
-    settings = make_settings(
-        database_url=new_database(postgres),
-        data_dir=tmp_path_factory.mktemp("data"),
-        memory=False,
-    )
-    started = await Services.start(settings)
-    yield started
-    await started.stop()
+    async with services_of_their_own(
+        postgres, tmp_path_factory.mktemp("data"), memory=False
+    ) as started:
+        yield started
 
 
 async def test_a_page_naming_code_changed_since_is_flagged_with_the_newest_commit(
