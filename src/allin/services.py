@@ -139,6 +139,7 @@ class Services:
         runs = Runs(RunLog(db))
         streams = Streams(
             FrameLog(db),
+            chats,
             relay=settings.relay,
             buffer_frames=settings.resume_buffer_frames,
         )

@@ -38,7 +38,7 @@ async def announce(services: Services, streams: Streams, user_id: str, texts: li
 async def test_a_follower_gets_frames_once_in_order_after_it_starts(
     services: Services, user_id: str
 ) -> None:
-    streams = Streams(services.streams.log, relay=False, buffer_frames=100)
+    streams = Streams(services.streams.log, services.chats, relay=False, buffer_frames=100)
     await announce(services, streams, user_id, ["before"])
     sink = Collected()
     follower = Follower(sink)
@@ -53,7 +53,7 @@ async def test_a_follower_gets_frames_once_in_order_after_it_starts(
 
 
 async def test_resume_past_the_buffer_reads_the_tables(services: Services, user_id: str) -> None:
-    streams = Streams(services.streams.log, relay=False, buffer_frames=2)
+    streams = Streams(services.streams.log, services.chats, relay=False, buffer_frames=2)
     sink = Collected()
     follower = Follower(sink)
     async with streams.following(user_id, "c", follower) as stream:
@@ -65,7 +65,7 @@ async def test_resume_past_the_buffer_reads_the_tables(services: Services, user_
 async def test_a_follower_that_lets_frames_pile_up_catches_up_from_the_tables(
     services: Services, user_id: str
 ) -> None:
-    streams = Streams(services.streams.log, relay=False, buffer_frames=2)
+    streams = Streams(services.streams.log, services.chats, relay=False, buffer_frames=2)
     sink = Collected()
     follower = Follower(sink, held_limit=2)
     async with streams.following(user_id, "c", follower) as stream:
@@ -130,7 +130,7 @@ async def test_relayed_frames_keep_their_chat_s_order_and_chats_do_not_wait_for_
     slow, _ = await services.chats.append_user_turn(user_id, "slow", "m1", "first question")
     fast, _ = await services.chats.append_user_turn(user_id, "fast", "m1", "other question")
     log = HeldLog(services.streams.log, held_turn=slow.id)
-    streams = Streams(log, relay=True, buffer_frames=100)
+    streams = Streams(log, services.chats, relay=True, buffer_frames=100)
     sinks = {"slow": Collected(), "fast": Collected()}
     async with (
         streams.following(user_id, "slow", follower := Follower(sinks["slow"])),
@@ -166,7 +166,12 @@ async def test_relayed_frames_keep_their_chat_s_order_and_chats_do_not_wait_for_
 
 async def test_closing_stops_relayed_frames_still_waiting(services: Services, user_id: str) -> None:
     turn, _ = await services.chats.append_user_turn(user_id, "held", "m1", "question")
-    streams = Streams(HeldLog(services.streams.log, held_turn=turn.id), relay=True, buffer_frames=9)
+    streams = Streams(
+        HeldLog(services.streams.log, held_turn=turn.id),
+        services.chats,
+        relay=True,
+        buffer_frames=9,
+    )
     sink = Collected()
     async with streams.following(user_id, "held", follower := Follower(sink)):
         await follower.start()

@@ -72,6 +72,24 @@ async def test_one_answer_per_question(chat_store: ChatStore, user_id: str) -> N
     assert await chat_store.answer_to(question) == first
 
 
+async def test_a_failed_question_is_announced_and_marked_together(
+    chat_store: ChatStore, user_id: str
+) -> None:
+    chat = f"{user_id}-c"
+    question, _ = await chat_store.append_user_turn(user_id, chat, "m1", "q")
+    error = {"code": "unavailable", "message": "the model is down"}
+    seq = await chat_store.fail_question(question.id, error, None)
+    assert seq is not None and seq > 0
+    (stored,) = await chat_store.turns_before(user_id, chat, None, 10)
+    assert stored.metadata["failed"] == {**error, "seq": seq}
+    assert await chat_store.fail_question(question.id, error, None) == seq + 1
+    await chat_store.forget_failure(question.id)
+    (stored,) = await chat_store.turns_before(user_id, chat, None, 10)
+    assert "failed" not in stored.metadata
+    await chat_store.delete_chat(user_id, chat)
+    assert await chat_store.fail_question(question.id, error, None) is None
+
+
 async def test_turns_page_backwards_oldest_first(chat_store: ChatStore, user_id: str) -> None:
     chat = f"{user_id}-c"
     for n in range(5):

@@ -166,7 +166,7 @@ class InteractionManager:
                         await stream.publish(failure, failed_turn=question.id)
                         return None
                     if "failed" in question.metadata:
-                        await self._streams.log.forget_failure(question.id)
+                        await self._chats.forget_failure(question.id)
                     return answer
             finally:
                 await _quietly(self._runs.release(question.id), "end run")

@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol, runtime_checkable
 
 from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame, Token
+from allin.storage.chat_store import ChatStore
 from allin.storage.frame_log import FrameLog
 
 logger = logging.getLogger(__name__)
@@ -111,9 +112,12 @@ class Follower:
 
 
 class ChatStream:
-    def __init__(self, key: ChatKey, log: FrameLog, *, relay: bool, buffer_frames: int) -> None:
+    def __init__(
+        self, key: ChatKey, log: FrameLog, chats: ChatStore, *, relay: bool, buffer_frames: int
+    ) -> None:
         self.key = key
         self._log = log
+        self._chats = chats
         self._relay = relay
         self._followers: set[Follower] = set()
         self._buffer: deque[ServerFrame] = deque(maxlen=buffer_frames)
@@ -137,13 +141,14 @@ class ChatStream:
         client that resumes later learns it too)."""
         text = frame.text if isinstance(frame, Token) else ""
         relay = _relay_payload(frame) if self._relay else None
-        failure = None
-        if failed_turn is not None and isinstance(frame, ErrorOut):
-            failure = (failed_turn, {"code": frame.code, "message": frame.message})
         async with self._publishing:
-            seq = await self._log.publish(
-                *self.key, turn_id=turn_id, run=run, text=text, relay=relay, failure=failure
-            )
+            if failed_turn is not None and isinstance(frame, ErrorOut):
+                error = {"code": frame.code, "message": frame.message}
+                seq = await self._chats.fail_question(failed_turn, error, relay)
+            else:
+                seq = await self._log.publish(
+                    *self.key, turn_id=turn_id, run=run, text=text, relay=relay
+                )
             if seq is None:
                 logger.info("chat %s/%s is gone; frame dropped", *self.key)
                 return None
@@ -234,8 +239,9 @@ class Streams:
     """The chat streams this process has open: a chat's is kept while a socket follows it or an
     answer is being written to it."""
 
-    def __init__(self, log: FrameLog, *, relay: bool, buffer_frames: int) -> None:
+    def __init__(self, log: FrameLog, chats: ChatStore, *, relay: bool, buffer_frames: int) -> None:
         self.log = log
+        self._chats = chats
         self.relay = relay
         self._buffer_frames = buffer_frames
         self._streams: dict[ChatKey, ChatStream] = {}
@@ -248,7 +254,9 @@ class Streams:
         key = (user_id, chat_id)
         stream = self._streams.get(key)
         if stream is None:
-            stream = ChatStream(key, self.log, relay=self.relay, buffer_frames=self._buffer_frames)
+            stream = ChatStream(
+                key, self.log, self._chats, relay=self.relay, buffer_frames=self._buffer_frames
+            )
             self._streams[key] = stream
         stream.users += 1
         try:

@@ -56,6 +56,18 @@ class ChatStore(Protocol):
 
     async def answer_to(self, question: Turn) -> Turn | None: ...
 
+    async def fail_question(
+        self, question_id: int, error: dict[str, str], relay: dict[str, Any] | None
+    ) -> int | None:
+        """Announce on the question's chat that it could not be answered (`relay`: the frame for
+        other processes, when relaying), and keep `error` on the question with the
+        announcement's seq, both or neither. The seq; None if the question or its chat is gone."""
+        ...
+
+    async def forget_failure(self, question_id: int) -> None:
+        """The question was answered after all (it was sent again)."""
+        ...
+
     async def turns_before(
         self, user_id: str, chat_id: str, before: int | None, limit: int
     ) -> list[Turn]:

@@ -163,6 +163,21 @@ class PostgresChatStore:
             row = await cursor.fetchone()
         return Turn(**row) if row else None
 
+    async def fail_question(
+        self, question_id: int, error: dict[str, str], relay: dict[str, Any] | None
+    ) -> int | None:
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "select allin_fail_question(%s, %s, %s) as seq",
+                (question_id, Jsonb(error), Jsonb(relay) if relay else None),
+            )
+            row = await cursor.fetchone()
+        return None if row is None or row["seq"] is None else int(row["seq"])
+
+    async def forget_failure(self, question_id: int) -> None:
+        async with self._db.pool.connection() as conn:
+            await conn.execute("select allin_forget_failure(%s)", (question_id,))
+
     async def turns_before(
         self, user_id: str, chat_id: str, before: int | None, limit: int
     ) -> list[Turn]:

@@ -45,37 +45,17 @@ class FrameLog:
         run: int | None = None,
         text: str = "",
         relay: dict[str, Any] | None = None,
-        failure: tuple[int, dict[str, str]] | None = None,
     ) -> int | None:
-        """The seq for one frame of the chat (see `allin_publish`); None if the chat is gone.
-        `failure`: a question that could not be answered, and why, kept on the question with the
-        error frame's seq."""
-        # A failure's seq and its mark on the question stand or fall together; a token (the
-        # common case) needs no transaction of its own.
-        unit = self._db.transaction() if failure is not None else self._db.connection()
-        async with unit as conn:
+        """The seq for one frame of the chat (see `allin_publish`); None if the chat is gone. A
+        question's failure is announced by the chat store (`ChatStore.fail_question`), which
+        keeps it on the question in the same transaction."""
+        async with self._db.connection() as conn:
             cursor = await conn.execute(
                 "select allin_publish(%s, %s, %s, %s, %s, %s) as seq",
                 (user_id, chat_id, turn_id, run, text, Jsonb(relay) if relay else None),
             )
             row = await cursor.fetchone()
-            seq = None if row is None or row["seq"] is None else int(row["seq"])
-            if seq is not None and failure is not None:
-                question_id, error = failure
-                await conn.execute(
-                    "update chat_turns set metadata = metadata || jsonb_build_object('failed', %s)"
-                    " where id = %s",
-                    (Jsonb({**error, "seq": seq}), question_id),
-                )
-        return seq
-
-    async def forget_failure(self, question_id: int) -> None:
-        """The question was answered after all (it was sent again)."""
-        async with self._db.pool.connection() as conn:
-            await conn.execute(
-                "update chat_turns set metadata = metadata - 'failed' where id = %s",
-                (question_id,),
-            )
+        return None if row is None or row["seq"] is None else int(row["seq"])
 
     async def snapshot_after(self, user_id: str, chat_id: str, seq: int) -> Snapshot:
         """The turns announced after frame `seq` (in announcement order) and the chat's answers

@@ -164,6 +164,20 @@ class SupabaseChatStore:
         )
         return Turn(**rows[0]) if rows else None
 
+    async def fail_question(
+        self, question_id: int, error: dict[str, str], relay: dict[str, Any] | None
+    ) -> int | None:
+        seq = await _execute(
+            self._client.rpc(
+                "allin_fail_question",
+                {"p_question_id": question_id, "p_error": error, "p_relay": relay},
+            )
+        )
+        return None if seq is None else int(seq)
+
+    async def forget_failure(self, question_id: int) -> None:
+        await _execute(self._client.rpc("allin_forget_failure", {"p_question_id": question_id}))
+
     async def turns_before(
         self, user_id: str, chat_id: str, before: int | None, limit: int
     ) -> list[Turn]:
