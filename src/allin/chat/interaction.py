@@ -16,7 +16,8 @@ A turn is a `TurnRequest`; `InteractionManager.handle` takes it, for a client fo
 5. build the prompt (`build_prompt`)
 6. stream the model's answer as `token` frames (`TokenPublisher`)
 7. store the answer with its metadata: model, timings, citations (`_finish`, which publishes
-   `done`); a failure publishes an `error` frame instead, kept on the question
+   `done`); a failure is announced by an `error` frame instead and kept on the question, both
+   by the chat store (`ChatStore.fail_question`)
 8. in the background: tell every turn listener (memory) about the finished turn
 """
 
