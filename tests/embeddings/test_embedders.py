@@ -92,6 +92,31 @@ async def test_gemini_batches_at_most_100_texts_per_request(
     assert gemini.name == "gemini:gemini-embedding-001@64"
 
 
+async def test_gemini_asks_once_for_a_question_asked_again_within_a_turn(
+    gemini: GeminiEmbedder, gemini_server: tuple[FakeGemini, str]
+) -> None:
+    fake, _ = gemini_server
+    question = "where is the session cookie signed?"
+    together = await asyncio.gather(*(gemini.embed_query(question) for _ in range(3)))
+    again = await gemini.embed_query(question)
+    other = await gemini.embed_query("who owns billing?")
+    assert together == [again] * 3 and other != again
+    asked = [r.body["requests"][0]["content"]["parts"][0]["text"] for r in fake.requests]
+    assert asked == [question, "who owns billing?"]
+
+
+async def test_gemini_asks_again_after_a_failure(
+    gemini: GeminiEmbedder, gemini_server: tuple[FakeGemini, str]
+) -> None:
+    fake, _ = gemini_server
+    fake.embedding_failure = Failure(503, "The model is overloaded.")
+    with pytest.raises(EmbedderUnavailable):
+        await gemini.embed_query("anything")
+    fake.embedding_failure = None
+    assert len(await gemini.embed_query("anything")) == gemini.dimension
+    assert len(fake.requests) == 2
+
+
 async def test_gemini_failure_is_unavailable(
     gemini: GeminiEmbedder, gemini_server: tuple[FakeGemini, str]
 ) -> None:

@@ -9,6 +9,7 @@ from google.genai import types
 
 from allin.config import Settings
 from allin.embeddings.base import EmbedderUnavailable
+from allin.embeddings.recent import RecentQueries
 from allin.providers.google import FAILURES, GoogleProvider
 
 # The API takes at most 100 texts per batch request.
@@ -20,6 +21,7 @@ class GeminiEmbedder:
         self._model = model
         self._dimension = dimension
         self._client = provider.client()
+        self.queries = RecentQueries(self._embed_query)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GeminiEmbedder:
@@ -44,6 +46,9 @@ class GeminiEmbedder:
         return vectors
 
     async def embed_query(self, text: str) -> list[float]:
+        return await self.queries.embed(text)
+
+    async def _embed_query(self, text: str) -> list[float]:
         (vector,) = await self._embed([text], "RETRIEVAL_QUERY")
         return vector
 
@@ -63,6 +68,7 @@ class GeminiEmbedder:
         return [_unit(embedding.values or [], self._dimension) for embedding in embeddings]
 
     async def aclose(self) -> None:
+        self.queries.close()
         await self._client.aio.aclose()
 
 
