@@ -2,12 +2,25 @@
 // Plain ES modules, no build step; the vendored libraries live in ./vendor.
 import { foldIfLong, showLastActions } from "/static/actions.js";
 import { setupAttach } from "/static/attach.js";
-import { setComposer, showComposerError, tooLong } from "/static/composer.js";
+import { setComposer, setupComposer, showComposerError } from "/static/composer.js";
 import { ask } from "/static/dialogs.js";
-import { linkCitations, setupDocuments } from "/static/documents.js";
-import { showFeedback } from "/static/feedback.js";
+import { setupDocuments } from "/static/documents.js";
 import { closeDrawer, setupDrawer } from "/static/drawer.js";
-import { copyButton, renderMarkdown } from "/static/markdown.js";
+import { ApiError, createApi } from "/static/http.js";
+import { setupMemories } from "/static/memories.js";
+import {
+  appendMessage,
+  clearBusy,
+  fill,
+  finishAnswer,
+  isFinal,
+  messageElement,
+  renderTurn,
+  scrollToEnd,
+  showBusy,
+  timeOf,
+  turnElement,
+} from "/static/messages.js";
 import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
 import { setupCodeView } from "/static/codeview.js";
 import { setupOnboarding } from "/static/onboarding.js";
@@ -52,6 +65,18 @@ const state = {
 
 let chatSearch = null;
 
+const api = createApi({
+  token: () => state.session?.token,
+  expired: () => endSession("Your session has ended. Please log in again."),
+});
+// What a rendered answer's buttons do: rate it, ask its question again.
+const answer = {
+  api,
+  feedbackPath: (turnId) =>
+    `/api/v1/chat/feedback/${state.session.userId}/${encodeURIComponent(state.chatId)}/${turnId}`,
+  retry: (content) => send(content),
+};
+
 // Recordings go out, and spoken answers come in, on the chat's socket; voice.js does the audio.
 const voice = setupVoice({
   api,
@@ -61,35 +86,6 @@ const voice = setupVoice({
   cancel: () => stop(),
   activity: () => showStop(),
 });
-
-class ApiError extends Error {
-  constructor(status, code, detail) {
-    super(detail || code || `HTTP ${status}`);
-    this.status = status;
-    this.code = code;
-  }
-}
-
-// ---------------------------------------------------------------- HTTP
-
-async function api(path, { method = "GET", body } = {}) {
-  const headers = { Accept: "application/json" };
-  if (state.session) headers.Authorization = `Bearer ${state.session.token}`;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  const response = await fetch(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401 && state.session) {
-    endSession("Your session has ended. Please log in again.");
-  }
-  if (!response.ok) {
-    const error = await response.json().catch(() => ({}));
-    throw new ApiError(response.status, error.error, error.detail);
-  }
-  return response.status === 204 ? null : response.json();
-}
 
 // ---------------------------------------------------------------- accounts
 
@@ -307,7 +303,7 @@ async function loadHistory(before = null) {
   const anchor = before ? container.querySelector(".msg") : null;
   const previousHeight = container.scrollHeight;
   for (const turn of page.turns) {
-    const element = renderTurn(turn);
+    const element = renderTurn(turn, answer);
     if (anchor) container.insertBefore(element, anchor);
     else container.append(element);
     if (turn.role === "user") foldIfLong(element);
@@ -356,103 +352,6 @@ async function deleteChat() {
 }
 
 // ---------------------------------------------------------------- messages
-
-function messageElement(role) {
-  const element = document.createElement("article");
-  element.className = `msg ${role}`;
-  element.dataset.testid = `message-${role}`;
-  const bubble = document.createElement("div");
-  bubble.className = "bubble";
-  const meta = document.createElement("div");
-  meta.className = "meta";
-  element.append(bubble, meta);
-  if (role === "assistant") {
-    // biome-ignore lint/performance/useDomNodeTextContent: the rendered text, with its line breaks, is what is copied
-    const copy = copyButton(() => bubble.innerText, "Copy");
-    copy.dataset.testid = "copy-answer";
-    copy.setAttribute("aria-label", "Copy the answer");
-    meta.after(copy);
-  }
-  return element;
-}
-
-function renderTurn(turn) {
-  const element = messageElement(turn.role);
-  element.dataset.turnId = String(turn.id);
-  if (turn.role === "user") {
-    element.dataset.content = turn.content;
-    if (turn.client_msg_id) element.dataset.clientId = turn.client_msg_id;
-  } else {
-    element.dataset.replyTo = String(turn.reply_to);
-  }
-  fill(element, turn.role, turn.content);
-  element.querySelector(".meta").textContent = timeOf(turn.created_at);
-  linkCitations(element, turn.metadata?.citations);
-  showStatus(element, turn);
-  if (turn.role === "assistant") rateable(element, turn, turn.feedback);
-  return element;
-}
-
-function rateable(element, turn, feedback) {
-  // Thumbs up/down beside Copy, on an answer that has text.
-  if (!turn.content) return;
-  const path = (turnId) =>
-    `/api/v1/chat/feedback/${state.session.userId}/${encodeURIComponent(state.chatId)}/${turnId}`;
-  showFeedback(element, feedback ?? null, { api, path });
-}
-
-function turnElement(role, turnId) {
-  return $("messages").querySelector(`.msg.${role}[data-turn-id="${turnId}"]`);
-}
-
-function showStatus(element, turn) {
-  // An answer stopped by the user, or cut short when its server went down: say so, and offer to
-  // ask the question again.
-  const status = turn.metadata?.status;
-  element.querySelector(".answer-status")?.remove();
-  if (status !== "cancelled" && status !== "interrupted") return;
-  element.classList.add(status);
-  if (!turn.content) element.querySelector(".bubble").textContent = "No answer was written.";
-  const note = document.createElement("p");
-  note.className = "answer-status";
-  note.dataset.testid = "answer-status";
-  note.textContent = status === "cancelled" ? "Stopped" : "Interrupted";
-  const question = turnElement("user", turn.reply_to);
-  if (question?.dataset.content) {
-    const content = question.dataset.content;
-    note.append(
-      " ",
-      button("Retry", "retry-answer", () => send(content)),
-    );
-  }
-  element.append(note);
-}
-
-function fill(element, role, text) {
-  const bubble = element.querySelector(".bubble");
-  if (role === "user") {
-    bubble.textContent = text;
-    return;
-  }
-  renderMarkdown(bubble, text);
-}
-
-function timeOf(iso) {
-  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
-
-function appendMessage(element) {
-  $("empty").hidden = true;
-  $("messages").append(element);
-  if (element.classList.contains("user")) foldIfLong(element);
-  scrollToEnd(true);
-}
-
-function scrollToEnd(force = false) {
-  const container = $("messages");
-  const nearBottom = container.scrollHeight - container.scrollTop - container.clientHeight < 120;
-  if (force || nearBottom) container.scrollTop = container.scrollHeight;
-}
 
 function showError(message, replyTo, retryable) {
   const owner = replyTo ? state.bubbles.get(replyTo) : null;
@@ -593,30 +492,6 @@ function streamFor(frame) {
 }
 
 // The server is answering as many questions as it can: this one waits its turn (`busy` frame).
-function showBusy(frame) {
-  const question = turnElement("user", frame.turn_id);
-  if (!question) return;
-  let note = question.querySelector(".busy-note");
-  if (!note) {
-    note = document.createElement("p");
-    note.className = "busy-note muted small";
-    note.dataset.testid = "busy-note";
-    note.setAttribute("role", "status");
-    question.append(note);
-  }
-  const ahead = frame.ahead === 1 ? "1 question" : `${frame.ahead} questions`;
-  note.textContent = frame.ahead > 0 ? `${frame.message} (${ahead} ahead)` : frame.message;
-}
-
-function clearBusy(questionId) {
-  turnElement("user", questionId)?.querySelector(".busy-note")?.remove();
-}
-
-function isFinal(turnId) {
-  const element = turnElement("assistant", turnId);
-  return element !== null && !element.classList.contains("streaming");
-}
-
 function receive(frame) {
   if (typeof frame.seq === "number") {
     if (frame.seq <= state.lastSeq) {
@@ -656,7 +531,7 @@ function handleFrame(frame) {
         element.classList.remove("pending");
         element.querySelector(".meta").textContent = timeOf(turn.created_at);
       } else {
-        appendMessage(renderTurn(turn)); // sent from another tab, or before this page loaded
+        appendMessage(renderTurn(turn, answer)); // sent from another tab, or before this page loaded
       }
       if (
         (mine || spoken) &&
@@ -702,15 +577,8 @@ function handleFrame(frame) {
       const existing =
         state.streams.get(turn.id)?.element || $("messages").querySelector(`.msg.assistant[data-turn-id="${turn.id}"]`);
       const element = existing || messageElement("assistant");
-      element.classList.remove("streaming");
-      element.dataset.turnId = String(turn.id);
-      element.dataset.replyTo = String(turn.reply_to);
       // The stored answer is authoritative: it replaces whatever was streamed.
-      fill(element, "assistant", turn.content);
-      element.querySelector(".meta").textContent = timeOf(turn.created_at);
-      linkCitations(element, frame.citations);
-      showStatus(element, turn);
-      rateable(element, turn, null);
+      finishAnswer(element, turn, frame.citations, answer);
       if (!existing) appendMessage(element);
       // Screen readers hear the finished answer once, not every token of it.
       $("announcer").textContent = element.querySelector(".bubble").textContent;
@@ -758,112 +626,6 @@ function handleFrame(frame) {
     default:
       break;
   }
-}
-
-// ---------------------------------------------------------------- memories
-
-function memoriesPath(memoryId = null) {
-  const base = `/api/v1/memories/${state.session.userId}`;
-  return memoryId ? `${base}/${memoryId}` : base;
-}
-
-async function openMemories() {
-  $("memory-error").textContent = "";
-  $("memories").showModal();
-  await refreshMemories();
-}
-
-async function refreshMemories() {
-  try {
-    const { memories } = await api(memoriesPath());
-    $("memory-list").replaceChildren(...memories.map(memoryItem));
-    $("memory-empty").hidden = memories.length > 0;
-    $("forget-all").hidden = memories.length === 0;
-  } catch (error) {
-    $("memory-error").textContent = error.message;
-  }
-}
-
-function memoryItem(memory) {
-  const item = document.createElement("li");
-  item.dataset.testid = "memory-item";
-  item.dataset.memoryId = memory.id;
-  const text = document.createElement("span");
-  text.className = "memory-text";
-  text.dataset.testid = "memory-text";
-  text.textContent = memory.text;
-  text.title = `Learned ${new Date(memory.created_at).toLocaleString()}`;
-  const edit = button("Edit", "memory-edit", () => editMemory(item, memory));
-  const forget = button("Forget", "memory-delete", () => forgetMemory(memory));
-  forget.classList.add("danger");
-  item.append(text, edit, forget);
-  return item;
-}
-
-function button(label, testid, onClick) {
-  const element = document.createElement("button");
-  element.type = "button";
-  element.className = "ghost small";
-  element.textContent = label;
-  element.dataset.testid = testid;
-  element.addEventListener("click", onClick);
-  return element;
-}
-
-function editMemory(item, memory) {
-  const input = document.createElement("input");
-  input.value = memory.text;
-  input.maxLength = 1000;
-  input.dataset.testid = "memory-input";
-  input.setAttribute("aria-label", "Memory");
-  const save = async () => {
-    const text = input.value.trim();
-    if (!text) return;
-    try {
-      await api(memoriesPath(memory.id), { method: "PATCH", body: { text } });
-      await refreshMemories();
-    } catch (error) {
-      $("memory-error").textContent = error.message;
-    }
-  };
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter") save();
-    if (event.key === "Escape") {
-      event.preventDefault(); // keep the dialog open; only the edit is cancelled
-      item.replaceWith(memoryItem(memory));
-    }
-  });
-  item.replaceChildren(
-    input,
-    button("Save", "memory-save", save),
-    button("Cancel", "memory-cancel", () => item.replaceWith(memoryItem(memory))),
-  );
-  input.focus();
-}
-
-async function forgetMemory(memory) {
-  try {
-    await api(memoriesPath(memory.id), { method: "DELETE" });
-  } catch (error) {
-    $("memory-error").textContent = error.message;
-  }
-  await refreshMemories();
-}
-
-async function forgetAll() {
-  const sure = await ask({
-    title: "Forget everything?",
-    message: "Allin forgets everything it remembers about you. This cannot be undone.",
-    confirmLabel: "Forget everything",
-    danger: true,
-  });
-  if (!sure) return;
-  try {
-    await api(memoriesPath(), { method: "DELETE" });
-  } catch (error) {
-    $("memory-error").textContent = error.message;
-  }
-  await refreshMemories();
 }
 
 // ---------------------------------------------------------------- connection
@@ -968,42 +730,14 @@ function wire() {
     starter.addEventListener("click", () => send(starter.textContent));
   }
   $("stop").addEventListener("click", stop);
-  $("open-memories").addEventListener("click", openMemories);
-  // The keyboard hint does not fit a phone's composer.
-  if (matchMedia("(max-width: 760px)").matches) $("composer-input").placeholder = "Message Allin…";
-  $("close-memories").addEventListener("click", () => $("memories").close());
-  $("forget-all").addEventListener("click", forgetAll);
+  setupMemories({ api, session: () => state.session });
   setupDrawer();
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => {
     if (state.session && state.socket?.readyState !== WebSocket.OPEN) connect();
   });
 
-  const input = $("composer-input");
-  const submit = () => {
-    const content = input.value.trim();
-    if (!content) return;
-    const refusal = tooLong(content, state.config.max_message_bytes);
-    showComposerError(refusal);
-    if (refusal) return;
-    input.value = "";
-    input.style.height = "";
-    send(content);
-  };
-  $("composer").addEventListener("submit", (event) => {
-    event.preventDefault();
-    submit();
-  });
-  input.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
-      event.preventDefault();
-      submit();
-    }
-  });
-  input.addEventListener("input", () => {
-    input.style.height = "auto";
-    input.style.height = `${input.scrollHeight}px`;
-  });
+  setupComposer({ limit: () => state.config.max_message_bytes, send });
 }
 
 async function boot() {
