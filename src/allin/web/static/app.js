@@ -1,27 +1,18 @@
 // Allin's browser client: log in, list chats, stream answers over the chat WebSocket.
 // Plain ES modules, no build step; the vendored libraries live in ./vendor.
-import { foldIfLong, showLastActions } from "/static/actions.js";
+import { foldIfLong } from "/static/actions.js";
+import { createAnswers } from "/static/answers.js";
 import { setupAttach } from "/static/attach.js";
 import { setComposer, setupComposer, showComposerError } from "/static/composer.js";
+import { createConnection } from "/static/connection.js";
 import { ask } from "/static/dialogs.js";
 import { setupDocuments } from "/static/documents.js";
 import { closeDrawer, setupDrawer } from "/static/drawer.js";
+import { createFrameHandler } from "/static/frames.js";
 import { ApiError, createApi } from "/static/http.js";
 import { setupMemories } from "/static/memories.js";
-import {
-  appendMessage,
-  clearBusy,
-  fill,
-  finishAnswer,
-  isFinal,
-  messageElement,
-  renderTurn,
-  scrollToEnd,
-  showBusy,
-  timeOf,
-  turnElement,
-} from "/static/messages.js";
-import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
+import { renderTurn, scrollToEnd, showEmptyIfNoMessages } from "/static/messages.js";
+import { createOutgoing } from "/static/outgoing.js";
 import { setupCodeView } from "/static/codeview.js";
 import { setupOnboarding } from "/static/onboarding.js";
 import { setupRepositories } from "/static/repositories.js";
@@ -32,59 +23,85 @@ import { setupVoice } from "/static/voice.js";
 
 const $ = (id) => document.getElementById(id);
 const SESSION_KEY = "allin.session";
-const RECONNECT_BASE_MS = 250;
-const MAX_RECONNECT_DELAY_MS = 10_000;
-// A connection that stayed open this long was a success: the next drop starts the backoff again.
-const STABLE_CONNECTION_MS = 2_000;
-const RATE_LIMIT_RETRY_MS = 10_000;
+const SESSION_ENDED = "Your session has ended. Please log in again.";
 const CHATS_RETRY_MS = 5_000;
 const HISTORY_PAGE = 50;
-// Errors that say a message will never be stored as it is: it goes back to the composer.
-const REFUSALS = new Set(["too_large", "bad_request"]);
 
 const state = {
   config: null,
   session: null, // {token, userId, email}
   chats: [],
   chatId: null,
-  socket: null,
-  reconnectTimer: null,
-  retries: 0,
   nextBefore: null,
-  outbox: new Map(), // client message id -> content, until the server acknowledges it
-  sent: new Set(), // client message ids sent on the current socket
-  lastSeq: 0, // the highest chat frame seq applied in this chat: a reconnect resumes after it
-  awaiting: new Set(), // this client's questions (turn ids) whose answer has not come yet
-  cancelling: false,
-  answering: false, // an answer is being written or awaited in this chat (as last shown)
-  rateLimitTimer: null,
   chatsRetry: null, // loads the chat list again after it failed
-  bubbles: new Map(), // client message id -> the user's message element
-  streams: new Map(), // assistant turn id -> {element, text}
 };
+const session = () => state.session;
+const chatId = () => state.chatId;
+const send = (content) => outgoing.send(content);
 
 let chatSearch = null;
 
 const api = createApi({
   token: () => state.session?.token,
-  expired: () => endSession("Your session has ended. Please log in again."),
+  expired: () => endSession(SESSION_ENDED),
 });
 // What a rendered answer's buttons do: rate it, ask its question again.
 const answer = {
   api,
   feedbackPath: (turnId) =>
     `/api/v1/chat/feedback/${state.session.userId}/${encodeURIComponent(state.chatId)}/${turnId}`,
-  retry: (content) => send(content),
+  retry: send,
 };
+const connection = createConnection({
+  endpoint: () =>
+    state.session && state.chatId
+      ? { path: `/ws/${state.session.userId}/${encodeURIComponent(state.chatId)}`, token: state.session.token }
+      : null,
+  connecting: () => {
+    outgoing.connecting();
+    answers.connecting();
+  },
+  opened: () => {
+    if (!$("history-error").hidden) {
+      // The resume replays the chat from its start.
+      $("history-error").hidden = true;
+      showEmptyIfNoMessages();
+    }
+    if (!$("chat-list-error").hidden) refreshChats().catch(() => {});
+    outgoing.flush();
+  },
+  frame: (frame) => handleFrame(frame),
+  audio: (data) => voice.audio(data),
+  closed: () => voice.disconnected(),
+  refused: () => endSession(SESSION_ENDED),
+});
+const outgoing = createOutgoing({ connection, hooks: { session, chatId, changed: () => answers.refreshActions() } });
+const answers = createAnswers({
+  connection,
+  hooks: {
+    playing: () => voice.playing,
+    pending: () => outgoing.pending,
+    edit: setComposer,
+    send,
+    stopSpeaking: () => voice.stopPlayback(),
+  },
+});
 
 // Recordings go out, and spoken answers come in, on the chat's socket; voice.js does the audio.
 const voice = setupVoice({
   api,
-  session: () => state.session,
-  chatId: () => state.chatId,
-  socket: () => state.socket,
-  cancel: () => stop(),
-  activity: () => showStop(),
+  session,
+  chatId,
+  socket: () => connection.socket,
+  cancel: () => answers.stop(),
+  activity: () => answers.showStop(),
+});
+const handleFrame = createFrameHandler({
+  outgoing,
+  answers,
+  voice,
+  chats: { current: () => currentChat(), refresh: () => refreshChats() },
+  answer,
 });
 
 // ---------------------------------------------------------------- accounts
@@ -92,7 +109,7 @@ const voice = setupVoice({
 let authMode = "login";
 
 function showAuth(message = "") {
-  closeSocket();
+  connection.close();
   $("app").hidden = true;
   $("auth").hidden = false;
   $("auth-error").textContent = message;
@@ -250,18 +267,13 @@ function route() {
 
 async function openChat(chatId) {
   if (!state.session) return;
-  closeSocket(); // the previous chat's frames must not reach this one while its history loads
-  state.retries = 0;
+  connection.reset(); // the previous chat's frames must not reach this one while its history loads
   state.chatId = chatId;
   state.nextBefore = null;
-  state.streams.clear();
-  state.bubbles.clear();
-  state.outbox.clear();
-  state.lastSeq = 0;
-  state.awaiting.clear();
-  state.cancelling = false;
+  outgoing.reset();
+  answers.reset();
   voice.reset();
-  showStop();
+  answers.showStop();
   markCurrentChat();
   showTitle();
   for (const element of $("messages").querySelectorAll(".msg")) element.remove();
@@ -281,8 +293,8 @@ async function openChat(chatId) {
     }
   }
   if (chatId !== state.chatId) return;
-  restoreQueued();
-  connect();
+  outgoing.restoreQueued();
+  connection.connect();
   $("composer-input").focus();
 }
 
@@ -298,7 +310,7 @@ async function loadHistory(before = null) {
     throw error;
   }
   if (chatId !== state.chatId) return;
-  if (!before) state.lastSeq = resumePoint(page.turns);
+  if (!before) connection.resumeAfter(resumePoint(page.turns));
   const container = $("messages");
   const anchor = before ? container.querySelector(".msg") : null;
   const previousHeight = container.scrollHeight;
@@ -308,10 +320,10 @@ async function loadHistory(before = null) {
     else container.append(element);
     if (turn.role === "user") foldIfLong(element);
   }
-  if (!before) refreshActions();
+  if (!before) answers.refreshActions();
   state.nextBefore = page.next_before;
   $("load-earlier").hidden = !page.next_before;
-  $("empty").hidden = container.querySelector(".msg") !== null;
+  showEmptyIfNoMessages();
   if (before) container.scrollTop += container.scrollHeight - previousHeight;
   else scrollToEnd(true);
   voice.historyLoaded(!before);
@@ -351,357 +363,6 @@ async function deleteChat() {
   location.hash = `#/c/${newChatId()}`;
 }
 
-// ---------------------------------------------------------------- messages
-
-function showError(message, replyTo, retryable) {
-  const owner = replyTo ? state.bubbles.get(replyTo) : null;
-  const note = document.createElement("p");
-  note.className = "error-text";
-  note.dataset.testid = "message-error";
-  note.setAttribute("role", "alert");
-  note.textContent = message;
-  if (owner) {
-    owner.querySelector(".error-text")?.remove();
-    owner.append(note);
-    if (retryable) {
-      const retry = document.createElement("button");
-      retry.type = "button";
-      retry.className = "ghost small";
-      retry.textContent = "Retry";
-      retry.addEventListener("click", () => {
-        note.remove();
-        state.outbox.set(replyTo, owner.dataset.content);
-        state.sent.delete(replyTo);
-        flushOutbox();
-      });
-      note.append(" ", retry);
-    }
-  } else {
-    const element = messageElement("assistant");
-    element.querySelector(".bubble").replaceChildren(note);
-    appendMessage(element);
-  }
-}
-
-function send(content) {
-  const id = crypto.randomUUID();
-  pendingBubble(id, content);
-  state.outbox.set(id, content);
-  saveQueued(state.session.userId, state.chatId, id, content);
-  refreshActions(); // the exchange being redone is no longer the last one
-  flushOutbox();
-}
-
-function pendingBubble(id, content) {
-  const element = messageElement("user");
-  element.dataset.content = content;
-  element.dataset.clientId = id;
-  element.classList.add("pending");
-  fill(element, "user", content);
-  element.querySelector(".meta").textContent = "sending…";
-  appendMessage(element);
-  state.bubbles.set(id, element);
-  return element;
-}
-
-function restoreQueued() {
-  // Typed in this chat while the server could not be reached, before a chat switch or reload.
-  for (const { id, content } of queued(state.session.userId, state.chatId)) {
-    if ($("messages").querySelector(`.msg.user[data-client-id="${CSS.escape(id)}"]`)) {
-      forgetQueued(state.session.userId, state.chatId, id); // stored: its ack was lost
-      continue;
-    }
-    pendingBubble(id, content);
-    state.outbox.set(id, content);
-  }
-}
-
-function acknowledged(clientId) {
-  state.outbox.delete(clientId);
-  forgetQueued(state.session.userId, state.chatId, clientId);
-}
-
-function refuse(clientId, message) {
-  // The server will not store this message (too long, empty): hand it back to the user to edit,
-  // rather than leaving it "sending…" under an error.
-  const owner = state.bubbles.get(clientId);
-  state.bubbles.delete(clientId);
-  owner?.remove();
-  $("empty").hidden = $("messages").querySelector(".msg") !== null;
-  refreshActions();
-  const input = $("composer-input");
-  if (owner?.dataset.content && !input.value.trim()) setComposer(owner.dataset.content);
-  showComposerError(message);
-}
-
-function flushOutbox() {
-  const socket = state.socket;
-  if (!socket || socket.readyState !== WebSocket.OPEN) return;
-  // Ids make resending safe: the server stores and answers each message once.
-  for (const [id, content] of state.outbox) {
-    if (state.sent.has(id)) continue;
-    state.sent.add(id);
-    socket.send(JSON.stringify({ type: "message", id, content }));
-  }
-}
-
-function stop() {
-  const socket = state.socket;
-  if (socket && socket.readyState === WebSocket.OPEN) {
-    // Set until the server says that nothing was being written or spoken (`not_found`).
-    state.cancelling = true;
-    $("stop").disabled = true;
-    socket.send(JSON.stringify({ type: "cancel" }));
-  }
-  voice.stopPlayback(); // the answer's audio stops at once, here
-}
-
-function showStop() {
-  // Visible while an answer is being written in this chat (or awaited after this client's
-  // question), or spoken.
-  const answering = state.streams.size > 0 || state.awaiting.size > 0 || voice.playing;
-  $("stop").hidden = !answering;
-  if (!answering) $("stop").disabled = false;
-  if (answering !== state.answering) {
-    state.answering = answering;
-    refreshActions();
-  }
-}
-
-function refreshActions() {
-  showLastActions($("messages"), {
-    busy: () => state.answering || state.outbox.size > 0,
-    edit: (content) => setComposer(content),
-    regenerate: (content) => send(content),
-  });
-}
-
-function streamFor(frame) {
-  let stream = state.streams.get(frame.turn_id);
-  if (!stream) {
-    const element = messageElement("assistant");
-    element.classList.add("streaming");
-    element.dataset.turnId = String(frame.turn_id);
-    element.dataset.replyTo = String(frame.reply_to);
-    appendMessage(element);
-    stream = { element, text: "", scheduled: false };
-    state.streams.set(frame.turn_id, stream);
-    clearBusy(frame.reply_to);
-  }
-  return stream;
-}
-
-// The server is answering as many questions as it can: this one waits its turn (`busy` frame).
-function receive(frame) {
-  if (typeof frame.seq === "number") {
-    if (frame.seq <= state.lastSeq) {
-      // Seen already, or a stored ack/done sent again for a retried message (they keep their old
-      // seq): those are applied once by turn id, anything else is dropped.
-      if (frame.type === "ack" || frame.type === "done") handleFrame(frame);
-      return;
-    }
-    state.lastSeq = frame.seq;
-  }
-  handleFrame(frame);
-}
-
-function endAwaiting(clientId) {
-  // A question failed: its answer will not come.
-  const owner = state.bubbles.get(clientId) || $("messages").querySelector(`.msg.user[data-client-id="${clientId}"]`);
-  const questionId = Number(owner?.dataset.turnId);
-  state.awaiting.delete(questionId);
-  owner?.querySelector(".busy-note")?.remove();
-  for (const [turnId, stream] of state.streams) {
-    if (Number(stream.element.dataset.replyTo) !== questionId) continue;
-    stream.element.classList.remove("streaming");
-    state.streams.delete(turnId);
-  }
-}
-
-function handleFrame(frame) {
-  switch (frame.type) {
-    case "ack": {
-      const turn = frame.turn;
-      const mine = state.bubbles.get(turn.client_msg_id);
-      const element = mine || turnElement("user", turn.id);
-      const spoken = !element && voice.claims(turn); // heard in this page's recording
-      acknowledged(turn.client_msg_id);
-      if (element) {
-        element.dataset.turnId = String(turn.id);
-        element.classList.remove("pending");
-        element.querySelector(".meta").textContent = timeOf(turn.created_at);
-      } else {
-        appendMessage(renderTurn(turn, answer)); // sent from another tab, or before this page loaded
-      }
-      if (
-        (mine || spoken) &&
-        !$("messages").querySelector(`.msg.assistant[data-reply-to="${turn.id}"]:not(.streaming)`)
-      ) {
-        state.awaiting.add(turn.id);
-      }
-      showStop();
-      if (!currentChat()) refreshChats().catch(() => {}); // a new chat: list it now, not after the answer
-      break;
-    }
-    case "token": {
-      if (isFinal(frame.turn_id)) break; // the stored answer is shown already
-      const stream = streamFor(frame);
-      showStop();
-      // `offset` is where the text starts in the answer: text this client has is kept, and a
-      // catch-up with the whole partial answer (offset 0) replaces it instead of repeating it.
-      if (frame.offset + frame.text.length <= stream.text.length) break;
-      stream.text = stream.text.slice(0, frame.offset) + frame.text;
-      if (!stream.scheduled) {
-        stream.scheduled = true;
-        requestAnimationFrame(() => {
-          stream.scheduled = false;
-          // After `done`, the stored answer is shown; a late frame must not overwrite it.
-          if (state.streams.get(frame.turn_id) !== stream) return;
-          fill(stream.element, "assistant", stream.text);
-          scrollToEnd();
-        });
-      }
-      break;
-    }
-    case "busy":
-      showBusy(frame);
-      break;
-    case "done": {
-      const turn = frame.turn;
-      state.awaiting.delete(turn.reply_to);
-      clearBusy(turn.reply_to);
-      if (isFinal(turn.id)) {
-        showStop();
-        break; // a stored answer never changes: this one is shown already
-      }
-      const existing =
-        state.streams.get(turn.id)?.element || $("messages").querySelector(`.msg.assistant[data-turn-id="${turn.id}"]`);
-      const element = existing || messageElement("assistant");
-      // The stored answer is authoritative: it replaces whatever was streamed.
-      finishAnswer(element, turn, frame.citations, answer);
-      if (!existing) appendMessage(element);
-      // Screen readers hear the finished answer once, not every token of it.
-      $("announcer").textContent = element.querySelector(".bubble").textContent;
-      state.streams.delete(turn.id);
-      $("stop").disabled = false;
-      showStop();
-      scrollToEnd();
-      voice.answerDone(turn);
-      refreshChats().catch(() => {});
-      break;
-    }
-    case "error":
-      if (state.cancelling && frame.code === "not_found" && !frame.reply_to) {
-        // Nothing was being written or spoken any more: the answer had just ended.
-        state.cancelling = false;
-        state.awaiting.clear();
-        showStop();
-        break;
-      }
-      if (!frame.reply_to && voice.error(frame)) break; // about a recording: shown by voice.js
-      if (frame.reply_to) {
-        acknowledged(frame.reply_to);
-        endAwaiting(frame.reply_to);
-        showStop();
-        if (REFUSALS.has(frame.code) && state.bubbles.has(frame.reply_to)) {
-          refuse(frame.reply_to, frame.message);
-          break;
-        }
-      }
-      if (frame.code === "rate_limited" && !state.rateLimitTimer) {
-        // The refusal does not say which message it was: send the unacknowledged ones again later.
-        state.rateLimitTimer = setTimeout(() => {
-          state.rateLimitTimer = null;
-          state.sent.clear();
-          flushOutbox();
-        }, RATE_LIMIT_RETRY_MS);
-      }
-      showError(frame.message, frame.reply_to, frame.code === "unavailable");
-      break;
-    case "transcript":
-    case "audio_start":
-    case "audio_end":
-      voice.frame(frame);
-      break;
-    default:
-      break;
-  }
-}
-
-// ---------------------------------------------------------------- connection
-
-function setConnection(status) {
-  const element = $("conn-state");
-  element.dataset.state = status;
-  element.textContent = status === "reconnecting" ? "reconnecting…" : status;
-}
-
-function closeSocket() {
-  clearTimeout(state.reconnectTimer);
-  const socket = state.socket;
-  state.socket = null;
-  if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000);
-}
-
-function connect() {
-  closeSocket();
-  if (!state.session || !state.chatId) return;
-  state.sent.clear();
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const url = `${scheme}://${location.host}/ws/${state.session.userId}/${encodeURIComponent(state.chatId)}`;
-  // Browsers cannot set headers on a WebSocket: the token travels as the second subprotocol.
-  const socket = new WebSocket(url, ["bearer", state.session.token]);
-  socket.binaryType = "arraybuffer"; // binary frames are the answer's audio (pcm16)
-  state.socket = socket;
-  state.cancelling = false; // a cancel sent on the previous socket is answered there or not at all
-  setConnection(state.retries ? "reconnecting" : "connecting");
-  let openedAt = null;
-  socket.addEventListener("open", () => {
-    openedAt = Date.now();
-    setConnection("connected");
-    if (!$("history-error").hidden) {
-      // The resume below replays the chat from its start.
-      $("history-error").hidden = true;
-      $("empty").hidden = $("messages").querySelector(".msg") !== null;
-    }
-    if (!$("chat-list-error").hidden) refreshChats().catch(() => {});
-    // The first frame says what this client has: the server sends exactly the frames after it.
-    socket.send(JSON.stringify({ type: "resume", last_seq: state.lastSeq }));
-    flushOutbox();
-  });
-  socket.addEventListener("message", (event) => {
-    if (socket !== state.socket) return;
-    if (typeof event.data === "string") receive(JSON.parse(event.data));
-    else voice.audio(event.data);
-  });
-  socket.addEventListener("close", (event) => {
-    if (socket !== state.socket) return; // replaced on purpose
-    voice.disconnected();
-    // Reset the backoff only after a connection that lasted: one closed as soon as it opened
-    // (a server failing on every connection) must not be retried in a tight loop.
-    if (openedAt !== null && Date.now() - openedAt >= STABLE_CONNECTION_MS) state.retries = 0;
-    if (event.code === 4401 || event.code === 4403) {
-      endSession("Your session has ended. Please log in again.");
-      return;
-    }
-    if (event.code === 4400) {
-      setConnection("offline");
-      return;
-    }
-    scheduleReconnect();
-  });
-}
-
-function scheduleReconnect() {
-  setConnection("reconnecting");
-  // Exponential backoff with full jitter, so that many clients dropped at once do not all come back
-  // at once (the server closes a client that reads too slowly with 1013: it comes back too).
-  const delay = Math.random() * Math.min(MAX_RECONNECT_DELAY_MS, RECONNECT_BASE_MS * 2 ** state.retries);
-  state.retries += 1;
-  clearTimeout(state.reconnectTimer);
-  state.reconnectTimer = setTimeout(connect, delay);
-}
-
 // ---------------------------------------------------------------- wiring
 
 function wire() {
@@ -716,25 +377,25 @@ function wire() {
     userId: () => state.session.userId,
     onOpen: () => setTimeout(() => chatSearch.clear()), // once the link has been followed
   });
-  setupOnboarding({ api, session: () => state.session, chatId: () => state.chatId, send });
+  setupOnboarding({ api, session, chatId, send });
   $("auth-form").addEventListener("submit", submitAuth);
   for (const tab of document.querySelectorAll(".tabs button")) {
     tab.addEventListener("click", () => setAuthMode(tab.dataset.mode));
   }
   $("logout").addEventListener("click", logout);
   $("new-chat").addEventListener("click", () => (location.hash = `#/c/${newChatId()}`));
-  $("rename-chat").addEventListener("click", () => renameChat().catch((error) => showError(error.message)));
-  $("delete-chat").addEventListener("click", () => deleteChat().catch((error) => showError(error.message)));
+  $("rename-chat").addEventListener("click", () => renameChat().catch((error) => outgoing.showError(error.message)));
+  $("delete-chat").addEventListener("click", () => deleteChat().catch((error) => outgoing.showError(error.message)));
   $("load-earlier").addEventListener("click", () => loadHistory(state.nextBefore));
   for (const starter of document.querySelectorAll(".starter")) {
     starter.addEventListener("click", () => send(starter.textContent));
   }
-  $("stop").addEventListener("click", stop);
-  setupMemories({ api, session: () => state.session });
+  $("stop").addEventListener("click", () => answers.stop());
+  setupMemories({ api, session });
   setupDrawer();
   window.addEventListener("hashchange", route);
   window.addEventListener("online", () => {
-    if (state.session && state.socket?.readyState !== WebSocket.OPEN) connect();
+    if (state.session && !connection.open) connection.connect();
   });
 
   setupComposer({ limit: () => state.config.max_message_bytes, send });
