@@ -62,7 +62,7 @@ export function createAnswers({ connection, hooks }) {
       return element;
     },
 
-    await(questionId) {
+    expectAnswer(questionId) {
       awaiting.add(questionId);
     },
 

@@ -6,9 +6,13 @@ const $ = (id) => document.getElementById(id);
 export function setComposer(text) {
   const input = $("composer-input");
   input.value = text;
+  fitToText(input);
+  input.focus();
+}
+
+function fitToText(input) {
   input.style.height = "auto";
   input.style.height = `${input.scrollHeight}px`;
-  input.focus();
 }
 
 export function showComposerError(message) {
@@ -17,7 +21,7 @@ export function showComposerError(message) {
 }
 
 // Why `content` cannot be sent under the server's `limit` (UTF-8 bytes), or "" when it can.
-export function tooLong(content, limit) {
+function tooLong(content, limit) {
   const size = new TextEncoder().encode(content).length;
   if (!limit || size <= limit) return "";
   return `Your message is too long to send: ${size.toLocaleString()} bytes, and the limit is ${limit.toLocaleString()} (about ${Math.floor(limit / 1000)}k characters of plain English). Shorten it, or upload it as a document.`;
@@ -49,8 +53,5 @@ export function setupComposer({ limit, send }) {
       submit();
     }
   });
-  input.addEventListener("input", () => {
-    input.style.height = "auto";
-    input.style.height = `${input.scrollHeight}px`;
-  });
+  input.addEventListener("input", () => fitToText(input));
 }

@@ -36,7 +36,7 @@ export function createFrameHandler({ outgoing, answers, voice, chats, answer }) 
       (mine || spoken) &&
       !$("messages").querySelector(`.msg.assistant[data-reply-to="${turn.id}"]:not(.streaming)`)
     ) {
-      answers.await(turn.id);
+      answers.expectAnswer(turn.id);
     }
     answers.showStop();
     if (!chats.current()) chats.refresh().catch(() => {}); // a new chat: list it now, not after the answer
