@@ -20,6 +20,7 @@ from typing import Any
 
 from allin.chat.context import Context
 from allin.llm.base import ContextBlock
+from allin.rag.citations import StaleNote
 from allin.rag.clean import readable
 from allin.rag.document_records import Passage
 from allin.rag.hybrid import Scope
@@ -158,10 +159,8 @@ class TrustedKnowledgeSource:
             stale = warnings.get((p.repository_id or "", p.document_name), [])
             label = p.location + (f" ({stale_summary(stale[0])})" if stale else "")
             items.append(f"[{n}] {label}\n{p.content if p.is_code else readable(p.content)}")
-            citation = p.citation(n)
-            if stale:
-                citation["stale"] = [_stale_json(row) for row in stale[:_STALE_SHOWN]]
-            citations.append(citation)
+            notes = [_stale_note(row) for row in stale[:_STALE_SHOWN]] if stale else None
+            citations.append(p.citation(n, stale=notes))
         block = ContextBlock(SOURCES_TITLE, tuple(items), when_empty=NOTHING_FOUND)
         return Context(block, tuple(citations))
 
@@ -200,14 +199,14 @@ class TrustedKnowledgeSource:
             logger.exception("could not record unanswered question %s", question.id)
 
 
-def _stale_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "code_path": row["code_path"],
-        "names": list(row["names"]),
-        "commits_since": row["commits_since"],
-        "newest_commit": row["newest_commit"],
-        "newest_committed_at": row["newest_committed_at"].isoformat(),
-        "newest_author": row["newest_author"],
-        "doc_committed_at": row["doc_committed_at"].isoformat(),
-        "summary": stale_summary(row),
-    }
+def _stale_note(row: dict[str, Any]) -> StaleNote:
+    return StaleNote(
+        code_path=row["code_path"],
+        names=list(row["names"]),
+        commits_since=row["commits_since"],
+        newest_commit=row["newest_commit"],
+        newest_committed_at=row["newest_committed_at"],
+        newest_author=row["newest_author"],
+        doc_committed_at=row["doc_committed_at"],
+        summary=stale_summary(row),
+    )
