@@ -31,6 +31,9 @@ class Document(BaseModel):
     updated_at: datetime
     # Set for a file of a synced repository (see sources/).
     repository_id: str | None = None
+    # The repository an uploaded document describes: its code named by the document is
+    # watched for changes (stale-citation warnings, see trust/described.py).
+    describes_repository: str | None = None
 
 
 class Passage(BaseModel):
