@@ -50,6 +50,7 @@ from allin.sources.sync import RepositorySync, SourcePolicy
 from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
+from allin.storage.described import DescribedStore
 from allin.storage.documents import DocumentStore
 from allin.storage.feedback import FeedbackStore
 from allin.storage.folders import private_dir
@@ -66,8 +67,10 @@ from allin.storage.throttle import ThrottleStore
 from allin.storage.trust import TrustStore
 from allin.storage.users import UserRepository
 from allin.trust.answering import AbstentionPolicy, TrustedKnowledgeSource
+from allin.trust.described import DescribedDocuments
 from allin.trust.experts import ExpertFinder
 from allin.trust.refresh import TrustRefresher
+from allin.trust.warnings import StaleWarnings
 from allin.voice.archive import VoiceArchive
 from allin.voice.conversation import VoiceApp, VoiceEngine
 from allin.voice.registry import build_voice
@@ -112,6 +115,9 @@ class Services:
     voice: VoiceEngine | None
     # The trust layer: stale links and owners learned at sync time, abstention, who knows.
     trust: TrustStore
+    # Uploaded documents that describe a repository, and every cited document's warnings.
+    described: DescribedDocuments
+    stale_warnings: StaleWarnings
     experts: ExpertFinder
     knowledge: TrustedKnowledgeSource
     # Open sockets, and the rates of messages and control frames, per user across processes.
@@ -170,11 +176,15 @@ class Services:
         retriever = Retriever(documents, embedder, _retrieval(settings), reranker)
         repository_store = RepositoryStore(db)
         trust = TrustStore(db)
+        described_store = DescribedStore(db)
+        described = DescribedDocuments(described_store, trust, repository_store)
         experts = ExpertFinder(trust, settings.trust_owner_half_life_days)
+        stale_warnings = StaleWarnings(trust, described_store)
         knowledge = TrustedKnowledgeSource(
             retriever,
             experts,
             trust,
+            stale_warnings,
             AbstentionPolicy(settings.trust_abstain_below, settings.trust_unknown_word_below),
         )
         onboarding_store = OnboardingStore(db)
@@ -186,7 +196,7 @@ class Services:
             _sources(settings),
             settings.git_token.get_secret_value() if settings.git_token else None,
             listeners=[PathSync(onboarding_store)],
-            after_sync=TrustRefresher(trust).refresh,
+            after_sync=TrustRefresher(trust, described).refresh,
         )
         # Loading the local model takes seconds: do it now, not on the first question.
         runs.detach(embedder.warm_up(), name="embedder-warm-up")
@@ -263,7 +273,7 @@ class Services:
             admission=admission,
             embedder=embedder,
             documents=documents,
-            library=DocumentLibrary(documents, ingestor, blobs),
+            library=DocumentLibrary(documents, ingestor, blobs, described),
             chat_service=ChatService(chats, archive, FeedbackStore(db), settings.history_page_max),
             ingestor=ingestor,
             retriever=retriever,
@@ -274,6 +284,8 @@ class Services:
             archive=archive,
             voice=voice,
             trust=trust,
+            described=described,
+            stale_warnings=stale_warnings,
             experts=experts,
             knowledge=knowledge,
             sockets=sockets,

@@ -14,6 +14,7 @@ from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame, Token
 from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
 from allin.llm.base import ContextBlock, ModelUnavailable, Prompt
+from allin.rag.citations import Citation
 from allin.services import Services
 from allin.storage.chat_records import Turn
 
@@ -171,7 +172,14 @@ async def test_prompt_carries_system_prompt_and_history(services: Services, user
 async def test_context_sources_reach_the_prompt_and_citations_the_done_frame(
     services: Services, user_id: str
 ) -> None:
-    citation = {"n": 1, "document": "handbook.md", "heading": "Leave", "snippet": "25 days"}
+    citation = Citation(
+        n=1,
+        document_id="d1",
+        document="handbook.md",
+        heading="Leave",
+        chunk_id=7,
+        snippet="25 days",
+    )
     docs = Source("docs", Context(ContextBlock("Sources", ("[1] 25 days",)), (citation,)))
     memory = Source("memory", Context(ContextBlock("What you know about this user", ("Ann",))))
     broken = Source("broken", None)
@@ -184,7 +192,7 @@ async def test_context_sources_reach_the_prompt_and_citations_the_done_frame(
     done = sink.of(Done)[0]
     assert isinstance(done, Done) and done.citations == [citation]
     stored = await services.chats.turns_before(user_id, f"{user_id}-c", None, 10)
-    assert stored[-1].metadata["citations"] == [citation]
+    assert stored[-1].metadata["citations"] == [citation.model_dump(mode="json")]
 
 
 async def test_listeners_hear_the_stored_turn_and_their_failure_is_contained(

@@ -162,8 +162,8 @@ async def test_knowledge_source_numbers_passages_and_cites_them(
     context = await source.context_for(question(user_id, "How many vacation days do I get?"))
     assert context.block is not None and context.block.items[0].startswith("[1] leave.md › ")
     first = context.citations[0]
-    assert first["n"] == 1 and first["document"] == "leave.md"
-    assert first["heading"] == "Handbook › Paid time off" and "25 days" in first["snippet"]
+    assert first.n == 1 and first.document == "leave.md"
+    assert first.heading == "Handbook › Paid time off" and "25 days" in first.snippet
 
     unrelated = await source.context_for(question(user_id, "What is the capital of Mongolia?"))
     assert unrelated.block is not None and unrelated.block.items == ()

@@ -3,6 +3,7 @@ that names code changed after the page was written, and one that does not."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.sources.test_sync import SESSIONS
@@ -31,7 +32,15 @@ Items go into the shopping cart through `add_item_to_cart`.
 
 
 def at(person: dict[str, str], day: str) -> dict[str, str]:
-    stamp = f"{day}T12:00:00+00:00"
+    return at_time(person, f"{day}T12:00:00+00:00")
+
+
+def tomorrow(person: dict[str, str]) -> dict[str, str]:
+    """A commit dated after anything uploaded during the test."""
+    return at_time(person, (datetime.now(UTC) + timedelta(days=1)).isoformat(timespec="seconds"))
+
+
+def at_time(person: dict[str, str], stamp: str) -> dict[str, str]:
     return {
         **person,
         "GIT_COMMITTER_NAME": person["GIT_AUTHOR_NAME"],

@@ -22,7 +22,7 @@ from tests.conftest import make_settings, new_database, project_root, ws_url
 from tests.support.accounts import Account, sign_up
 from tests.support.servers import serve_in_thread
 from tests.support.wsclient import ask
-from tests.trust.shop import shop
+from tests.trust.shop import SESSIONS_DOC, shop
 
 COOKIE = (
     "Which setting names the session cookie?",
@@ -167,3 +167,51 @@ def gaps_cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]
         text=True,
         timeout=300,
     )
+
+
+async def test_passages_show_freshness_and_warnings_and_uploads_can_describe_a_repository(
+    server: str, team: tuple[Account, Account]
+) -> None:
+    admin, member = team
+    async with connect(ws_url(server, admin, "passages")) as socket:
+        frames = await ask(socket, "p1", COOKIE[0])
+    page = next(c for c in frames[-1]["citations"] if c["path"] == "docs/sessions.md")
+    async with httpx.AsyncClient(base_url=server, timeout=60, headers=member.headers) as http:
+        shown = await http.get(f"/api/v1/passages/{page['chunk_id']}")
+        assert shown.status_code == 200, shown.text
+        passage = shown.json()
+        # The page's own commit, and the code it names that changed after it.
+        assert (passage["updated_at"], passage["updated_by"]) == (
+            "2024-01-01T12:00:00Z",
+            "Ada Lovelace",
+        )
+        (warning,) = passage["stale"]
+        assert (warning["code_path"], warning["commits_since"]) == ("src/shop/sessions.py", 3)
+        assert warning["newest_author"] == "pre-commit-ci[bot]"
+        assert warning["summary"] == page["stale"][0]["summary"]
+
+        (repository,) = (await http.get("/api/v1/repositories")).json()["repositories"]
+        wiki = ("wiki-sessions.md", SESSIONS_DOC.encode())
+        form = {"describes_repository": repository["id"]}
+        uploaded = await http.post("/api/v1/documents", files=[("files", wiki)], data=form)
+        assert uploaded.status_code == 200, uploaded.text
+        document = uploaded.json()["files"][0]["document"]
+        assert document["describes_repository"] == repository["id"]
+        unknown = await http.post(
+            "/api/v1/documents",
+            files=[("files", wiki)],
+            data={"describes_repository": "0000-0000"},
+        )
+        assert unknown.status_code == 404 and unknown.json()["error"] == "not_found"
+
+        fetched = await http.get(f"/api/v1/documents/{document['id']}")
+        assert fetched.json()["describes_repository"] == repository["id"]
+        path = f"/api/v1/documents/{document['id']}/describes"
+        unlinked = await http.put(path, json={"repository_id": None})
+        assert unlinked.status_code == 200 and unlinked.json()["describes_repository"] is None
+        assert (await http.put(path, json={"repository_id": "not an id"})).status_code == 422
+        relinked = await http.put(path, json={"repository_id": repository["id"]})
+        assert relinked.json()["describes_repository"] == repository["id"]
+        # Someone else's private document does not exist for them.
+        others = await http.put(path, json={"repository_id": None}, headers=admin.headers)
+        assert others.status_code == 404

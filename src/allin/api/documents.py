@@ -3,20 +3,23 @@ or the raw file. A user sees their own documents and shared ones; only admins sh
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, StringConstraints, ValidationError
 from starlette.datastructures import UploadFile
 
 from allin.api.deps import ROW_ID_MAX, CurrentUser, ServicesDep
 from allin.api.errors import error_responses
 from allin.auth.principal import Principal
 from allin.errors import Forbidden, TooLarge
+from allin.rag.citations import StaleNote
 from allin.rag.document_records import Document
 from allin.rag.ingest import IngestOutcome
 from allin.services import Services
+from allin.trust.warnings import CitedDocument
 
 # Every route but the signed-link download is behind a token; a document another user owns (and
 # did not share) is "not found", and changing a shared one takes an admin.
@@ -27,6 +30,7 @@ _CHANGE = error_responses(401, 403, 404)
 UPLOAD_PATH = "/api/v1/documents"
 
 DocumentId = Annotated[str, Path(pattern=r"^[0-9a-f-]{1,64}$", description="The document's id.")]
+RepositoryRef = Annotated[str, StringConstraints(pattern=r"^[0-9a-f-]{1,64}$")]
 # Signed links to raw files stay valid this long.
 _LINK_TTL_S = 600
 
@@ -58,7 +62,7 @@ class UploadResult(BaseModel):
 
 
 class PassageView(BaseModel):
-    """A cited passage in full, with the document it is from."""
+    """A cited passage in full, with the document it is from and how fresh that is."""
 
     chunk_id: int
     document_id: str
@@ -66,6 +70,15 @@ class PassageView(BaseModel):
     heading: str | None
     page: int | None
     content: str
+    updated_at: datetime | None = Field(
+        None, description="When the document last changed: its file's commit, or the upload."
+    )
+    updated_by: str | None = None
+    stale: list[StaleNote] = Field(
+        default_factory=list,
+        description="Code the document names that changed since (a documentation page of a "
+        "repository, or an upload describing one); most commits first.",
+    )
 
 
 class Link(BaseModel):
@@ -99,6 +112,12 @@ _UPLOAD_FORM = {
                             "default": False,
                             "description": "Team knowledge, visible to all (admins only).",
                         },
+                        "describes_repository": {
+                            "type": "string",
+                            "description": "The id of a repository these documents describe: "
+                            "their citations then warn when code of it they name changed "
+                            "after the upload.",
+                        },
                     },
                 }
             }
@@ -122,14 +141,20 @@ async def upload_documents(
     async with request.form() as form:
         files = [part for part in form.getlist("files") if isinstance(part, UploadFile)]
         try:
-            options = _UploadOptions.model_validate({"shared": form.get("shared", False)})
+            options = _UploadOptions.model_validate(
+                {
+                    "shared": form.get("shared", False),
+                    "describes_repository": form.get("describes_repository") or None,
+                }
+            )
         except ValidationError as error:
             raise RequestValidationError(error.errors()) from None
-        return await _ingest_uploads(principal, services, response, files, options.shared)
+        return await _ingest_uploads(principal, services, response, files, options)
 
 
 class _UploadOptions(BaseModel):
     shared: bool
+    describes_repository: RepositoryRef | None = None
 
 
 async def _ingest_uploads(
@@ -137,12 +162,12 @@ async def _ingest_uploads(
     services: Services,
     response: Response,
     files: list[UploadFile],
-    shared: bool,
+    options: _UploadOptions,
 ) -> UploadResult:
     if not files:
         missing = {"type": "missing", "loc": ("body", "files"), "msg": "Field required"}
         raise RequestValidationError([missing])
-    services.library.check_sharing(principal, shared)
+    services.library.check_sharing(principal, options.shared)
     limit = services.settings.max_document_bytes
     results = []
     for upload in files:
@@ -154,7 +179,10 @@ async def _ingest_uploads(
                 FileResult(name=name, status="failed", error=error.code, detail=error.message)
             )
             continue
-        results.append(FileResult.of(await services.library.add(principal, name, data, shared)))
+        outcome = await services.library.add(
+            principal, name, data, options.shared, options.describes_repository
+        )
+        results.append(FileResult.of(outcome))
     if any(result.status == "failed" for result in results):
         response.status_code = status.HTTP_207_MULTI_STATUS
     return UploadResult(files=results)
@@ -209,6 +237,9 @@ async def get_passage(
     services: ServicesDep,
 ) -> PassageView:
     chunk, document = await services.library.passage(principal, chunk_id)
+    freshness = await services.trust.freshness(document.id)
+    cited = CitedDocument(document.id, document.name, document.repository_id, document.format)
+    warnings = await services.stale_warnings.of([cited])
     return PassageView(
         chunk_id=chunk["id"],
         document_id=document.id,
@@ -216,6 +247,9 @@ async def get_passage(
         heading=chunk["heading"],
         page=chunk["page"],
         content=chunk["content"],
+        updated_at=freshness.updated_at,
+        updated_by=freshness.updated_by,
+        stale=warnings.get(document.id, []),
     )
 
 

@@ -1,5 +1,6 @@
 """The trust layer over REST: who is likely to know about a topic, a repository's stale-citation
-warnings, and the knowledge-gap report (admins)."""
+warnings, which repository an uploaded document describes, and the knowledge-gap report
+(admins)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, Field
 
 from allin.api.deps import CurrentUser, ServicesDep
+from allin.api.documents import DocumentId, RepositoryRef
 from allin.api.errors import AUTHENTICATED, ErrorBody, error_responses
 from allin.errors import BadRequest, Forbidden
+from allin.rag.document_records import Document
 from allin.trust.experts import Expert
 from allin.trust.gaps import GapReport, GapReporter, parse_since
 from allin.trust.wording import stale_summary
@@ -51,6 +54,12 @@ class StaleWarnings(BaseModel):
     warnings: list[StaleWarning]
 
 
+class Describes(BaseModel):
+    repository_id: RepositoryRef | None = Field(
+        description="The repository the document describes, or null for none."
+    )
+
+
 def get_gap_reporter(services: ServicesDep) -> GapReporter:
     return GapReporter(services.trust, services.embedder, services.retriever, services.experts)
 
@@ -87,6 +96,19 @@ async def stale_warnings(
     await services.repositories.store.get(repository_id)
     rows = await services.trust.stale_links(repository_id=repository_id)
     return StaleWarnings(warnings=[StaleWarning(**row, summary=stale_summary(row)) for row in rows])
+
+
+@router.put(
+    "/documents/{document_id}/describes",
+    summary="Say which repository an uploaded document describes (its owner, or an admin for a "
+    "shared one): code of it the document names is then watched, and its citations warn when "
+    "that code changed after the document's last update",
+    responses=error_responses(*AUTHENTICATED, 403, 404, 409),
+)
+async def describe_repository(
+    document_id: DocumentId, body: Describes, principal: CurrentUser, services: ServicesDep
+) -> Document:
+    return await services.library.describe(principal, document_id, body.repository_id)
 
 
 @router.get(

@@ -8,9 +8,10 @@ listener that fails is logged and skipped: the user still gets an answer.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from allin.llm.base import ContextBlock
+from allin.rag.citations import Citation
 from allin.storage.chat_records import Turn
 
 
@@ -20,7 +21,7 @@ class Context:
     stand for (sent with the `done` frame and stored with the answer)."""
 
     block: ContextBlock | None = None
-    citations: tuple[dict[str, Any], ...] = ()
+    citations: tuple[Citation, ...] = ()
 
 
 class ContextSource(Protocol):

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Literal, Protocol
 
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from allin.errors import AllinError, BadRequest, RateLimited, as_allin_error
+from allin.rag.citations import Citation
 from allin.storage.chat_records import Turn
 from allin.storage.text import StorableText
 
@@ -98,7 +99,7 @@ class Token(Sequenced):
 class Done(Sequenced):
     type: Literal["done"] = "done"
     turn: Turn
-    citations: list[dict[str, Any]] = Field(default_factory=list)
+    citations: list[Citation] = Field(default_factory=list)
 
     @classmethod
     def of(cls, answer: Turn) -> Done:

@@ -239,7 +239,11 @@ class InteractionManager:
                 "total_ms": _ms(finished - started),
             },
             "history_turns": len(history),
-            "citations": [citation for context in found for citation in context.citations],
+            "citations": [
+                citation.model_dump(mode="json")
+                for context in found
+                for citation in context.citations
+            ],
         }
 
     async def _finish(

@@ -10,6 +10,7 @@ from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame
 from allin.chat.interaction import TurnRequest
 from allin.errors import AllinError, Internal
 from allin.mcp_server.schemas import Answer, Citation
+from allin.rag.citations import Citation as AnswerCitation
 from allin.services import Services
 from allin.storage.chat_records import Turn
 
@@ -22,6 +23,7 @@ class _Outcome:
         self._message_id = message_id
         self._question: Turn | None = None
         self.answer: Turn | None = None
+        self.citations: list[AnswerCitation] = []
         self.error: ErrorOut | None = None
 
     async def send(self, frame: ServerFrame) -> None:
@@ -30,6 +32,7 @@ class _Outcome:
         elif isinstance(frame, Done) and self._question is not None:
             if frame.turn.reply_to == self._question.id:
                 self.answer = frame.turn
+                self.citations = frame.citations
         elif isinstance(frame, ErrorOut) and frame.reply_to == self._message_id:
             self.error = frame
 
@@ -54,7 +57,7 @@ async def ask(services: Services, user_id: str, chat_id: str, question: str) -> 
     model = answer.metadata.get("model")
     return Answer(
         answer=answer.content,
-        citations=[Citation.of(c) for c in answer.metadata.get("citations", [])],
+        citations=[Citation.of(c) for c in outcome.citations],
         chat_id=chat_id,
         question_turn_id=answer.reply_to,
         answer_turn_id=answer.id,

@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field
 
 from allin.mcp_server.uris import citation_uri
 from allin.memory.memory_records import Memory
 from allin.onboarding.path_records import NextStep
+from allin.rag.citations import CitedSource
 
 
-class Citation(BaseModel):
-    """Where a passage comes from, as `Passage.citation` describes it, plus the URI that
-    `read_source` opens."""
+class Citation(CitedSource):
+    """Where a passage comes from, as an answer cites it, plus the URI that `read_source`
+    opens."""
 
-    n: int = Field(description="The passage's number, as [n] in an answer.")
-    location: str = Field(
-        description="'document › heading' or 'repository › path:L10–L42 @ commit'."
-    )
     uri: str = Field(description="Pass to read_source for the full passage or file lines.")
-    document_id: str
-    document: str
-    title: str | None = None
-    heading: str | None = None
-    page: int | None = None
-    chunk_id: int
-    snippet: str
-    repository_id: str | None = None
-    repository: str | None = None
-    path: str | None = None
-    commit: str | None = None
-    start_line: int | None = None
-    end_line: int | None = None
 
     @classmethod
-    def of(cls, citation: dict[str, Any]) -> Citation:
-        return cls(**citation, uri=citation_uri(citation))
+    def of(cls, citation: CitedSource) -> Citation:
+        source = citation.model_dump(include=set(CitedSource.model_fields))
+        return cls(**source, uri=citation_uri(citation))
 
 
 class FoundPassage(BaseModel):

@@ -7,11 +7,11 @@ search result, an answer's citation or a resource listing opens the same way eve
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from mcp.shared.uri_template import UriTemplate
 
 from allin.errors import BadRequest
+from allin.rag.citations import CitedSource
 
 DOCUMENT = "allin://documents/{document_id}"
 PASSAGE = "allin://passages/{chunk_id}"
@@ -29,16 +29,16 @@ class Target:
     values: dict[str, str]
 
 
-def citation_uri(citation: dict[str, Any]) -> str:
+def citation_uri(citation: CitedSource) -> str:
     """Code opens as its file's cited lines at the cited commit; prose as its passage."""
-    if citation.get("repository_id") and citation.get("path"):
-        values = {"repository_id": citation["repository_id"], "path": citation["path"]}
-        if citation.get("commit"):
-            values["commit"] = citation["commit"]
-        if citation.get("start_line") and citation.get("end_line"):
-            values["lines"] = f"{citation['start_line']}-{citation['end_line']}"
+    if citation.repository_id and citation.path:
+        values = {"repository_id": citation.repository_id, "path": citation.path}
+        if citation.commit:
+            values["commit"] = citation.commit
+        if citation.start_line and citation.end_line:
+            values["lines"] = f"{citation.start_line}-{citation.end_line}"
         return _TEMPLATES["file"].expand(values)
-    return _TEMPLATES["passage"].expand({"chunk_id": str(citation["chunk_id"])})
+    return _TEMPLATES["passage"].expand({"chunk_id": str(citation.chunk_id)})
 
 
 def parse(uri: str) -> Target:

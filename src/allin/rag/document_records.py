@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel
 
+from allin.rag.citations import Citation, StaleNote
 from allin.sources.languages import DOC_LANGUAGES
 
 DocumentStatus = Literal["indexing", "ready", "failed"]
@@ -30,6 +31,9 @@ class Document(BaseModel):
     updated_at: datetime
     # Set for a file of a synced repository (see sources/).
     repository_id: str | None = None
+    # The repository an uploaded document describes: its code named by the document is
+    # watched for changes (stale-citation warnings, see trust/described.py).
+    describes_repository: str | None = None
 
 
 class Passage(BaseModel):
@@ -73,28 +77,31 @@ class Passage(BaseModel):
         where = " › ".join(part for part in (self.document_name, self.heading) if part)
         return f"{where} (page {self.page})" if self.page else where
 
-    def citation(self, number: int, snippet_chars: int = 300) -> dict[str, Any]:
+    def citation(
+        self, number: int, stale: list[StaleNote] | None = None, snippet_chars: int = 300
+    ) -> Citation:
         flat = " ".join(self.content.split())
         snippet = flat if len(flat) <= snippet_chars else flat[: snippet_chars - 1] + "…"
-        return {
-            "n": number,
-            "document_id": self.document_id,
-            "document": self.document_name,
-            "title": self.document_title,
-            "heading": self.heading,
-            "page": self.page,
-            "chunk_id": self.chunk_id,
-            "snippet": snippet,
-            "location": self.location,
-            "repository_id": self.repository_id,
-            "repository": self.repository,
-            "path": self.document_name if self.repository else None,
-            "commit": self.commit_sha,
-            "start_line": self.start_line,
-            "end_line": self.end_line,
-            "updated_at": self.updated_at.isoformat() if self.updated_at else None,
-            "updated_by": self.author_name if self.repository else self.uploader,
-        }
+        return Citation(
+            n=number,
+            document_id=self.document_id,
+            document=self.document_name,
+            title=self.document_title,
+            heading=self.heading,
+            page=self.page,
+            chunk_id=self.chunk_id,
+            snippet=snippet,
+            location=self.location,
+            repository_id=self.repository_id,
+            repository=self.repository,
+            path=self.document_name if self.repository else None,
+            commit=self.commit_sha,
+            start_line=self.start_line,
+            end_line=self.end_line,
+            updated_at=self.updated_at,
+            updated_by=self.author_name if self.repository else self.uploader,
+            stale=stale,
+        )
 
     @property
     def updated_at(self) -> datetime | None:

@@ -5,6 +5,7 @@ change only by syncing the repository."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from allin.auth.principal import Principal
@@ -14,13 +15,21 @@ from allin.rag.hybrid import Scope
 from allin.rag.ingest import Ingestor, IngestOutcome
 from allin.storage.blobs import DOCUMENTS, BlobStore
 from allin.storage.documents import DocumentStore
+from allin.trust.described import DescribedDocuments
 
 
 class DocumentLibrary:
-    def __init__(self, documents: DocumentStore, ingestor: Ingestor, blobs: BlobStore) -> None:
+    def __init__(
+        self,
+        documents: DocumentStore,
+        ingestor: Ingestor,
+        blobs: BlobStore,
+        described: DescribedDocuments,
+    ) -> None:
         self._documents = documents
         self._ingestor = ingestor
         self._blobs = blobs
+        self._described = described
 
     async def listing(self, principal: Principal) -> list[Document]:
         return await self._documents.visible(Scope(principal.user_id))
@@ -51,12 +60,20 @@ class DocumentLibrary:
             raise Forbidden("only admins share documents with the whole team")
 
     async def add(
-        self, principal: Principal, name: str, data: bytes, shared: bool
+        self,
+        principal: Principal,
+        name: str,
+        data: bytes,
+        shared: bool,
+        describes_repository: str | None = None,
     ) -> IngestOutcome:
         self.check_sharing(principal, shared)
-        return await self._ingestor.ingest(
+        if describes_repository is not None:
+            await self._described.check_repository(describes_repository)
+        outcome = await self._ingestor.ingest(
             owner_id=principal.user_id, name=name, data=data, shared=shared
         )
+        return await self._ingested(outcome, describes_repository)
 
     async def delete(self, principal: Principal, document_id: str) -> None:
         await self._ingestor.delete(await self._changeable(principal, document_id))
@@ -65,13 +82,32 @@ class DocumentLibrary:
         """Parse, chunk and embed the stored raw file again (for its owner, as uploaded)."""
         document = await self._changeable(principal, document_id)
         data = await self._blobs.get(DOCUMENTS, document.storage_path)
-        return await self._ingestor.ingest(
+        outcome = await self._ingestor.ingest(
             owner_id=document.owner_id,
             name=document.name,
             data=data,
             shared=document.shared,
             force=True,
         )
+        return await self._ingested(outcome)
+
+    async def describe(
+        self, principal: Principal, document_id: str, repository_id: str | None
+    ) -> Document:
+        """Say which repository a document describes (None: none), as its owner or an admin."""
+        await self._changeable(principal, document_id)
+        if repository_id is not None:
+            await self._described.check_repository(repository_id)
+        return await self._described.describe(document_id, repository_id)
+
+    async def _ingested(
+        self, outcome: IngestOutcome, describes_repository: str | None = None
+    ) -> IngestOutcome:
+        """The trust layer's hook: a document's stale warnings follow its text and date."""
+        if outcome.document is None or outcome.status == "failed":
+            return outcome
+        document = await self._described.ingested(outcome.document, describes_repository)
+        return replace(outcome, document=document)
 
     async def _changeable(self, principal: Principal, document_id: str) -> Document:
         document = await self.visible(principal, document_id)

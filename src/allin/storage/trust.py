@@ -45,6 +45,15 @@ class Uploader:
     email: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Freshness:
+    """When a document's text last changed and who changed it: a repository file's newest
+    commit and its author, or an upload's last update and the uploader's e-mail."""
+
+    updated_at: datetime | None
+    updated_by: str | None
+
+
 class TrustStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -133,12 +142,12 @@ class TrustStore:
                         (
                             repository_id,
                             link.doc_path,
-                            link.code_path,
-                            list(link.names),
-                            link.commits_since,
-                            link.newest.sha,
-                            link.newest.committed_at,
-                            link.newest.author_name,
+                            link.change.code_path,
+                            list(link.change.names),
+                            link.change.commits_since,
+                            link.change.newest.sha,
+                            link.change.newest.committed_at,
+                            link.change.newest.author_name,
                             link.doc_commit.sha,
                             link.doc_commit.committed_at,
                         )
@@ -209,6 +218,20 @@ class TrustStore:
             )
             for row in rows
         ]
+
+    async def freshness(self, document_id: str) -> Freshness:
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "select case when d.repository_id is null then d.updated_at"
+                "            else f.committed_at end as updated_at,"
+                "       case when d.repository_id is null then u.email"
+                "            else f.author_name end as updated_by"
+                " from documents d left join repository_files f on f.document_id = d.id"
+                " left join users u on u.id = d.owner_id where d.id = %s",
+                (document_id,),
+            )
+            row = await cursor.fetchone()
+        return Freshness(**row) if row else Freshness(None, None)
 
     async def uploaders(self, document_ids: Sequence[str]) -> list[Uploader]:
         """Who uploaded these documents (a local account's e-mail when there is one)."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from allin.chat.context import Context
 from allin.llm.base import ContextBlock
@@ -28,12 +27,12 @@ from allin.storage.chat_records import Turn
 from allin.storage.trust import TrustStore
 from allin.trust.experts import Expert, ExpertFinder
 from allin.trust.questions import is_follow_up, is_small_talk, who_knows_topic
+from allin.trust.warnings import CitedDocument, StaleWarnings
 from allin.trust.wording import (
     NOTHING_FOUND_TITLE,
     WHO_KNOWS_TITLE,
     abstention_note,
     abstention_text,
-    stale_summary,
     who_knows_note,
     who_knows_text,
 )
@@ -42,7 +41,6 @@ logger = logging.getLogger(__name__)
 
 # Passages whose files and documents stand for "the most related paths" when ranking people.
 RELATED_PASSAGES = 8
-_STALE_SHOWN = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,11 +78,13 @@ class TrustedKnowledgeSource:
         retriever: Retriever,
         experts: ExpertFinder,
         store: TrustStore,
+        warnings: StaleWarnings,
         policy: AbstentionPolicy,
     ) -> None:
         self._retriever = retriever
         self._experts = experts
         self._store = store
+        self._warnings = warnings
         self._policy = policy
 
     async def judge(self, scope: Scope, question: str) -> Judgement | None:
@@ -151,36 +151,19 @@ class TrustedKnowledgeSource:
         return Context(block)
 
     async def _sources(self, passages: list[Passage]) -> Context:
-        warnings = await self._warnings(passages)
+        warnings = await self._warnings.of(
+            CitedDocument(p.document_id, p.document_name, p.repository_id, p.format)
+            for p in passages
+        )
         items = []
         citations = []
         for n, p in enumerate(passages, 1):
-            stale = warnings.get((p.repository_id or "", p.document_name), [])
-            label = p.location + (f" ({stale_summary(stale[0])})" if stale else "")
+            stale = warnings.get(p.document_id)
+            label = p.location + (f" ({stale[0].summary})" if stale else "")
             items.append(f"[{n}] {label}\n{p.content if p.is_code else readable(p.content)}")
-            citation = p.citation(n)
-            if stale:
-                citation["stale"] = [_stale_json(row) for row in stale[:_STALE_SHOWN]]
-            citations.append(citation)
+            citations.append(p.citation(n, stale=stale))
         block = ContextBlock(SOURCES_TITLE, tuple(items), when_empty=NOTHING_FOUND)
         return Context(block, tuple(citations))
-
-    async def _warnings(
-        self, passages: Sequence[Passage]
-    ) -> dict[tuple[str, str], list[dict[str, Any]]]:
-        pages = sorted(
-            {
-                (p.repository_id, p.document_name)
-                for p in passages
-                if p.repository_id and not p.is_code
-            }
-        )
-        found: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        if not pages:
-            return found
-        for row in await self._store.stale_links([(r or "", path) for r, path in pages]):
-            found.setdefault((row["repository_id"], row["doc_path"]), []).append(row)
-        return found
 
     async def _record(
         self, question: Turn, kind: str, best: float | None, experts: Sequence[Expert]
@@ -198,16 +181,3 @@ class TrustedKnowledgeSource:
         except Exception:
             # The answer matters more than the report: say "not found" even if this fails.
             logger.exception("could not record unanswered question %s", question.id)
-
-
-def _stale_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "code_path": row["code_path"],
-        "names": list(row["names"]),
-        "commits_since": row["commits_since"],
-        "newest_commit": row["newest_commit"],
-        "newest_committed_at": row["newest_committed_at"].isoformat(),
-        "newest_author": row["newest_author"],
-        "doc_committed_at": row["doc_committed_at"].isoformat(),
-        "summary": stale_summary(row),
-    }

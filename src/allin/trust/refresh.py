@@ -1,12 +1,15 @@
 """What a repository sync teaches the trust layer, read from git once per new head: each indexed
 file's commits (who changed it, when), the CODEOWNERS rules, and the stale-citation links between
-its documentation pages and its code. Questions read these from the database, never from git."""
+its code and its documentation pages (and the uploaded documents describing it). Questions read
+these from the database, never from git."""
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from allin.errors import NotFound
 from allin.sources.git import CommitInfo, Git
@@ -16,6 +19,9 @@ from allin.trust.codeowners import LOCATIONS, OwnerRule, parse_codeowners
 from allin.trust.references import CodeIndex
 from allin.trust.staleness import DocPage, StaleLink, stale_links
 from allin.workers import run_in
+
+if TYPE_CHECKING:
+    from allin.trust.described import DescribedDocuments
 
 logger = logging.getLogger(__name__)
 
@@ -31,11 +37,18 @@ class Refreshed:
     commits: int
     codeowners_rules: int
     stale_links: int
+    described_stale_links: int
 
 
 class TrustRefresher:
-    def __init__(self, store: TrustStore, commits_per_file: int = COMMITS_PER_FILE) -> None:
+    def __init__(
+        self,
+        store: TrustStore,
+        described: DescribedDocuments,
+        commits_per_file: int = COMMITS_PER_FILE,
+    ) -> None:
         self._store = store
+        self._described = described
         self._commits_per_file = commits_per_file
 
     async def refresh(self, repository_id: str, git: Git, head: str) -> Refreshed | None:
@@ -47,7 +60,8 @@ class TrustRefresher:
         texts = await self._store.indexed_texts(repository_id)
         history = await _file_history({t.path for t in texts}, git, head)
         rules = await _codeowners(git, head)
-        links = await run_in("parsing", _links, texts, history)
+        index = await run_in("parsing", code_index, texts)
+        links = await run_in("parsing", _links, texts, index, history)
         kept = [
             (path, commit)
             for path, commits in history.items()
@@ -56,7 +70,8 @@ class TrustRefresher:
         await self._store.replace(
             repository_id, head, [rule.as_json() for rule in rules], kept, links
         )
-        refreshed = Refreshed(len(texts), len(kept), len(rules), len(links))
+        described = await self._described.repository_synced(repository_id, index, history)
+        refreshed = Refreshed(len(texts), len(kept), len(rules), len(links), described)
         logger.info("trust for repository %s at %s: %s", repository_id, head[:12], refreshed)
         return refreshed
 
@@ -83,12 +98,21 @@ async def _codeowners(git: Git, head: str) -> list[OwnerRule]:
     return []
 
 
-def _links(texts: list[IndexedText], history: dict[str, list[CommitInfo]]) -> list[StaleLink]:
+def code_index(texts: Iterable[IndexedText]) -> CodeIndex:
+    """The names a repository's code files define (its documentation pages left out)."""
     index = CodeIndex()
-    pages = []
     for text in texts:
-        if text.language in DOC_LANGUAGES:
-            pages.append(DocPage(text.path, text.text, text.last_commit))
-        elif text.language is not None:
+        if text.language is not None and text.language not in DOC_LANGUAGES:
             index.add_file(text.path, text.symbols, text.text)
+    return index
+
+
+def _links(
+    texts: list[IndexedText], index: CodeIndex, history: dict[str, list[CommitInfo]]
+) -> list[StaleLink]:
+    pages = [
+        DocPage(text.path, text.text, text.last_commit)
+        for text in texts
+        if text.language in DOC_LANGUAGES
+    ]
     return stale_links(pages, index, history)

@@ -1,6 +1,7 @@
-"""Stale-citation warnings: a documentation page that names code whose file changed after the
-page's own last change "may be out of date", with how many commits changed that file since and
-the newest of them. Pure functions over what the sync read; `refresh.py` stores the result."""
+"""Stale-citation warnings: a documentation page (of the repository, or an uploaded document that
+describes it) that names code whose file changed after the page's own last change "may be out
+of date", with how many commits changed that file since and the newest of them. Pure functions
+over what the sync read; `refresh.py` and `described.py` store the result."""
 
 from __future__ import annotations
 
@@ -23,13 +24,20 @@ class DocPage:
 
 
 @dataclass(frozen=True, slots=True)
-class StaleLink:
-    doc_path: str
+class CodeChange:
+    """Code a page names (`names`, in `code_path`) changed in `commits_since` commits since."""
+
     code_path: str
     names: tuple[str, ...]
     commits_since: int
     newest: CommitInfo
+
+
+@dataclass(frozen=True, slots=True)
+class StaleLink:
+    doc_path: str
     doc_commit: CommitInfo
+    change: CodeChange
 
 
 def stale_links(
@@ -42,24 +50,32 @@ def stale_links(
 
     "Newer" is by committer date: a page last edited on a branch merged later is judged by when
     its change landed, which is what a reader of the page can see too."""
-    links: list[StaleLink] = []
-    for page in pages:
-        for code_path, names in sorted(index.files_named_by(page.text).items()):
-            if code_path == page.path:
-                continue
-            newer = _newer_than(history.get(code_path, ()), page.last_commit.committed_at)
-            if newer:
-                links.append(
-                    StaleLink(
-                        doc_path=page.path,
-                        code_path=code_path,
-                        names=tuple(sorted(names, key=lambda n: (-len(n), n))[:_NAMES_SHOWN]),
-                        commits_since=len(newer),
-                        newest=newer[0],
-                        doc_commit=page.last_commit,
-                    )
-                )
-    return links
+    return [
+        StaleLink(page.path, page.last_commit, change)
+        for page in pages
+        for change in changed_since(
+            page.text, page.last_commit.committed_at, index, history, own_path=page.path
+        )
+    ]
+
+
+def changed_since(
+    text: str,
+    moment: datetime,
+    index: CodeIndex,
+    history: Mapping[str, Sequence[CommitInfo]],
+    own_path: str | None = None,
+) -> list[CodeChange]:
+    """The code files `text` names that have commits after `moment`, by path."""
+    changes = []
+    for code_path, names in sorted(index.files_named_by(text).items()):
+        if code_path == own_path:
+            continue
+        newer = _newer_than(history.get(code_path, ()), moment)
+        if newer:
+            shown = tuple(sorted(names, key=lambda n: (-len(n), n))[:_NAMES_SHOWN])
+            changes.append(CodeChange(code_path, shown, len(newer), newer[0]))
+    return changes
 
 
 def _newer_than(commits: Sequence[CommitInfo], moment: datetime) -> list[CommitInfo]:

@@ -1,5 +1,8 @@
 // The code view behind a code citation: the cited file at the cited commit, with line numbers,
-// syntax colouring (the vendored highlight.js) and the cited lines marked and scrolled to.
+// syntax colouring (the vendored highlight.js) and the cited lines marked and scrolled to, under
+// the citation's freshness and stale warning.
+
+import { showSourceTrust } from "/static/trust.js";
 
 const $ = (id) => document.getElementById(id);
 // Colouring a very large file would hold the page up: past this, it is shown plain.
@@ -29,6 +32,7 @@ export async function openCodeView(citation) {
   const end = Number(citation.end_line) || start;
   showHeader(citation.repository, citation.path, citation.commit);
   $("code-lines").textContent = start ? lineRange(start, end) : "";
+  showSourceTrust($("code-trust"), citation);
   $("code-web").hidden = true;
   $("code-error").textContent = "";
   const view = $("code-view");

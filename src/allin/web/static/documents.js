@@ -3,9 +3,8 @@
 
 import { codeLabel, isCodeCitation, openCodeView } from "/static/codeview.js";
 import { ask } from "/static/dialogs.js";
-import { ago } from "/static/time.js";
 import { renderMarkdown } from "/static/markdown.js";
-import { staleWarning } from "/static/trust.js";
+import { freshness, offerRepositories, showSourceTrust, staleWarning } from "/static/trust.js";
 
 const $ = (id) => document.getElementById(id);
 const COLUMNS = ["Name", "Whose", "Status", "Chunks", "Size"];
@@ -31,7 +30,7 @@ async function openLibrary() {
   try {
     me = await context.api("/api/v1/auth/me");
     $("share-option").hidden = !me.is_admin;
-    await refreshList();
+    await Promise.all([refreshList(), offerRepositories(context.api, $("upload-describes"))]);
   } catch (error) {
     // Not "no documents": the list could not be loaded.
     $("docs-table").tBodies[0].replaceChildren();
@@ -159,6 +158,7 @@ async function upload() {
   try {
     results = await uploadFiles(files, {
       shared: $("upload-shared").checked,
+      describes: $("upload-describes").value,
       token: context.token(),
       onProgress: (fraction) => {
         progress.value = fraction;
@@ -182,10 +182,11 @@ async function upload() {
 // Uploads `files` to the knowledge base; resolves with each file's result ({name, status,
 // detail}), rejects with the reason when the whole upload is refused or cannot be sent.
 // XMLHttpRequest rather than fetch: only it reports upload progress.
-export function uploadFiles(files, { shared = false, token, onProgress = () => {} }) {
+export function uploadFiles(files, { shared = false, describes = "", token, onProgress = () => {} }) {
   const form = new FormData();
   for (const file of files) form.append("files", file);
   form.append("shared", shared ? "true" : "false");
+  if (describes) form.append("describes_repository", describes);
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     request.open("POST", "/api/v1/documents");
@@ -238,25 +239,12 @@ export function linkCitations(element, citations) {
     const label = citation.page ? `${where} (page ${citation.page})` : where;
     item.append(citationLink(citation, isCodeCitation(citation) ? codeLabel(citation) : label));
     const fresh = freshness(citation);
-    if (fresh) item.append(fresh);
+    if (fresh) item.append(" · ", fresh);
     const stale = staleWarning(citation);
     if (stale) item.append(stale);
     list.append(item);
   }
   element.querySelector(".meta").before(list);
-}
-
-// "updated 3 months ago by Ada": how old the cited source is and who last changed it, so a
-// newcomer can tell a current answer from one resting on a stale page.
-function freshness(citation) {
-  if (!citation.updated_at) return null;
-  const span = document.createElement("span");
-  span.className = "freshness muted small";
-  span.dataset.testid = "freshness";
-  const by = citation.updated_by ? ` by ${citation.updated_by}` : "";
-  span.textContent = ` · updated ${ago(citation.updated_at)}${by}`;
-  span.title = new Date(citation.updated_at).toLocaleString();
-  return span;
 }
 
 function citationLink(citation, label) {
@@ -279,6 +267,8 @@ function citationLink(citation, label) {
 async function openPassage(citation) {
   $("passage-title").textContent = [citation.document, citation.heading].filter(Boolean).join(" › ");
   renderMarkdown($("passage-body"), citation.snippet);
+  // What the answer was given, until the passage says how it stands now.
+  showSourceTrust($("passage-trust"), citation);
   $("passage-open").hidden = false;
   $("passage-open").onclick = () =>
     openFile({ id: citation.document_id, name: citation.document }).catch((error) => {
@@ -287,4 +277,5 @@ async function openPassage(citation) {
   $("passage-dialog").showModal();
   const passage = await context.api(`/api/v1/passages/${citation.chunk_id}`);
   renderMarkdown($("passage-body"), passage.content);
+  showSourceTrust($("passage-trust"), passage);
 }
