@@ -12,6 +12,7 @@ import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
 import { setupCodeView } from "/static/codeview.js";
 import { setupOnboarding } from "/static/onboarding.js";
 import { setupRepositories } from "/static/repositories.js";
+import { showSetupBanner } from "/static/setup-banner.js";
 import { setupGaps, showAdminTools } from "/static/gaps.js";
 import { chatHref, renderChatList, setupChatSearch } from "/static/sidebar.js";
 import { setupTokens } from "/static/tokens.js";
@@ -1011,6 +1012,7 @@ async function boot() {
   state.config = await (await fetch("/api/v1/config")).json();
   // A server with voice off would refuse every recording.
   for (const id of ["mic", "hands-free"]) $(id).hidden = !state.config.voice;
+  showSetupBanner(state.config);
   const invite = new URLSearchParams(location.search).get("invite");
   if (invite) $("auth-invite").value = invite;
   const saved = JSON.parse(localStorage.getItem(SESSION_KEY) || "null");
