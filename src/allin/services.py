@@ -16,6 +16,7 @@ from allin.auth.service import AuthService
 from allin.auth.tokens import LocalTokens, SupabaseTokens
 from allin.chat.admission import TurnAdmission
 from allin.chat.interaction import InteractionManager
+from allin.chat.memory_notices import MemoryNotices
 from allin.chat.recovery import RunKeeper
 from allin.chat.relay import Relay
 from allin.chat.runs import Runs
@@ -196,6 +197,8 @@ class Services:
         jobs = JobQueue(db.url, repository_store, repository_sync, memory, admission)
         await jobs.open()
         clock.step("job queue")
+        if memory is not None:
+            memory.announce_through(MemoryNotices(streams))
         if memory is not None and settings.jobs_worker:
             # With a worker in this process, learning is a job: off the answer's path, retried
             # if the process stops. Without one (tests; `allin worker` itself), it runs here.

@@ -40,9 +40,20 @@ NORMALIZED = "normalized"
 class LearningQueue(Protocol):
     """Where learning from finished turns waits to be done (`allin.jobs.queue.JobQueue`)."""
 
-    async def defer_learning(self, user_id: str, chat_id: str, said: str, answer: str) -> int: ...
+    async def defer_learning(
+        self, user_id: str, chat_id: str, said: str, answer: str, answer_id: int | None
+    ) -> int: ...
 
     async def learning_settled(self, user_id: str, timeout_s: float) -> None: ...
+
+
+class LearningListener(Protocol):
+    """Hears that a turn taught memories (`allin.chat.memory_notices.MemoryNotices` tells the
+    chat, so its page shows "Memory updated")."""
+
+    async def learned(
+        self, user_id: str, chat_id: str, answer_id: int, memories: list[str]
+    ) -> None: ...
 
 
 class MemoryManager:
@@ -63,10 +74,15 @@ class MemoryManager:
         self._locks = [asyncio.Lock() for _ in range(_LOCKS)]
         self._learning: dict[str, set[asyncio.Future[None]]] = {}
         self._queue: LearningQueue | None = None
+        self._listener: LearningListener | None = None
 
     def learn_through(self, queue: LearningQueue) -> None:
         """From now on, learning after a turn (`learn_later`) is a job on `queue`."""
         self._queue = queue
+
+    def announce_through(self, listener: LearningListener) -> None:
+        """From now on, a turn's learning that adds memories is told to `listener`."""
+        self._listener = listener
 
     async def search(
         self, user_id: str, query: str, *, top_k: int, threshold: float
@@ -93,8 +109,21 @@ class MemoryManager:
     async def get(self, user_id: str, memory_id: str) -> Memory:
         return Memory.from_mem0(await self._owned(user_id, memory_id))
 
-    async def learn(self, user_id: str, chat_id: str, said: str, answer: str) -> list[str]:
-        """Remember what a turn taught about the user; returns the memories added."""
+    async def learn(
+        self, user_id: str, chat_id: str, said: str, answer: str, answer_id: int | None = None
+    ) -> list[str]:
+        """Remember what a turn taught about the user; returns the memories added (told, with
+        the answer's id, to the listener: `announce_through`)."""
+        added = await self._learn(user_id, chat_id, said, answer)
+        if added and answer_id is not None and self._listener is not None:
+            try:
+                await self._listener.learned(user_id, chat_id, answer_id, added)
+            except Exception:
+                # The memories are stored: the notice is a courtesy, not worth learning again.
+                logger.warning("could not tell chat %s of its new memories", chat_id, exc_info=True)
+        return added
+
+    async def _learn(self, user_id: str, chat_id: str, said: str, answer: str) -> list[str]:
         done = self._started_learning(user_id)
         try:
             async with self._lock(user_id):
@@ -113,15 +142,17 @@ class MemoryManager:
                 del self._learning[user_id]
             done.set_result(None)
 
-    async def learn_later(self, user_id: str, chat_id: str, said: str, answer: str) -> None:
+    async def learn_later(
+        self, user_id: str, chat_id: str, said: str, answer: str, answer_id: int | None = None
+    ) -> None:
         """Learn from a finished turn: as a job when there is a queue (the job then calls
         `learn`), else here and now."""
         if self._queue is None:
-            await self.learn(user_id, chat_id, said, answer)
+            await self.learn(user_id, chat_id, said, answer, answer_id)
         elif self._extract_with_llm or extract_facts(said):
             # Offline, a turn whose message states no fact (most questions) teaches nothing:
             # its job would cost the database three statements for nothing.
-            await self._queue.defer_learning(user_id, chat_id, said, answer)
+            await self._queue.defer_learning(user_id, chat_id, said, answer, answer_id)
 
     async def remember(self, user_id: str, chat_id: str, fact: str) -> bool:
         """Remember `fact` as it is said (the user asked for it, e.g. through MCP's `remember`);

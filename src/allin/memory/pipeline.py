@@ -66,5 +66,5 @@ class MemoryListener:
 
     async def turn_completed(self, question: Turn, answer: Turn) -> None:
         await self._memory.learn_later(
-            question.user_id, question.chat_id, question.content, answer.content
+            question.user_id, question.chat_id, question.content, answer.content, answer.id
         )

@@ -9,7 +9,7 @@ are written on every streamed token, and the relay between processes needs `LIST
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from psycopg.types.json import Jsonb
 
@@ -20,6 +20,17 @@ from allin.storage.runs import RUN_COLUMNS, RunRow
 
 # The channel `allin_publish` notifies; every process listens to it when relaying is on.
 FRAMES_CHANNEL = "allin_frames"
+
+
+@dataclass(frozen=True)
+class TurnMark:
+    """What a frame says about a turn, kept in its metadata under `key`: a question that could
+    not be answered (`failed`: the error), an answer whose turn taught memories
+    (`memory_updated`: the memories)."""
+
+    turn_id: int
+    key: Literal["failed", "memory_updated"]
+    value: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -45,14 +56,14 @@ class FrameLog:
         run: int | None = None,
         text: str = "",
         relay: dict[str, Any] | None = None,
-        failure: tuple[int, dict[str, str]] | None = None,
+        mark: TurnMark | None = None,
     ) -> int | None:
         """The seq for one frame of the chat (see `allin_publish`); None if the chat is gone.
-        `failure`: a question that could not be answered, and why, kept on the question with the
-        error frame's seq."""
-        # A failure's seq and its mark on the question stand or fall together; a token (the
-        # common case) needs no transaction of its own.
-        unit = self._db.transaction() if failure is not None else self._db.connection()
+        `mark`: what the frame says about a turn, kept in the turn's metadata with the frame's
+        seq, so that a client resuming from the database learns it too."""
+        # A mark's seq and the mark stand or fall together; a token (the common case) needs no
+        # transaction of its own.
+        unit = self._db.transaction() if mark is not None else self._db.connection()
         async with unit as conn:
             cursor = await conn.execute(
                 "select allin_publish(%s, %s, %s, %s, %s, %s) as seq",
@@ -60,12 +71,11 @@ class FrameLog:
             )
             row = await cursor.fetchone()
             seq = None if row is None or row["seq"] is None else int(row["seq"])
-            if seq is not None and failure is not None:
-                question_id, error = failure
+            if seq is not None and mark is not None:
                 await conn.execute(
-                    "update chat_turns set metadata = metadata || jsonb_build_object('failed', %s)"
+                    "update chat_turns set metadata = metadata || jsonb_build_object(%s::text, %s)"
                     " where id = %s",
-                    (Jsonb({**error, "seq": seq}), question_id),
+                    (mark.key, Jsonb({**mark.value, "seq": seq}), mark.turn_id),
                 )
         return seq
 
@@ -89,8 +99,9 @@ class FrameLog:
             chat = await cursor.fetchone()
             cursor = await conn.execute(
                 f"select {TURN_COLUMNS} from chat_turns where user_id = %s and chat_id = %s"
-                " and (seq > %s or (metadata->'failed'->>'seq')::bigint > %s) order by seq",
-                (user_id, chat_id, seq, seq),
+                " and (seq > %s or (metadata->'failed'->>'seq')::bigint > %s"
+                " or (metadata->'memory_updated'->>'seq')::bigint > %s) order by seq",
+                (user_id, chat_id, seq, seq, seq),
             )
             turns = [Turn(**row) for row in await cursor.fetchall()]
             cursor = await conn.execute(

@@ -8,6 +8,7 @@ import { linkCitations, setupDocuments } from "/static/documents.js";
 import { showFeedback } from "/static/feedback.js";
 import { closeDrawer, setupDrawer } from "/static/drawer.js";
 import { copyButton, renderMarkdown } from "/static/markdown.js";
+import { showMemoryNotice } from "/static/memory-notice.js";
 import { forgetQueued, queued, saveQueued } from "/static/outbox.js";
 import { setupCodeView } from "/static/codeview.js";
 import { setupOnboarding } from "/static/onboarding.js";
@@ -391,6 +392,7 @@ function renderTurn(turn) {
   linkCitations(element, turn.metadata?.citations);
   showStatus(element, turn);
   if (turn.role === "assistant") rateable(element, turn, turn.feedback);
+  showMemoryNotice(element, turn.metadata?.memory_updated?.memories, openMemories);
   return element;
 }
 
@@ -692,6 +694,9 @@ function handleFrame(frame) {
     case "busy":
       showBusy(frame);
       break;
+    case "memory_updated":
+      showMemoryNotice(turnElement("assistant", frame.turn_id), frame.memories, openMemories, { announce: true });
+      break;
     case "done": {
       const turn = frame.turn;
       state.awaiting.delete(turn.reply_to);
@@ -712,6 +717,7 @@ function handleFrame(frame) {
       linkCitations(element, frame.citations);
       showStatus(element, turn);
       rateable(element, turn, null);
+      showMemoryNotice(element, turn.metadata?.memory_updated?.memories, openMemories);
       if (!existing) appendMessage(element);
       // Screen readers hear the finished answer once, not every token of it.
       $("announcer").textContent = element.querySelector(".bubble").textContent;
