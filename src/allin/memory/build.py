@@ -71,13 +71,6 @@ def start_memory(settings: Settings, db: Database, embedder: Embedder) -> Memory
     )
 
 
-async def open_memory(settings: Settings, db: Database, embedder: Embedder) -> MemoryManager:
-    """`start_memory`, waited for: for callers that need it built before going on."""
-    memory = start_memory(settings, db, embedder)
-    await memory.ready()
-    return memory
-
-
 async def _build(
     settings: Settings, db: Database, embedder: Embedder, table: str, pool: ConnectionPool[Any]
 ) -> Any:

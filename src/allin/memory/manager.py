@@ -95,13 +95,12 @@ class MemoryManager:
 
     @property
     def status(self) -> str:
-        """`ready`, `starting` (mem0 being built), `closed`, or why it could not be built."""
+        """`starting` (mem0 being built), `ready`, `failed` (logged when it did) or `closed`."""
         if self._closed or self._mem0.cancelled():
             return "closed"
         if not self._mem0.done():
             return "starting"
-        failure = self._mem0.exception()
-        return "ready" if failure is None else f"failed: {failure}"
+        return "ready" if self._mem0.exception() is None else "failed"
 
     def learn_through(self, queue: LearningQueue) -> None:
         """From now on, learning after a turn (`learn_later`) is a job on `queue`."""
