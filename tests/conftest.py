@@ -22,7 +22,7 @@ from allin.storage.supabase_client import SupabaseConnection
 from tests.support.accounts import Account, sign_up
 from tests.support.fake_postgrest import FakePostgrest
 from tests.support.fake_supabase_storage import SERVICE_KEY, FakeSupabaseStorage
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_in_thread, until_ready
 
 # The suite must not depend on the developer's environment or `.env`: no keys, no external database.
 for name in list(os.environ):
@@ -81,11 +81,19 @@ async def services_of_their_own(
     """The app's services on a database of their own (so its first account is the admin, and
     what a module's tests store is theirs alone), stopped when the block ends."""
     settings = make_settings(database_url=new_database(postgres), data_dir=data_dir, **overrides)
-    started = await Services.start(settings)
+    started = await started_services(settings)
     try:
         yield started
     finally:
         await started.stop()
+
+
+async def started_services(settings: Settings) -> Services:
+    """`Services.start`, and long-term memory loaded (it loads in the background)."""
+    started = await Services.start(settings)
+    if started.memory is not None:
+        await started.memory.ready()
+    return started
 
 
 @pytest.fixture(scope="session")
@@ -97,6 +105,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 def live_server(settings: Settings) -> Iterator[str]:
     """Base URL of the real app on a loopback port, sharing the test database."""
     with serve_in_thread(create_app(settings)) as url:
+        until_ready(url)
         yield url
 
 
@@ -111,13 +120,14 @@ def voice_settings(settings: Settings) -> Settings:
 def voice_server(voice_settings: Settings) -> Iterator[str]:
     """Base URL of the real app with offline voice on, sharing the test database."""
     with serve_in_thread(create_app(voice_settings)) as url:
+        until_ready(url)
         yield url
 
 
 @pytest.fixture(scope="session")
 async def services(settings: Settings) -> AsyncIterator[Services]:
     """The app's services in the test's own event loop, for tests below the HTTP layer."""
-    started = await Services.start(settings)
+    started = await started_services(settings)
     yield started
     await started.stop()
 

@@ -16,6 +16,7 @@ from allin.auth.service import AuthService
 from allin.auth.tokens import LocalTokens, SupabaseTokens
 from allin.chat.admission import TurnAdmission
 from allin.chat.interaction import InteractionManager
+from allin.chat.memory_notices import MemoryNotices
 from allin.chat.recovery import RunKeeper
 from allin.chat.relay import Relay
 from allin.chat.runs import Runs
@@ -32,7 +33,7 @@ from allin.guard.upkeep import keep_guards
 from allin.jobs.queue import JobQueue, WorkerOptions
 from allin.llm.base import ChatModel
 from allin.llm.registry import build_chat_model
-from allin.memory.build import open_memory
+from allin.memory.build import start_memory
 from allin.memory.manager import MemoryManager
 from allin.memory.pipeline import MemoryContext, MemoryListener
 from allin.onboarding.evidence import EvidenceListener
@@ -201,12 +202,16 @@ class Services:
         # Loading the local model takes seconds: do it now, not on the first question.
         runs.detach(embedder.warm_up(), name="embedder-warm-up")
         runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
-        memory = await open_memory(settings, db, embedder) if settings.memory else None
-        clock.step("memory (mem0, the embedding model loaded)")
+        # Built in the background (mem0, the embedding model): /readyz waits for it, and so does
+        # the first turn that needs it; health, the UI and logging in do not.
+        memory = start_memory(settings, db, embedder) if settings.memory else None
+        clock.step("memory (started in the background)")
         admission = TurnAdmission(settings.max_concurrent_turns)
         jobs = JobQueue(db.url, repository_store, repository_sync, memory, admission)
         await jobs.open()
         clock.step("job queue")
+        if memory is not None:
+            memory.announce_through(MemoryNotices(streams))
         if memory is not None and settings.jobs_worker:
             # With a worker in this process, learning is a job: off the answer's path, retried
             # if the process stops. Without one (tests; `allin worker` itself), it runs here.

@@ -101,6 +101,8 @@ async def test_client_config_is_public(http: httpx.AsyncClient) -> None:
     assert response.json() == {
         "auth_mode": "local",
         "voice": False,
+        "model": "offline",
+        "offline": True,
         "max_message_bytes": 32 * 1024,
         "signup": "open",
         "signup_domains": [],
@@ -143,6 +145,8 @@ async def test_supabase_mode_has_no_local_accounts(postgres: Any, tmp_path: Any)
     assert config == {
         "auth_mode": "supabase",
         "voice": False,
+        "model": "offline",
+        "offline": True,
         "max_message_bytes": 32 * 1024,
         "signup": None,
         "signup_domains": [],

@@ -12,7 +12,7 @@ import pytest
 from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
 from allin.jobs.queue import LEARN_TASK, JobQueue, WorkerOptions
-from allin.memory.build import open_memory
+from allin.memory.build import start_memory
 from allin.memory.manager import MemoryManager
 from allin.memory.pipeline import MemoryContext, MemoryListener
 from allin.services import Services
@@ -23,7 +23,8 @@ from tests.chat.test_interaction import Collected, ScriptedModel
 @pytest.fixture
 async def queued(services: Services) -> AsyncIterator[tuple[MemoryManager, JobQueue]]:
     """A memory of its own that learns through a job queue of its own (no worker runs yet)."""
-    memory = await open_memory(services.settings, services.db, services.embedder)
+    memory = start_memory(services.settings, services.db, services.embedder)
+    await memory.ready()
     sync: RepositorySync = services.repositories._sync
     jobs = JobQueue(services.db.url, services.repositories.store, sync, memory)
     await jobs.open()

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
-from allin.memory.build import open_memory
+from allin.memory.build import start_memory
 from allin.memory.manager import MemoryManager
 from allin.services import Services
 from tests.conftest import make_settings
@@ -70,7 +70,8 @@ async def llm_memory(
         database_url=services.settings.database_url,
         data_dir=services.settings.data_dir,
     )
-    memory = await open_memory(settings, services.db, services.embedder)
+    memory = start_memory(settings, services.db, services.embedder)
+    await memory.ready()
     assert not {"OPENAI_API_KEY", "GOOGLE_API_KEY", "GEMINI_API_KEY"} & set(os.environ)
     yield fake, memory
     await memory.aclose()

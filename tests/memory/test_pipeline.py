@@ -10,7 +10,7 @@ import pytest
 from allin.chat.frames import Ack, Done, Token
 from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
-from allin.memory.build import open_memory
+from allin.memory.build import start_memory
 from allin.memory.manager import MemoryManager
 from allin.memory.pipeline import TITLE, MemoryContext, MemoryListener
 from allin.services import Services
@@ -101,7 +101,8 @@ async def test_asked_what_it_knows_about_the_user_allin_recalls_everything(
 async def test_a_broken_memory_store_still_gets_an_answer(
     services: Services, user_id: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    broken = await open_memory(services.settings, services.db, services.embedder)
+    broken = start_memory(services.settings, services.db, services.embedder)
+    await broken.ready()
     await broken.aclose()  # its connection pool is gone: every search and add now fails
     model = ScriptedModel(["still ", "here"])
     manager = with_memory(services, model, broken)

@@ -7,6 +7,7 @@ import pytest
 
 from allin.errors import BadRequest, Conflict, NotFound, Unavailable
 from allin.services import Services
+from allin.storage.chat_records import TurnMark
 from allin.storage.chat_store import ChatStore, title_from
 from allin.storage.supabase_chats import SupabaseChatStore
 from allin.storage.supabase_client import SupabaseConnection
@@ -72,22 +73,23 @@ async def test_one_answer_per_question(chat_store: ChatStore, user_id: str) -> N
     assert await chat_store.answer_to(question) == first
 
 
-async def test_a_failed_question_is_announced_and_marked_together(
+async def test_a_turn_s_mark_is_published_and_kept_together(
     chat_store: ChatStore, user_id: str
 ) -> None:
     chat = f"{user_id}-c"
     question, _ = await chat_store.append_user_turn(user_id, chat, "m1", "q")
     error = {"code": "unavailable", "message": "the model is down"}
-    seq = await chat_store.fail_question(question.id, error, None)
+    failed = TurnMark(question.id, "failed", error)
+    seq = await chat_store.mark_turn(failed, None)
     assert seq is not None and seq > 0
     (stored,) = await chat_store.turns_before(user_id, chat, None, 10)
     assert stored.metadata["failed"] == {**error, "seq": seq}
-    assert await chat_store.fail_question(question.id, error, None) == seq + 1
-    await chat_store.forget_failure(question.id)
+    assert await chat_store.mark_turn(failed, None) == seq + 1
+    await chat_store.unmark_turn(question.id, "failed")
     (stored,) = await chat_store.turns_before(user_id, chat, None, 10)
     assert "failed" not in stored.metadata
     await chat_store.delete_chat(user_id, chat)
-    assert await chat_store.fail_question(question.id, error, None) is None
+    assert await chat_store.mark_turn(failed, None) is None
 
 
 async def test_turns_page_backwards_oldest_first(chat_store: ChatStore, user_id: str) -> None:

@@ -43,8 +43,8 @@ FUNCTIONS = (
     "allin_reserve_turn_id",
     "allin_append_assistant_turn",
     "allin_search_chats",
-    "allin_fail_question",
-    "allin_forget_failure",
+    "allin_mark_turn",
+    "allin_unmark_turn",
 )
 OPERATORS = {"eq": "=", "lt": "<"}
 # Query parameters that are not filters.

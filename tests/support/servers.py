@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 import uvicorn
 
 
@@ -40,3 +41,13 @@ def serve_in_thread(app: Any, *, port: int | None = None, **config: Any) -> Iter
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def until_ready(url: str) -> None:
+    """Wait for `/readyz` on a started app: long-term memory loads in the background after
+    start-up, and a test of anything else should not race it. A guard, not a timing check."""
+    deadline = time.monotonic() + 120
+    while httpx.get(f"{url}/readyz", timeout=10).status_code != 200:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} never became ready")
+        time.sleep(0.05)

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from allin.api.deps import CurrentUser, ServicesDep
 from allin.api.errors import AUTHENTICATED, error_responses
-from allin.config import AuthMode, SignupMode
+from allin.config import AuthMode, LLMProvider, SignupMode
 from allin.storage.text import StorableText
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -49,6 +49,14 @@ class ClientConfig(BaseModel):
 
     auth_mode: AuthMode
     voice: bool
+    model: str = Field(
+        description="The chat model answering on this server, as recorded in each answer's "
+        "metadata (`gemini:gemini-2.0-flash`, `openai:llama3.1`, or `offline`)."
+    )
+    offline: bool = Field(
+        description="No language model is configured: answers recap the conversation and quote "
+        "what was found, but compose nothing new. The UI shows a setup banner."
+    )
     # The largest message (UTF-8 bytes) the chat accepts: the UI refuses a longer one before
     # sending it, and keeps it in the composer.
     max_message_bytes: int
@@ -111,24 +119,23 @@ async def me(principal: CurrentUser) -> Me:
     return Me(user_id=principal.user_id, email=principal.email, is_admin=principal.is_admin)
 
 
-@router.get("/config", summary="How clients log in to this deployment, and whether it has voice")
+@router.get(
+    "/config", summary="How clients log in to this deployment, its model, and whether it has voice"
+)
 async def client_config(services: ServicesDep) -> ClientConfig:
     settings = services.settings
-    voice = services.voice is not None
-    if settings.auth_mode is AuthMode.SUPABASE:
-        return ClientConfig(
-            auth_mode=settings.auth_mode,
-            voice=voice,
-            max_message_bytes=settings.max_message_bytes,
-            supabase_url=settings.supabase_url,
-            supabase_anon_key=settings.supabase_anon_key,
-        )
+    # Supabase Auth decides who may sign up; our own accounts need no Supabase keys.
+    supabase = settings.auth_mode is AuthMode.SUPABASE
     return ClientConfig(
         auth_mode=settings.auth_mode,
-        voice=voice,
+        voice=services.voice is not None,
+        model=services.model.name,
+        offline=settings.llm_provider is LLMProvider.OFFLINE,
         max_message_bytes=settings.max_message_bytes,
-        signup=settings.signup,
-        signup_domains=settings.signup_domains,
+        signup=None if supabase else settings.signup,
+        signup_domains=[] if supabase else settings.signup_domains,
+        supabase_url=settings.supabase_url if supabase else None,
+        supabase_anon_key=settings.supabase_anon_key if supabase else None,
     )
 
 

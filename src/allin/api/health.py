@@ -16,14 +16,19 @@ async def healthz() -> dict[str, str]:
 
 @router.get(
     "/readyz",
-    summary="The database is reachable and no turn waits for a slot",
+    summary="The database is reachable, memory is loaded and no turn waits for a slot",
     description=(
-        "503 while the process answers as many turns as it may (`ALLIN_MAX_CONCURRENT_TURNS`)"
-        " and more wait: a load balancer should send new users elsewhere meanwhile."
+        "503 while long-term memory is still being loaded after start-up (turns that need it"
+        " wait for it meanwhile), and while the process answers as many turns as it may"
+        " (`ALLIN_MAX_CONCURRENT_TURNS`) and more wait: a load balancer should send new users"
+        " elsewhere meanwhile."
     ),
     responses=error_responses(503),
 )
 async def readyz(services: ServicesDep) -> dict[str, str]:
+    memory = services.memory
+    if memory is not None and memory.status != "ready":
+        raise Unavailable(f"long-term memory: {memory.status}")
     admission = services.admission
     if admission.saturated:
         raise Unavailable(

@@ -165,7 +165,35 @@ class AudioEndOut(Sequenced):
     stopped: bool = False
 
 
-ServerFrame = Ack | Token | Done | Pong | ErrorOut | Busy | Transcript | AudioStartOut | AudioEndOut
+class MemoryUpdated(Sequenced):
+    """Learning from an answer's turn (a job after the turn) saved or changed what Allin
+    remembers about the user. Kept on the answer (its `memory_updated` metadata), so a client
+    that resumes or loads the chat later learns it too."""
+
+    type: Literal["memory_updated"] = "memory_updated"
+    # The answer whose turn taught it.
+    turn_id: int
+    memories: list[str]
+
+    @classmethod
+    def of(cls, answer: Turn) -> MemoryUpdated:
+        """The frame as kept on the answer (with the seq it was sent under)."""
+        kept = answer.metadata["memory_updated"]
+        return cls(turn_id=answer.id, memories=kept["memories"], seq=kept["seq"])
+
+
+ServerFrame = (
+    Ack
+    | Token
+    | Done
+    | Pong
+    | ErrorOut
+    | Busy
+    | Transcript
+    | AudioStartOut
+    | AudioEndOut
+    | MemoryUpdated
+)
 
 
 class Replier(Protocol):

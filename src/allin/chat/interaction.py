@@ -17,7 +17,7 @@ A turn is a `TurnRequest`; `InteractionManager.handle` takes it, for a client fo
 6. stream the model's answer as `token` frames (`TokenPublisher`)
 7. store the answer with its metadata: model, timings, citations (`_finish`, which publishes
    `done`); a failure is announced by an `error` frame instead and kept on the question, both
-   by the chat store (`ChatStore.fail_question`)
+   by the chat store (`ChatStore.mark_turn`)
 8. in the background: tell every turn listener (memory) about the finished turn
 """
 
@@ -167,7 +167,7 @@ class InteractionManager:
                         await stream.publish(failure, failed_turn=question.id)
                         return None
                     if "failed" in question.metadata:
-                        await self._chats.forget_failure(question.id)
+                        await self._chats.unmark_turn(question.id, "failed")
                     return answer
             finally:
                 await _quietly(self._runs.release(question.id), "end run")

@@ -20,7 +20,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol, runtime_checkable
 
-from allin.chat.frames import Ack, Done, ErrorOut, ServerFrame, Token
+from allin.chat.frames import Ack, Done, ErrorOut, MemoryUpdated, ServerFrame, Token
+from allin.storage.chat_records import TurnMark
 from allin.storage.chat_store import ChatStore
 from allin.storage.frame_log import FrameLog
 
@@ -138,13 +139,18 @@ class ChatStream:
         seq (None if the chat is gone; the frame is dropped). `turn_id` is the turn it announces;
         `run` the question whose answer a token extends (its text is kept); `failed_turn` the
         question an error frame says could not be answered (it is kept on the question, so a
-        client that resumes later learns it too)."""
+        client that resumes later learns it too); a `memory_updated` frame is kept on its answer
+        likewise."""
         text = frame.text if isinstance(frame, Token) else ""
         relay = _relay_payload(frame) if self._relay else None
+        mark = None
+        if failed_turn is not None and isinstance(frame, ErrorOut):
+            mark = TurnMark(failed_turn, "failed", {"code": frame.code, "message": frame.message})
+        elif isinstance(frame, MemoryUpdated):
+            mark = TurnMark(frame.turn_id, "memory_updated", {"memories": frame.memories})
         async with self._publishing:
-            if failed_turn is not None and isinstance(frame, ErrorOut):
-                error = {"code": frame.code, "message": frame.message}
-                seq = await self._chats.fail_question(failed_turn, error, relay)
+            if mark is not None:
+                seq = await self._chats.mark_turn(mark, relay)
             else:
                 seq = await self._log.publish(
                     *self.key, turn_id=turn_id, run=run, text=text, relay=relay
@@ -204,7 +210,11 @@ class ChatStream:
         frames: list[ServerFrame] = []
         for turn in snapshot.turns:
             if turn.role == "assistant":
-                frames.append(Done.of(turn))
+                if (turn.seq or 0) > last_seq:
+                    frames.append(Done.of(turn))
+                learned = turn.metadata.get("memory_updated")
+                if learned is not None and learned["seq"] > last_seq:
+                    frames.append(MemoryUpdated.of(turn))
                 continue
             if (turn.seq or 0) > last_seq:
                 frames.append(Ack(turn=turn, seq=turn.seq))
@@ -322,10 +332,12 @@ class Streams:
 
     async def _frame_from(self, payload: dict[str, Any]) -> ServerFrame | None:
         kind = payload["type"]
-        if kind in ("ack", "done"):
+        if kind in ("ack", "done", "memory_updated"):
             turn = await self.log.turn(int(payload["turn_id"]))
             if turn is None:
                 return None
+            if kind == "memory_updated":
+                return MemoryUpdated.of(turn)
             return Ack(turn=turn) if kind == "ack" else Done.of(turn)
         if kind == "token":
             text = payload.get("text")
@@ -363,6 +375,9 @@ def _relay_payload(frame: ServerFrame) -> dict[str, Any]:
     """The frame in a notification's few bytes: turns by id, long token text read back."""
     if isinstance(frame, Ack | Done):
         return {"type": frame.type, "turn_id": frame.turn.id}
+    if isinstance(frame, MemoryUpdated):
+        # The memories are read back from the answer, where they are kept.
+        return {"type": frame.type, "turn_id": frame.turn_id}
     if isinstance(frame, Token):
         payload: dict[str, Any] = {
             "type": "token",

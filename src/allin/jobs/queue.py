@@ -104,10 +104,12 @@ class JobQueue:
                 return await self.defer_sync(repository_id)
             return waiting
 
-    async def defer_learning(self, user_id: str, chat_id: str, said: str, answer: str) -> int:
+    async def defer_learning(
+        self, user_id: str, chat_id: str, said: str, answer: str, answer_id: int | None = None
+    ) -> int:
         """Queue learning from a finished turn (`MemoryManager.learn`); returns the job's id."""
         return await self._learn_task.configure(lock=_learning_lock(user_id)).defer_async(
-            user_id=user_id, chat_id=chat_id, said=said, answer=answer
+            user_id=user_id, chat_id=chat_id, said=said, answer=answer, answer_id=answer_id
         )
 
     async def learning_settled(self, user_id: str, timeout_s: float) -> None:
@@ -220,7 +222,14 @@ class JobQueue:
         return await self._sync.sync(repository_id, progress=progress)
 
     async def _run_learning(
-        self, context: JobContext, user_id: str, chat_id: str, said: str, answer: str
+        self,
+        context: JobContext,
+        user_id: str,
+        chat_id: str,
+        said: str,
+        answer: str,
+        # None in jobs queued before answers were told of their memories.
+        answer_id: int | None = None,
     ) -> dict[str, Any]:
         if self._memory is None:
             # A worker with memory off: the turn is not learned from here (nor anywhere).
@@ -230,7 +239,7 @@ class JobQueue:
             # Answers first: while turns wait for a slot, learning waits too (a bounded time, so
             # a process that stays saturated still learns, later).
             await self._admission.until_unsaturated(_LEARNING_YIELDS_S)
-        return {"learned": await self._memory.learn(user_id, chat_id, said, answer)}
+        return {"learned": await self._memory.learn(user_id, chat_id, said, answer, answer_id)}
 
 
 def _learning_lock(user_id: str) -> str:

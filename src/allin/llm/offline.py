@@ -2,8 +2,10 @@
 
 It cannot write new prose, so it does what it honestly can with what the pipeline hands it: says
 who it is (read from the system prompt, like every other provider), recaps the conversation, quotes
-the context the pipeline found (memories, passages), and says plainly that no model is configured
-and how to configure one. It streams word by word, so every client path behaves as with a model.
+the context the pipeline found (memories, passages). It does not repeat on every answer that no
+model is configured: the answer's metadata says `"model": "offline"`, `GET /api/v1/info` says so
+for the whole server, and the web UI shows one setup banner. It streams word by word, so every
+client path behaves as with a model.
 """
 
 from __future__ import annotations
@@ -17,12 +19,6 @@ from allin.embeddings.base import Embedder
 from allin.llm.base import Prompt
 from allin.memory.extract import extract_facts
 from allin.rag.retrieval import SOURCES_TITLE
-
-NOTICE = (
-    "_Offline mode: no language model is configured, so I can only recap our conversation and "
-    "show what I found. Set `GEMINI_API_KEY` (Google Gemini) or `ALLIN_LLM=openai` with "
-    "`ALLIN_OPENAI_BASE_URL` (Ollama, llama.cpp, vLLM) for full answers._"
-)
 
 _IDENTITY_IN_SYSTEM = re.compile(r"You are (?P<name>[^,.\n]+),[^.\n]*?made by (?P<maker>[^,.\n]+)")
 _ASKS_IDENTITY = re.compile(
@@ -209,7 +205,6 @@ def compose_reply(prompt: Prompt, lead: str | None = None, *, remembers: bool = 
             f"You asked: “{_quote(question)}”. I can't compose an answer to that without a "
             "language model, and I found nothing in my context that answers it."
         )
-    parts.append(NOTICE)
     return "\n\n".join(parts)
 
 

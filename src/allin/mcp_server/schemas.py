@@ -39,7 +39,11 @@ class Answer(BaseModel):
     chat_id: str
     question_turn_id: int
     answer_turn_id: int
-    model: str | None = None
+    model: str | None = Field(
+        None,
+        description="The model that wrote the answer; `offline` when the server has no language "
+        "model configured (the answer then recaps and quotes, but composes nothing new).",
+    )
     history: str = Field(description="The REST path of the chat's history, where this turn is.")
 
 

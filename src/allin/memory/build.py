@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import re
+from pathlib import Path
 from typing import Any
 
 from psycopg_pool import ConnectionPool
@@ -28,6 +30,8 @@ from allin.memory.manager import MemoryManager
 from allin.memory.reading import MemoryReader
 from allin.storage.db import Database
 from allin.storage.memories import index_by_user
+
+logger = logging.getLogger(__name__)
 
 # mem0 runs its blocking queries in worker threads; a few connections serve them.
 _POOL_MAX = 4
@@ -44,11 +48,10 @@ def collection_name(embedder: Embedder) -> str:
     return name
 
 
-async def open_memory(settings: Settings, db: Database, embedder: Embedder) -> MemoryManager:
-    mem0_dir = env.prepare(settings.data_dir)
-    from allin.memory.embedding import Mem0Embedding
-    from allin.memory.llm import PLACEHOLDER, attach_llm, llm_config
-
+def start_memory(settings: Settings, db: Database, embedder: Embedder) -> MemoryManager:
+    """The memory manager at once, with mem0 built in the background: importing mem0 and loading
+    the embedding model take seconds, and the app answers (health, UI, login) meanwhile. Whatever
+    needs memory waits for it (`MemoryManager.ready`)."""
     table = collection_name(embedder)
     pool: ConnectionPool[Any] = ConnectionPool(
         db.url,
@@ -58,6 +61,24 @@ async def open_memory(settings: Settings, db: Database, embedder: Embedder) -> M
         timeout=settings.db_wait_s,
         open=False,
     )
+    building = asyncio.create_task(_build(settings, db, embedder, table, pool), name="memory")
+    building.add_done_callback(_log_failure)
+    return MemoryManager(
+        building,
+        MemoryReader(db, table, embedder),
+        extract_with_llm=settings.llm_provider is not LLMProvider.OFFLINE,
+        on_close=pool.close,
+    )
+
+
+async def _build(
+    settings: Settings, db: Database, embedder: Embedder, table: str, pool: ConnectionPool[Any]
+) -> Any:
+    # Imported in a worker thread, so that the seconds mem0's import takes hold up no request.
+    mem0_dir = await asyncio.to_thread(_import_mem0, settings.data_dir)
+    from allin.memory.embedding import Mem0Embedding
+    from allin.memory.llm import PLACEHOLDER, attach_llm, llm_config
+
     await asyncio.to_thread(pool.open, wait=True, timeout=30)
     config = {
         "vector_store": {
@@ -73,22 +94,30 @@ async def open_memory(settings: Settings, db: Database, embedder: Embedder) -> M
         "llm": llm_config(settings),
         "history_db_path": str(mem0_dir / "history.db"),
     }
-    memory = await asyncio.to_thread(_build, config)
+    memory = await asyncio.to_thread(_from_config, config)
     memory.embedding_model = Mem0Embedding(embedder)
     attach_llm(memory, settings)
     await asyncio.to_thread(memory.vector_store.create_col)
     await index_by_user(db, table)
     # Load the embedding model now: the first turn's memory search has a timeout to keep.
     await embedder.embed_query("warm up")
-    return MemoryManager(
-        memory,
-        MemoryReader(db, table, embedder),
-        extract_with_llm=settings.llm_provider is not LLMProvider.OFFLINE,
-        on_close=pool.close,
-    )
+    return memory
 
 
-def _build(config: dict[str, Any]) -> Any:
+def _import_mem0(data_dir: Path) -> Path:
+    mem0_dir = env.prepare(data_dir)
+    import allin.memory.embedding
+    import allin.memory.llm  # noqa: F401
+
+    return mem0_dir
+
+
+def _from_config(config: dict[str, Any]) -> Any:
     from mem0 import AsyncMemory
 
     return AsyncMemory.from_config(config)
+
+
+def _log_failure(building: asyncio.Task[Any]) -> None:
+    if not building.cancelled() and (failure := building.exception()) is not None:
+        logger.error("long-term memory could not start", exc_info=failure)

@@ -1,4 +1,9 @@
-"""What Allin remembers about each user, over a built mem0 `AsyncMemory` (see `build.py`).
+"""What Allin remembers about each user, over a mem0 `AsyncMemory` (see `build.py`).
+
+mem0 is built in the background while the app starts answering (importing it and loading the
+embedding model take seconds): every operation waits for it (`ready`), so a turn in the first
+seconds waits for memory rather than being answered without it, and `/readyz` says not ready
+until it is built.
 
 Every operation is scoped to one user: mem0 stores the user id in each memory's payload, searches
 and listings filter on it, and a memory id of another user is reported as not found.
@@ -29,6 +34,8 @@ DUPLICATE_SIMILARITY = 0.92
 LIST_MAX = 1000
 # How long a listing waits for memories still being learned from the user's last turn.
 _SETTLE_S = 10.0
+# Longest a caller waits for memory to be built at start-up (seconds on an idle machine).
+_START_WAIT_S = 120.0
 # Learning is serialised per user (so two turns cannot both add the same fact) through one of a
 # fixed number of locks, so the lock table does not grow with the number of users.
 _LOCKS = 64
@@ -40,20 +47,33 @@ NORMALIZED = "normalized"
 class LearningQueue(Protocol):
     """Where learning from finished turns waits to be done (`allin.jobs.queue.JobQueue`)."""
 
-    async def defer_learning(self, user_id: str, chat_id: str, said: str, answer: str) -> int: ...
+    async def defer_learning(
+        self, user_id: str, chat_id: str, said: str, answer: str, answer_id: int | None
+    ) -> int: ...
 
     async def learning_settled(self, user_id: str, timeout_s: float) -> None: ...
+
+
+class LearningListener(Protocol):
+    """Hears that a turn taught memories (`allin.chat.memory_notices.MemoryNotices` tells the
+    chat, so its page shows "Memory updated")."""
+
+    async def learned(
+        self, user_id: str, chat_id: str, answer_id: int, memories: list[str]
+    ) -> None: ...
 
 
 class MemoryManager:
     def __init__(
         self,
-        mem0: Any,
+        mem0: asyncio.Future[Any],
         reader: MemoryReader,
         *,
         extract_with_llm: bool,
         on_close: Callable[[], None] = lambda: None,
     ) -> None:
+        # mem0 being built (`build.start_memory`); shielded, so a caller that gives up waiting
+        # does not cancel it for everyone.
         self._mem0 = mem0
         self._reader = reader
         # Reads go through the app's pool, which outlives this manager: once closed, it says so.
@@ -63,17 +83,38 @@ class MemoryManager:
         self._locks = [asyncio.Lock() for _ in range(_LOCKS)]
         self._learning: dict[str, set[asyncio.Future[None]]] = {}
         self._queue: LearningQueue | None = None
+        self._listener: LearningListener | None = None
+
+    async def ready(self) -> None:
+        """Wait until mem0 is built; Unavailable if it could not be (or memory is closed)."""
+        try:
+            async with asyncio.timeout(_START_WAIT_S):
+                await self._built()
+        except TimeoutError:
+            raise Unavailable("long-term memory is still starting") from None
+
+    @property
+    def status(self) -> str:
+        """`starting` (mem0 being built), `ready`, `failed` (logged when it did) or `closed`."""
+        if self._closed or self._mem0.cancelled():
+            return "closed"
+        if not self._mem0.done():
+            return "starting"
+        return "ready" if self._mem0.exception() is None else "failed"
 
     def learn_through(self, queue: LearningQueue) -> None:
         """From now on, learning after a turn (`learn_later`) is a job on `queue`."""
         self._queue = queue
 
+    def announce_through(self, listener: LearningListener) -> None:
+        """From now on, a turn's learning that adds memories is told to `listener`."""
+        self._listener = listener
+
     async def search(
         self, user_id: str, query: str, *, top_k: int, threshold: float
     ) -> list[Memory]:
         """The user's memories closest to `query`, best first, at least `threshold` similar."""
-        if self._closed:
-            raise Unavailable("long-term memory is closed")
+        await self._built()
         if not query.strip():
             return []
         return await self._reader.nearest(user_id, query, top_k=top_k, threshold=threshold)
@@ -86,15 +127,29 @@ class MemoryManager:
     async def list_all(self, user_id: str) -> list[Memory]:
         """The user's memories, newest first, including those learned from their last turn."""
         await self.settled(user_id)
-        listed = await self._mem0.get_all(filters={"user_id": user_id}, top_k=LIST_MAX)
+        mem0 = await self._built()
+        listed = await mem0.get_all(filters={"user_id": user_id}, top_k=LIST_MAX)
         memories = [Memory.from_mem0(item) for item in listed["results"]]
         return sorted(memories, key=lambda memory: memory.created_at, reverse=True)
 
     async def get(self, user_id: str, memory_id: str) -> Memory:
         return Memory.from_mem0(await self._owned(user_id, memory_id))
 
-    async def learn(self, user_id: str, chat_id: str, said: str, answer: str) -> list[str]:
-        """Remember what a turn taught about the user; returns the memories added."""
+    async def learn(
+        self, user_id: str, chat_id: str, said: str, answer: str, answer_id: int | None = None
+    ) -> list[str]:
+        """Remember what a turn taught about the user; returns the memories added (told, with
+        the answer's id, to the listener: `announce_through`)."""
+        added = await self._learn(user_id, chat_id, said, answer)
+        if added and answer_id is not None and self._listener is not None:
+            try:
+                await self._listener.learned(user_id, chat_id, answer_id, added)
+            except Exception:
+                # The memories are stored: the notice is a courtesy, not worth learning again.
+                logger.warning("could not tell chat %s of its new memories", chat_id, exc_info=True)
+        return added
+
+    async def _learn(self, user_id: str, chat_id: str, said: str, answer: str) -> list[str]:
         done = self._started_learning(user_id)
         try:
             async with self._lock(user_id):
@@ -113,15 +168,17 @@ class MemoryManager:
                 del self._learning[user_id]
             done.set_result(None)
 
-    async def learn_later(self, user_id: str, chat_id: str, said: str, answer: str) -> None:
+    async def learn_later(
+        self, user_id: str, chat_id: str, said: str, answer: str, answer_id: int | None = None
+    ) -> None:
         """Learn from a finished turn: as a job when there is a queue (the job then calls
         `learn`), else here and now."""
         if self._queue is None:
-            await self.learn(user_id, chat_id, said, answer)
+            await self.learn(user_id, chat_id, said, answer, answer_id)
         elif self._extract_with_llm or extract_facts(said):
             # Offline, a turn whose message states no fact (most questions) teaches nothing:
             # its job would cost the database three statements for nothing.
-            await self._queue.defer_learning(user_id, chat_id, said, answer)
+            await self._queue.defer_learning(user_id, chat_id, said, answer, answer_id)
 
     async def remember(self, user_id: str, chat_id: str, fact: str) -> bool:
         """Remember `fact` as it is said (the user asked for it, e.g. through MCP's `remember`);
@@ -141,26 +198,42 @@ class MemoryManager:
     async def update(self, user_id: str, memory_id: str, text: str) -> Memory:
         """Replace a memory's text (and so its embedding)."""
         await self._owned(user_id, memory_id)
-        await self._mem0.update(memory_id, text=text, metadata={NORMALIZED: normalized(text)})
+        mem0 = await self._built()
+        await mem0.update(memory_id, text=text, metadata={NORMALIZED: normalized(text)})
         return await self.get(user_id, memory_id)
 
     async def delete(self, user_id: str, memory_id: str) -> None:
         await self._owned(user_id, memory_id)
-        await self._mem0.delete(memory_id)
+        mem0 = await self._built()
+        await mem0.delete(memory_id)
 
     async def delete_all(self, user_id: str) -> None:
         # What the last turn is still teaching would otherwise outlive "forget everything".
         await self.settled(user_id)
         async with self._lock(user_id):
-            await self._mem0.delete_all(user_id=user_id)
+            mem0 = await self._built()
+            await mem0.delete_all(user_id=user_id)
 
     async def aclose(self) -> None:
         self._closed = True
-        await asyncio.to_thread(self._close)
+        self._mem0.cancel()  # still being built: no one will use it
+        mem0 = None
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            mem0 = await self._mem0
+        await asyncio.to_thread(self._close, mem0)
 
-    def _close(self) -> None:
-        self._mem0.close()
+    def _close(self, mem0: Any | None) -> None:
+        if mem0 is not None:
+            mem0.close()
         self._on_close()
+
+    async def _built(self) -> Any:
+        if self._closed:
+            raise Unavailable("long-term memory is closed")
+        try:
+            return await asyncio.shield(self._mem0)
+        except Exception as exc:
+            raise Unavailable(f"long-term memory could not start: {exc}") from exc
 
     async def _learn_with_llm(
         self, user_id: str, chat_id: str, said: str, answer: str
@@ -168,9 +241,8 @@ class MemoryManager:
         """mem0's own extraction: one LLM call that sees the turn and the user's closest memories
         and returns only new facts (mem0 then drops exact repeats)."""
         messages = [{"role": "user", "content": said}, {"role": "assistant", "content": answer}]
-        added = await self._mem0.add(
-            messages, user_id=user_id, metadata={CHAT_ID: chat_id}, infer=True
-        )
+        mem0 = await self._built()
+        added = await mem0.add(messages, user_id=user_id, metadata={CHAT_ID: chat_id}, infer=True)
         return [str(item["memory"]) for item in added["results"]]
 
     async def _remember(self, user_id: str, chat_id: str, facts: Sequence[str]) -> list[str]:
@@ -179,7 +251,8 @@ class MemoryManager:
             key = normalized(fact)
             if not key or await self._known(user_id, fact, key):
                 continue
-            await self._mem0.add(
+            mem0 = await self._built()
+            await mem0.add(
                 fact,
                 user_id=user_id,
                 metadata={CHAT_ID: chat_id, NORMALIZED: key},
@@ -189,7 +262,8 @@ class MemoryManager:
         return added
 
     async def _known(self, user_id: str, fact: str, key: str) -> bool:
-        same = await self._mem0.get_all(filters={"user_id": user_id, NORMALIZED: key}, top_k=1)
+        mem0 = await self._built()
+        same = await mem0.get_all(filters={"user_id": user_id, NORMALIZED: key}, top_k=1)
         if same["results"]:
             return True
         # Compared as stored: a memory's vector is that of its glossed text (`embedding.py`).
@@ -203,7 +277,8 @@ class MemoryManager:
             uuid.UUID(memory_id)
         except ValueError:
             raise NotFound(f"no memory {memory_id}") from None
-        item: dict[str, Any] | None = await self._mem0.get(memory_id)
+        mem0 = await self._built()
+        item: dict[str, Any] | None = await mem0.get(memory_id)
         # Another user's memory is reported exactly like a missing one: its existence is private.
         if item is None or item.get("user_id") != user_id:
             raise NotFound(f"no memory {memory_id}")

@@ -38,8 +38,10 @@ class MemoryContext:
             self._memory.prepare_search(question.content)
 
     async def context_for(self, question: Turn) -> Context:
-        # A slow memory store must not hold the answer: past the timeout the pipeline logs the
-        # failure and answers without memories.
+        # Just after start-up the turn waits for memory to be built rather than being answered
+        # without it. Then a slow memory store must not hold the answer: past the timeout the
+        # pipeline logs the failure and answers without memories.
+        await self._memory.ready()
         async with asyncio.timeout(self._timeout_s):
             if _ASKS_ABOUT_ME.search(question.content):
                 found = (await self._memory.list_all(question.user_id))[: self._top_k]
@@ -66,5 +68,5 @@ class MemoryListener:
 
     async def turn_completed(self, question: Turn, answer: Turn) -> None:
         await self._memory.learn_later(
-            question.user_id, question.chat_id, question.content, answer.content
+            question.user_id, question.chat_id, question.content, answer.content, answer.id
         )

@@ -35,6 +35,8 @@ class PitchContext:
 
     async def context_for(self, question: Turn) -> Context:
         store = self._service.store
+        if self._memory is not None:
+            await self._memory.ready()  # just after start-up: see `MemoryContext`
         async with asyncio.timeout(self._timeout_s):
             if not await store.pitched(question.user_id, question.chat_id):
                 return Context()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -29,6 +30,18 @@ class Turn(BaseModel):
     # The `seq` of the frame that announced the turn on the chat socket (`ack` for a question,
     # `done` for an answer); None before it was announced, or for turns older than resumption.
     seq: int | None = None
+
+
+@dataclass(frozen=True)
+class TurnMark:
+    """What a frame says about a turn, kept in its metadata under `key` with the frame's seq, so
+    that a client resuming from the database learns it too: a question that could not be
+    answered (`failed`: the error), an answer whose turn taught memories (`memory_updated`: the
+    memories)."""
+
+    turn_id: int
+    key: Literal["failed", "memory_updated"]
+    value: dict[str, Any]
 
 
 class ChatMatch(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from allin.storage.chat_records import Chat, ChatMatch, Turn
+from allin.storage.chat_records import Chat, ChatMatch, Turn, TurnMark
 
 TITLE_CHARS = 60
 
@@ -56,16 +56,14 @@ class ChatStore(Protocol):
 
     async def answer_to(self, question: Turn) -> Turn | None: ...
 
-    async def fail_question(
-        self, question_id: int, error: dict[str, str], relay: dict[str, Any] | None
-    ) -> int | None:
-        """Announce on the question's chat that it could not be answered (`relay`: the frame for
-        other processes, when relaying), and keep `error` on the question with the
-        announcement's seq, both or neither. The seq; None if the question or its chat is gone."""
+    async def mark_turn(self, mark: TurnMark, relay: dict[str, Any] | None) -> int | None:
+        """Publish a frame about a turn on its chat (`relay`: the frame for other processes, when
+        relaying) and keep `mark` on the turn with the frame's seq, both or neither. The seq;
+        None if the turn or its chat is gone."""
         ...
 
-    async def forget_failure(self, question_id: int) -> None:
-        """The question was answered after all (it was sent again)."""
+    async def unmark_turn(self, turn_id: int, key: str) -> None:
+        """Drop what a frame said about the turn (a question answered after all)."""
         ...
 
     async def turns_before(

@@ -8,7 +8,7 @@ from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from allin.errors import BadRequest, Conflict, NotFound
-from allin.storage.chat_records import Chat, ChatMatch, Turn
+from allin.storage.chat_records import Chat, ChatMatch, Turn, TurnMark
 from allin.storage.chat_store import title_from
 from allin.storage.db import Connection, Database
 
@@ -163,20 +163,18 @@ class PostgresChatStore:
             row = await cursor.fetchone()
         return Turn(**row) if row else None
 
-    async def fail_question(
-        self, question_id: int, error: dict[str, str], relay: dict[str, Any] | None
-    ) -> int | None:
+    async def mark_turn(self, mark: TurnMark, relay: dict[str, Any] | None) -> int | None:
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
-                "select allin_fail_question(%s, %s, %s) as seq",
-                (question_id, Jsonb(error), Jsonb(relay) if relay else None),
+                "select allin_mark_turn(%s, %s, %s, %s) as seq",
+                (mark.turn_id, mark.key, Jsonb(mark.value), Jsonb(relay) if relay else None),
             )
             row = await cursor.fetchone()
         return None if row is None or row["seq"] is None else int(row["seq"])
 
-    async def forget_failure(self, question_id: int) -> None:
+    async def unmark_turn(self, turn_id: int, key: str) -> None:
         async with self._db.pool.connection() as conn:
-            await conn.execute("select allin_forget_failure(%s)", (question_id,))
+            await conn.execute("select allin_unmark_turn(%s, %s)", (turn_id, key))
 
     async def turns_before(
         self, user_id: str, chat_id: str, before: int | None, limit: int

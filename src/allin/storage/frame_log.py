@@ -47,8 +47,8 @@ class FrameLog:
         relay: dict[str, Any] | None = None,
     ) -> int | None:
         """The seq for one frame of the chat (see `allin_publish`); None if the chat is gone. A
-        question's failure is announced by the chat store (`ChatStore.fail_question`), which
-        keeps it on the question in the same transaction."""
+        frame that is also kept on a turn (a question's failure, what an answer taught memory)
+        is published by the chat store (`ChatStore.mark_turn`), in the mark's transaction."""
         async with self._db.connection() as conn:
             cursor = await conn.execute(
                 "select allin_publish(%s, %s, %s, %s, %s, %s) as seq",
@@ -69,8 +69,9 @@ class FrameLog:
             chat = await cursor.fetchone()
             cursor = await conn.execute(
                 f"select {TURN_COLUMNS} from chat_turns where user_id = %s and chat_id = %s"
-                " and (seq > %s or (metadata->'failed'->>'seq')::bigint > %s) order by seq",
-                (user_id, chat_id, seq, seq),
+                " and (seq > %s or (metadata->'failed'->>'seq')::bigint > %s"
+                " or (metadata->'memory_updated'->>'seq')::bigint > %s) order by seq",
+                (user_id, chat_id, seq, seq, seq),
             )
             turns = [Turn(**row) for row in await cursor.fetchall()]
             cursor = await conn.execute(

@@ -12,7 +12,7 @@ from postgrest import APIError, AsyncQueryRequestBuilder, AsyncSingleRequestBuil
 from supabase import AsyncClient
 
 from allin.errors import AllinError, BadRequest, Conflict, Internal, NotFound, Unavailable
-from allin.storage.chat_records import Chat, ChatMatch, Turn
+from allin.storage.chat_records import Chat, ChatMatch, Turn, TurnMark
 from allin.storage.chat_store import title_from
 
 logger = logging.getLogger(__name__)
@@ -164,19 +164,22 @@ class SupabaseChatStore:
         )
         return Turn(**rows[0]) if rows else None
 
-    async def fail_question(
-        self, question_id: int, error: dict[str, str], relay: dict[str, Any] | None
-    ) -> int | None:
+    async def mark_turn(self, mark: TurnMark, relay: dict[str, Any] | None) -> int | None:
         seq = await _execute(
             self._client.rpc(
-                "allin_fail_question",
-                {"p_question_id": question_id, "p_error": error, "p_relay": relay},
+                "allin_mark_turn",
+                {
+                    "p_turn_id": mark.turn_id,
+                    "p_key": mark.key,
+                    "p_mark": mark.value,
+                    "p_relay": relay,
+                },
             )
         )
         return None if seq is None else int(seq)
 
-    async def forget_failure(self, question_id: int) -> None:
-        await _execute(self._client.rpc("allin_forget_failure", {"p_question_id": question_id}))
+    async def unmark_turn(self, turn_id: int, key: str) -> None:
+        await _execute(self._client.rpc("allin_unmark_turn", {"p_turn_id": turn_id, "p_key": key}))
 
     async def turns_before(
         self, user_id: str, chat_id: str, before: int | None, limit: int

@@ -20,6 +20,7 @@ import { setupMemories } from "/static/memories.js";
 import { setupOnboarding } from "/static/onboarding.js";
 import { createOutgoing } from "/static/outgoing.js";
 import { setupRepositories } from "/static/repositories.js";
+import { showSetupBanner } from "/static/setup-banner.js";
 import { setupChatSearch } from "/static/sidebar.js";
 import { setupTokens } from "/static/tokens.js";
 import { setupVoice } from "/static/voice.js";
@@ -86,11 +87,12 @@ const voice = setupVoice({
   cancel: () => answers.stop(),
   activity: () => answers.showStop(),
 });
-// What a rendered answer's buttons do: rate it, ask its question again.
+// What a rendered answer's buttons do: rate it, ask its question again, show what it taught.
 const answer = {
   api,
   feedbackPath: (turnId) => `/api/v1/chat/feedback/${session().userId}/${encodeURIComponent(chatId())}/${turnId}`,
   retry: send,
+  openMemories: () => memories.open(),
 };
 const view = createChatView({
   api,
@@ -125,7 +127,7 @@ const chatSearch = setupChatSearch({
   onOpen: () => setTimeout(() => chatSearch.clear()), // once the link has been followed
 });
 setupOnboarding({ api, session, chatId, send });
-setupMemories({ api, session });
+const memories = setupMemories({ api, session });
 setupComposer({ limit: () => account.config.max_message_bytes, send });
 setupDrawer();
 $("new-chat").addEventListener("click", () => (location.hash = `#/c/${newChatId()}`));
@@ -143,6 +145,7 @@ async function boot() {
   const config = await (await fetch("/api/v1/config")).json();
   // A server with voice off would refuse every recording.
   for (const id of ["mic", "hands-free"]) $(id).hidden = !config.voice;
+  showSetupBanner(config);
   await account.boot(config);
 }
 

@@ -1,5 +1,6 @@
 // The chat socket's frames (see /protocol), one small handler per frame type. A frame is applied
 // to what the page shows; connection.js has already dropped the ones seen before.
+import { showMemoryNotice } from "/static/memory-notice.js";
 import {
   appendMessage,
   clearBusy,
@@ -108,6 +109,13 @@ export function createFrameHandler({ outgoing, answers, voice, chats, answer }) 
     ["token", token],
     ["busy", showBusy],
     ["done", done],
+    [
+      "memory_updated",
+      (frame) =>
+        showMemoryNotice(turnElement("assistant", frame.turn_id), frame.memories, answer.openMemories, {
+          announce: true,
+        }),
+    ],
     ["error", error],
     ["transcript", voice.frame],
     ["audio_start", voice.frame],

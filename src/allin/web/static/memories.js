@@ -91,11 +91,14 @@ export function setupMemories({ api, session }) {
     if (sure) await change(() => api(path(), { method: "DELETE" }));
   }
 
-  $("open-memories").addEventListener("click", async () => {
+  async function open() {
     $("memory-error").textContent = "";
     $("memories").showModal();
     await refresh();
-  });
+  }
+
+  $("open-memories").addEventListener("click", open);
   $("close-memories").addEventListener("click", () => $("memories").close());
   $("forget-all").addEventListener("click", forgetAll);
+  return { open };
 }

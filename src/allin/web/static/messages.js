@@ -6,6 +6,7 @@ import { foldIfLong } from "/static/actions.js";
 import { linkCitations } from "/static/documents.js";
 import { showFeedback } from "/static/feedback.js";
 import { copyButton, renderMarkdown } from "/static/markdown.js";
+import { showMemoryNotice } from "/static/memory-notice.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -28,7 +29,8 @@ export function messageElement(role) {
   return element;
 }
 
-// A stored turn. `answer` = {api, feedbackPath(turnId), retry(content)}: what its buttons do.
+// A stored turn. `answer` = {api, feedbackPath(turnId), retry(content), openMemories()}: what its
+// buttons do.
 export function renderTurn(turn, answer) {
   const element = messageElement(turn.role);
   element.dataset.turnId = String(turn.id);
@@ -43,6 +45,7 @@ export function renderTurn(turn, answer) {
   linkCitations(element, turn.metadata?.citations);
   showStatus(element, turn, answer);
   if (turn.role === "assistant") rateable(element, turn, turn.feedback, answer);
+  showMemoryNotice(element, turn.metadata?.memory_updated?.memories, answer.openMemories);
   return element;
 }
 
@@ -56,6 +59,7 @@ export function finishAnswer(element, turn, citations, answer) {
   linkCitations(element, citations);
   showStatus(element, turn, answer);
   rateable(element, turn, null, answer);
+  showMemoryNotice(element, turn.metadata?.memory_updated?.memories, answer.openMemories);
 }
 
 function rateable(element, turn, feedback, { api, feedbackPath }) {
