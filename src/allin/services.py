@@ -377,6 +377,7 @@ def _retrieval(settings: Settings) -> RetrievalPolicy:
         ),
         rerank_depth=settings.rag_rerank_depth,
         mix_code_and_prose=settings.rag_mix_code_and_prose,
+        code_first=settings.rag_code_first,
     )
 
 

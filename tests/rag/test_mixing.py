@@ -36,3 +36,10 @@ def test_a_ranking_of_one_kind_is_left_as_it_is() -> None:
     # Documents uploaded by hand are prose, whatever their format.
     uploaded = passage(4, code=True).model_copy(update={"repository": None})
     assert not uploaded.is_code
+
+
+def test_code_can_lead_when_prose_ranked_best() -> None:
+    ranked = [passage(1, code=False), passage(2, code=False), passage(3, code=True)]
+    ranked += [passage(4, code=True)]
+    mixed = alternate_code_and_prose(ranked, code_first=True)
+    assert [p.chunk_id for p in mixed] == [3, 1, 4, 2]

@@ -31,6 +31,8 @@ class RetrievalPolicy:
     rerank_depth: int = 20
     # Alternate code and prose in the ranking (see `alternate_code_and_prose`).
     mix_code_and_prose: bool = True
+    # When they alternate, code leads rather than whichever kind ranked best.
+    code_first: bool = False
 
 
 class Retriever:
@@ -70,7 +72,7 @@ class Retriever:
         if self._reranker is not None:
             ranked = await self._reranker.rerank(query, ranked)
         if self._policy.mix_code_and_prose:
-            ranked = alternate_code_and_prose(ranked)
+            ranked = alternate_code_and_prose(ranked, code_first=self._policy.code_first)
         return ranked[:wanted]
 
     async def _query(self, question: str) -> Query:
@@ -105,19 +107,21 @@ class Retriever:
         return [p for p in passages if p.similarity >= self._policy.min_similarity]
 
 
-def alternate_code_and_prose(passages: list[Passage]) -> list[Passage]:
-    """Code and prose taking turns, each in its own order, the best passage first.
+def alternate_code_and_prose(passages: list[Passage], *, code_first: bool = False) -> list[Passage]:
+    """Code and prose taking turns, each in its own order, the best passage first (the best code
+    passage first with `code_first`).
 
     A repository's own documentation shares a question's words far more than its code does, so
     on fused scores alone the pages about a feature fill the top ranks and the code a newcomer
     asked about ("where is this checked?") falls below them. Alternating keeps both what the
     docs say and where the code is among the first passages; a scope with only one kind is left
-    as it is."""
+    as it is. Even alternating, the docs' pages lead most of the time for the same reason, so
+    `code_first` lets the code lead: the docs' answer is still second."""
     code = [p for p in passages if p.is_code]
     prose = [p for p in passages if not p.is_code]
     if not code or not prose:
         return passages
-    first, second = (code, prose) if passages[0].is_code else (prose, code)
+    first, second = (code, prose) if code_first or passages[0].is_code else (prose, code)
     mixed = [p for pair in zip_longest(first, second) for p in pair if p is not None]
     return mixed
 
