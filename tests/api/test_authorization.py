@@ -142,9 +142,11 @@ async def test_every_http_route_authorizes(
 
 
 async def snapshot(http: httpx.AsyncClient, owner: Account) -> Any:
+    # Memories first: listing them waits for learning from the last turn, which also marks its
+    # answer ("Memory updated"), so the history read next is the settled one.
+    memories = await http.get(f"/api/v1/memories/{owner.user_id}", headers=owner.headers)
     chats = await http.get(f"/api/v1/chat/chats/{owner.user_id}", headers=owner.headers)
     history = await http.get(f"/api/v1/chat/history/{owner.user_id}/walk", headers=owner.headers)
-    memories = await http.get(f"/api/v1/memories/{owner.user_id}", headers=owner.headers)
     assert memories.json()["memories"], "the owner has a memory for refused requests to touch"
     return chats.json(), history.json(), memories.json()
 
