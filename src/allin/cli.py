@@ -20,7 +20,7 @@ from allin.jobs.cli import worker
 from allin.mcp_server.stdio import mcp
 from allin.onboarding.cli import onboarding_app
 from allin.sources.cli import repos_app
-from allin.terminal import console
+from allin.terminal import console, without_workers
 from allin.terminal import load_settings as _settings
 from allin.terminal import progress_bar as _progress
 from allin.trust.cli import eval_abstention, gaps
@@ -213,7 +213,9 @@ def ingest(
 async def _ingest(files: list[Any], owner: str | None, force: bool) -> list[IngestOutcome]:
     from allin.services import Services
 
-    services = await Services.start(_settings(voice=False))
+    # In this process, outside the job queue (it is the operator's tool, run where the files are),
+    # and it takes no one else's jobs either.
+    services = await Services.start(without_workers(_settings(voice=False)))
     outcomes = []
     try:
         with _progress() as progress:

@@ -10,6 +10,19 @@ from pydantic import BaseModel
 from allin.sources.languages import DOC_LANGUAGES
 
 DocumentStatus = Literal["indexing", "ready", "failed"]
+"""What is indexed of a document: nothing yet, a searchable version, or nothing (its only
+ingestion failed)."""
+
+IngestStatus = Literal["queued", "ingesting", "indexed", "unchanged", "failed", "cancelled"]
+"""How its latest ingestion goes: waiting for a worker, running, or how it ended. A new version
+queued, running or failed leaves the previous one searchable (`status` stays `ready`)."""
+PENDING: frozenset[str] = frozenset({"queued", "ingesting"})
+
+
+class IngestProgress(BaseModel):
+    phase: Literal["parsing", "embedding"]
+    done: int
+    total: int
 
 
 class Document(BaseModel):
@@ -30,6 +43,17 @@ class Document(BaseModel):
     updated_at: datetime
     # Set for a file of a synced repository (see sources/).
     repository_id: str | None = None
+    ingest_status: IngestStatus = "indexed"
+    # Why the latest ingestion failed: an error code (`too_large`, `bad_request`…); `error` says
+    # it in words.
+    error_code: str | None = None
+    progress: IngestProgress | None = None
+    # The job of the latest ingestion (`GET /api/v1/documents/{id}` follows it).
+    job_id: int | None = None
+
+    @property
+    def ingest_pending(self) -> bool:
+        return self.ingest_status in PENDING
 
 
 class Passage(BaseModel):
