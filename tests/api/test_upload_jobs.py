@@ -208,6 +208,31 @@ async def test_a_queued_upload_is_cancelled(jobs_server: str) -> None:
         assert first[-1]["ingest_status"] == "indexed"
 
 
+async def test_a_running_ingestion_is_cancelled_and_leaves_nothing_indexed(
+    jobs_server: str,
+) -> None:
+    account = await sign_up(jobs_server)
+    response = await upload(jobs_server, account, [("huge.md", sections(900, "huge"))], wait=0)
+    document_id = response.json()["files"][0]["document"]["id"]
+    async with httpx.AsyncClient(base_url=jobs_server, headers=account.headers) as http:
+        deadline = time.monotonic() + _WITHIN_S
+        while (state := await document(http, document_id))["ingest_status"] != "ingesting":
+            assert time.monotonic() < deadline, state
+            await asyncio.sleep(0.05)
+        cancelled = await http.post(f"/api/v1/documents/{document_id}/cancel")
+        assert cancelled.status_code == 200, cancelled.text
+        final = (await until_settled(http, document_id))[-1]
+        assert (final["ingest_status"], final["status"], final["chunk_count"]) == (
+            "cancelled",
+            "failed",
+            0,
+        )
+        # What was stopped can be asked for again.
+        again = await http.post(f"/api/v1/documents/{document_id}/reindex", params={"wait": 0})
+        assert again.status_code == 202, again.text
+        assert (await until_settled(http, document_id))[-1]["chunk_count"] == 900
+
+
 async def test_a_worker_killed_mid_ingestion_is_replaced_and_nothing_is_indexed_twice(
     postgres: Any, tmp_path: Path
 ) -> None:
