@@ -117,19 +117,7 @@ class DocumentLibrary:
         document = await self._changeable(principal, document_id)
         if document.ingest_pending:
             raise Conflict(f"{document.name} is already queued or being indexed")
-        recorded = await self._uploads.record(
-            NewDocument(
-                owner_id=document.owner_id,
-                name=document.name,
-                shared=document.shared,
-                title=document.title,
-                mime=document.mime,
-                format=document.format,
-                storage_path=document.storage_path,
-                sha256=document.sha256,
-                size_bytes=document.size_bytes,
-            )
-        )
+        recorded = await self._uploads.queue_again(document.id)
         request = IngestRequest(document.id, document.storage_path, document.shared, force=True)
         return await self._queue(recorded, request)
 

@@ -11,12 +11,13 @@ store) is tried again; the others are the file's, and final.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from allin.errors import NotFound, Unavailable
+from allin.errors import NotFound, Unavailable, as_allin_error
 from allin.rag.ingest import Ingestor
 from allin.storage.blobs import DOCUMENTS, BlobStore
 from allin.storage.uploads import UploadStore
@@ -45,7 +46,24 @@ class UploadIngestion:
         self._ingestor = ingestor
 
     async def run(self, request: IngestRequest, *, may_retry: bool) -> dict[str, Any]:
-        """Ingest the document; raises `Unavailable` for a passing failure while `may_retry`."""
+        """Ingest the document; raises `Unavailable` for a passing failure while `may_retry`.
+        Whatever else goes wrong is kept on the document: no job ends with it still pending."""
+        try:
+            return await self._ingest(request)
+        except Exception as exc:
+            error = as_allin_error(exc)
+            retry = may_retry and error.code == Unavailable.code
+            logger.warning("ingesting %s: %s", request.document_id, error.message, exc_info=exc)
+            # The database itself may be what failed: the retry (or the next look) says more.
+            with contextlib.suppress(Exception):
+                await self._uploads.finished(
+                    request.document_id, "queued" if retry else "failed", error.code, error.message
+                )
+            if retry:
+                raise Unavailable(error.message) from exc
+            raise
+
+    async def _ingest(self, request: IngestRequest) -> dict[str, Any]:
         document = await self._uploads.started(request.document_id)
         if document is None:
             logger.info("document %s was deleted before its ingestion", request.document_id)
@@ -56,9 +74,6 @@ class UploadIngestion:
             await self._uploads.finished(
                 document.id, "failed", NotFound.code, f"{document.name}: the uploaded file is gone"
             )
-            return {"status": "failed"}
-        except Unavailable as error:
-            await self._passing_failure(document.id, error.message, may_retry)
             return {"status": "failed"}
         reporter = _ProgressWriter(self._uploads, document.id)
         outcome = await self._ingestor.ingest(
@@ -76,9 +91,8 @@ class UploadIngestion:
             chunks = outcome.document.chunk_count if outcome.document else 0
             return {"status": outcome.status, "chunks": chunks}
         if outcome.error_code == Unavailable.code:
-            await self._passing_failure(document.id, outcome.error or "", may_retry)
-        else:
-            await self._uploads.finished(document.id, "failed", outcome.error_code, outcome.error)
+            raise Unavailable(outcome.error or "a dependency failed")
+        await self._uploads.finished(document.id, "failed", outcome.error_code, outcome.error)
         if request.storage_path != document.storage_path:
             # A new version that failed: its raw file is of no use (the indexed one stays).
             await self._blobs.delete(DOCUMENTS, request.storage_path)
@@ -91,13 +105,6 @@ class UploadIngestion:
             await self._uploads.finished(document_id, "cancelled", None, "cancelled")
         else:
             await self._uploads.finished(document_id, "queued")
-
-    async def _passing_failure(self, document_id: str, message: str, may_retry: bool) -> None:
-        if not may_retry:
-            await self._uploads.finished(document_id, "failed", Unavailable.code, message)
-            return
-        await self._uploads.finished(document_id, "queued", Unavailable.code, message)
-        raise Unavailable(message)
 
 
 class _ProgressWriter:

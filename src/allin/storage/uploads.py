@@ -8,6 +8,7 @@ from dataclasses import asdict
 
 from psycopg.types.json import Jsonb
 
+from allin.errors import NotFound
 from allin.rag.document_records import Document, IngestStatus
 from allin.storage.db import Database
 from allin.storage.documents import NewDocument
@@ -49,6 +50,21 @@ class UploadStore:
             )
             row = await cursor.fetchone()
         assert row is not None
+        return Document(**row)
+
+    async def queue_again(self, document_id: str) -> Document:
+        """The document, queued to be ingested again from its stored raw file."""
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "update documents set ingest_status = 'queued', error = null, error_code = null,"
+                " progress = null, updated_at = now(),"
+                " status = case when status = 'ready' then 'ready' else 'indexing' end"
+                " where id = %s returning *",
+                (document_id,),
+            )
+            row = await cursor.fetchone()
+        if row is None:
+            raise NotFound(f"document {document_id!r} does not exist")
         return Document(**row)
 
     async def set_job(self, document_id: str, job_id: int) -> None:
