@@ -1,7 +1,8 @@
 """Uploads as jobs, over real HTTP on the real app and its real worker: a slow upload answered 202
 and followed to its end, a failure met by the job kept on the document, a queued upload
 cancelled, one user's many uploads holding up neither another user's nor more than their own
-lanes, and a worker process killed in the middle of an ingestion."""
+lanes, a passing failure tried again, and a worker process killed in the middle of an
+ingestion."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import psycopg
@@ -27,6 +29,8 @@ from tests.api.test_documents import HANDBOOK
 from tests.api.test_repositories import cli_env
 from tests.conftest import make_settings, new_database
 from tests.support.accounts import Account, sign_up
+from tests.support.fake_supabase_storage import SERVICE_KEY
+from tests.support.proxy import CuttableProxy
 from tests.support.servers import serve_in_thread
 
 # Generous: the machine running the suite may be busy.
@@ -289,6 +293,54 @@ async def test_a_worker_killed_mid_ingestion_is_replaced_and_nothing_is_indexed_
             await worker.wait()
         log.close()
         await services.stop()
+
+
+async def test_a_passing_failure_is_retried_until_the_upload_is_indexed(
+    postgres: Any, tmp_path: Path, supabase_url: str
+) -> None:
+    from allin.services import Services
+
+    # The raw files are in Supabase Storage, behind a link the test cuts.
+    link = CuttableProxy(urlsplit(supabase_url).port or 80)
+    settings = make_settings(
+        database_url=new_database(postgres),
+        data_dir=tmp_path,
+        memory=False,
+        ingest_worker=False,
+        blobs="supabase",
+        supabase_url=link.url,
+        supabase_service_key=SERVICE_KEY,
+    )
+    services = await Services.start(settings)
+    worker: asyncio.Task[None] | None = None
+    try:
+        owner = Principal(user_id="passing-failure-owner")
+        queued = await services.library.submit(owner, "handbook.md", HANDBOOK, shared=False)
+        assert isinstance(queued, Document)
+        link.cut()
+        worker = asyncio.create_task(
+            services.jobs.run_worker(WorkerOptions(queues=frozenset({DOCUMENTS_QUEUE})))
+        )
+        deadline = time.monotonic() + _WITHIN_S
+        while True:
+            [state] = (await services.library.settle([queued.id], 0)).values()
+            if state.error_code == "unavailable":
+                break
+            assert time.monotonic() < deadline, state
+            await asyncio.sleep(0.05)
+        # Said, and waiting for its retry.
+        assert state.ingest_status == "queued" and state.error, state
+        link.restore()
+        final = (await services.library.settle([queued.id], _WITHIN_S))[queued.id]
+        assert (final.ingest_status, final.status, final.chunk_count) == ("indexed", "ready", 2)
+        assert final.error_code is None and final.error is None
+    finally:
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
+        await services.stop()
+        link.close()
 
 
 async def _until_half_embedded(services: Any, document_id: str) -> None:
