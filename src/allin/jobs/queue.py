@@ -94,10 +94,11 @@ class JobQueue:
         ingestion: UploadIngestion | None = None,
         uploads_queue: str = DOCUMENTS_QUEUE,
     ) -> None:
-        # Two workers (syncs, learning) each hold a connection to listen on and use one to fetch
-        # and finish jobs; the rest serve turns deferring their learning.
+        # Three workers (syncs, learning, uploads) each hold a connection to listen on and use one
+        # to fetch and finish jobs; the rest serve turns deferring their learning and uploads
+        # deferring their ingestion.
         connector = procrastinate.PsycopgConnector(
-            conninfo=url, min_size=1, max_size=6, kwargs={"prepare_threshold": None}
+            conninfo=url, min_size=1, max_size=8, kwargs={"prepare_threshold": None}
         )
         self.app = procrastinate.App(connector=connector)
         self._repositories = repositories
