@@ -22,7 +22,7 @@ from allin.storage.supabase_client import SupabaseConnection
 from tests.support.accounts import Account, sign_up
 from tests.support.fake_postgrest import FakePostgrest
 from tests.support.fake_supabase_storage import SERVICE_KEY, FakeSupabaseStorage
-from tests.support.servers import serve_in_thread, until_ready
+from tests.support.servers import serve_in_thread, serve_ready
 
 # The suite must not depend on the developer's environment or `.env`: no keys, no external database.
 for name in list(os.environ):
@@ -104,8 +104,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
 @pytest.fixture(scope="session")
 def live_server(settings: Settings) -> Iterator[str]:
     """Base URL of the real app on a loopback port, sharing the test database."""
-    with serve_in_thread(create_app(settings)) as url:
-        until_ready(url)
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 
@@ -119,8 +118,7 @@ def voice_settings(settings: Settings) -> Settings:
 @pytest.fixture(scope="session")
 def voice_server(voice_settings: Settings) -> Iterator[str]:
     """Base URL of the real app with offline voice on, sharing the test database."""
-    with serve_in_thread(create_app(voice_settings)) as url:
-        until_ready(url)
+    with serve_ready(create_app(voice_settings)) as url:
         yield url
 
 

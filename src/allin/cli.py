@@ -20,7 +20,7 @@ from allin.jobs.cli import worker
 from allin.mcp_server.stdio import mcp
 from allin.onboarding.cli import onboarding_app
 from allin.sources.cli import repos_app
-from allin.terminal import console
+from allin.terminal import console, without_workers
 from allin.terminal import load_settings as _settings
 from allin.terminal import progress_bar as _progress
 from allin.trust.cli import eval_abstention, gaps
@@ -147,7 +147,7 @@ async def _lines() -> Any:
 async def _chat_in_process(user: str, chat_id: str) -> None:
     from allin.services import Services
 
-    services = await Services.start(_settings(voice=False))
+    services = await Services.start(without_workers(_settings(voice=False)))
     try:
         async for line in _lines():
             console.print("[bold magenta]allin>[/bold magenta] ", end="")
@@ -213,7 +213,9 @@ def ingest(
 async def _ingest(files: list[Any], owner: str | None, force: bool) -> list[IngestOutcome]:
     from allin.services import Services
 
-    services = await Services.start(_settings(voice=False))
+    # In this process, outside the job queue (it is the operator's tool, run where the files are),
+    # and it takes no one else's jobs either.
+    services = await Services.start(without_workers(_settings(voice=False)))
     outcomes = []
     try:
         with _progress() as progress:
@@ -308,7 +310,7 @@ async def _evaluate(corpus: Path, questions: list[Any], k: int) -> Any:
     from allin.rag.evaluation import evaluate, evaluate_repository, is_repository
     from allin.services import Services
 
-    services: Services = await Services.start(_settings(voice=False))
+    services: Services = await Services.start(without_workers(_settings(voice=False)))
     try:
         with _progress() as progress:
             task = progress.add_task("ingesting the corpus", total=None)

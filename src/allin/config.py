@@ -268,6 +268,18 @@ class Settings(BaseSettings):
     jobs_concurrency: int = Field(1, ge=1, le=32)
     # A worker silent this long counts as dead, and its jobs are queued again.
     jobs_stalled_after_s: float = Field(30.0, ge=1)
+    # Uploads are ingested by jobs. The app ingests them itself (a worker on the `documents`
+    # queue) even with ALLIN_JOBS_WORKER off, since an upload must be ingested somewhere; turn
+    # this off too where dedicated `allin worker`s ingest.
+    ingest_worker: bool = True
+    # Uploads one worker ingests at once, for all users; more than ALLIN_INGEST_PER_USER, so that
+    # one busy user leaves room for the next upload of someone else.
+    ingest_concurrency: int = Field(4, ge=1, le=32)
+    # A user's uploads ingested at once, across all workers (the rest wait their turn).
+    ingest_per_user: int = Field(2, ge=1, le=16)
+    # How long an upload request waits for its ingestion before answering 202 (the documents then
+    # say how it goes: GET /api/v1/documents/{id}); a request may ask for less (`?wait=`).
+    upload_wait_s: float = Field(20.0, ge=0, le=300)
 
     # Trust (README "Answers you can trust"). A question whose best passage is less similar than
     # this (cosine) is answered "not found, ask these people" instead of from weak passages...

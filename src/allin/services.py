@@ -30,7 +30,7 @@ from allin.guard.rates import UserRates
 from allin.guard.signup import SignupPolicy
 from allin.guard.sockets import SocketGuard
 from allin.guard.upkeep import keep_guards
-from allin.jobs.queue import JobQueue, WorkerOptions
+from allin.jobs.queue import JobQueue, app_worker
 from allin.llm.base import ChatModel
 from allin.llm.registry import build_chat_model
 from allin.memory.build import start_memory
@@ -46,6 +46,7 @@ from allin.rag.library import DocumentLibrary
 from allin.rag.limits import DocumentLimits
 from allin.rag.rerank import build_reranker
 from allin.rag.retrieval import RetrievalPolicy, Retriever
+from allin.rag.uploads import UploadIngestion
 from allin.sources.service import RepositoryService
 from allin.sources.sync import RepositorySync, SourcePolicy
 from allin.storage.blobs import BlobStore
@@ -60,12 +61,18 @@ from allin.storage.invites import InviteStore
 from allin.storage.local_secrets import load_or_create_secret
 from allin.storage.onboarding import OnboardingStore
 from allin.storage.personal_tokens import PersonalTokenStore
-from allin.storage.registry import build_blob_store, build_chat_store, open_supabase
+from allin.storage.registry import (
+    build_blob_store,
+    build_chat_store,
+    open_supabase,
+    uploads_queue,
+)
 from allin.storage.repositories import RepositoryStore
 from allin.storage.runs import RunLog
 from allin.storage.supabase_client import SupabaseConnection
 from allin.storage.throttle import ThrottleStore
 from allin.storage.trust import TrustStore
+from allin.storage.uploads import UploadStore
 from allin.storage.users import UserRepository
 from allin.trust.answering import AbstentionPolicy, TrustedKnowledgeSource
 from allin.trust.described import DescribedDocuments
@@ -207,7 +214,17 @@ class Services:
         memory = start_memory(settings, db, embedder) if settings.memory else None
         clock.step("memory (started in the background)")
         admission = TurnAdmission(settings.max_concurrent_turns)
-        jobs = JobQueue(db.url, repository_store, repository_sync, memory, admission)
+        uploads = UploadStore(db)
+        ingestion = UploadIngestion(uploads, blobs, ingestor, described)
+        jobs = JobQueue(
+            db.url,
+            repository_store,
+            repository_sync,
+            memory,
+            admission,
+            ingestion,
+            uploads_queue(settings),
+        )
         await jobs.open()
         clock.step("job queue")
         if memory is not None:
@@ -216,15 +233,8 @@ class Services:
             # With a worker in this process, learning is a job: off the answer's path, retried
             # if the process stops. Without one (tests; `allin worker` itself), it runs here.
             memory.learn_through(jobs)
-        if settings.jobs_worker:
-            worker = jobs.run_worker(
-                WorkerOptions(
-                    concurrency=settings.jobs_concurrency,
-                    sync_interval_s=settings.repo_sync_interval_s,
-                    stalled_after_s=settings.jobs_stalled_after_s,
-                )
-            )
-            background.append(asyncio.create_task(worker, name="job-worker"))
+        if worker := app_worker(settings):
+            background.append(asyncio.create_task(jobs.run_worker(worker), name="job-worker"))
         interaction = InteractionManager(
             settings,
             chats,
@@ -278,7 +288,9 @@ class Services:
             admission=admission,
             embedder=embedder,
             documents=documents,
-            library=DocumentLibrary(documents, ingestor, blobs, described),
+            library=DocumentLibrary(
+                documents, ingestor, blobs, uploads, jobs, settings.ingest_per_user, described
+            ),
             chat_service=ChatService(chats, archive, FeedbackStore(db), settings.history_page_max),
             ingestor=ingestor,
             retriever=retriever,

@@ -18,6 +18,12 @@ def load_settings(*, voice: bool = True) -> Settings:
     return settings if voice else settings.model_copy(update={"voice": VoiceMode.OFF})
 
 
+def without_workers(settings: Settings) -> Settings:
+    """The settings of a command that works no job itself: it leaves the queue to the app and
+    the `allin worker`s."""
+    return settings.model_copy(update={"jobs_worker": False, "ingest_worker": False})
+
+
 def progress_bar() -> Progress:
     return Progress(
         TextColumn("[progress.description]{task.description}"),

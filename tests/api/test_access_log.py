@@ -14,7 +14,7 @@ from allin.app import create_app
 from allin.config import Settings
 from tests.conftest import ws_url
 from tests.support.accounts import sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.support.wsclient import ask
 
 # What uvicorn logs each request and WebSocket handshake to.
@@ -34,7 +34,7 @@ class Lines(logging.Handler):
 def logged(settings: Settings) -> Iterator[tuple[str, list[str]]]:
     """A served app logging at INFO, as in production, and the lines its server logs."""
     lines = Lines()
-    with serve_in_thread(create_app(settings), log_level="info") as url:
+    with serve_ready(create_app(settings), log_level="info") as url:
         for name in SERVER_LOGGERS:
             logging.getLogger(name).addHandler(lines)
         try:

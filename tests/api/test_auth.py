@@ -11,7 +11,7 @@ import pytest
 from allin.app import create_app
 from tests.conftest import make_settings, new_database
 from tests.support.accounts import PASSWORD, sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ async def test_client_config_is_public(http: httpx.AsyncClient) -> None:
 @pytest.fixture
 def fresh_app(postgres: Any, tmp_path: Any) -> Iterator[str]:
     settings = make_settings(database_url=new_database(postgres), data_dir=tmp_path)
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 
@@ -135,7 +135,7 @@ async def test_supabase_mode_has_no_local_accounts(postgres: Any, tmp_path: Any)
         supabase_url="https://project.supabase.co",
         supabase_anon_key="anon-key",
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         async with httpx.AsyncClient(base_url=url) as http:
             refused = await http.post(
                 "/api/v1/auth/signup", json={"email": email(), "password": PASSWORD}
@@ -158,7 +158,7 @@ async def test_supabase_mode_has_no_local_accounts(postgres: Any, tmp_path: Any)
 async def test_a_demoted_admin_loses_admin_rights_at_once(postgres: Any, tmp_path: Any) -> None:
     database = new_database(postgres)
     settings = make_settings(database_url=database, data_dir=tmp_path)
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         admin = await sign_up(url)
         async with httpx.AsyncClient(base_url=url, headers=admin.headers) as http:
             assert (await http.get("/api/v1/auth/me")).json()["is_admin"]

@@ -7,7 +7,7 @@ from allin.app import create_app
 from allin.config import Settings
 from tests.support.accounts import Account, sign_up
 from tests.support.conversations import converse
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 
 
 async def test_chats_are_listed_newest_activity_first(
@@ -121,10 +121,10 @@ def test_history_survives_a_restart(settings: Settings) -> None:
     """The done-when check: talk to a server, stop it, start another, read the history."""
     import asyncio
 
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         alice = asyncio.run(sign_up(url))
         asyncio.run(converse(url, alice, "c1", "Who are you?"))
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         history = f"{url}/api/v1/chat/history/{alice.user_id}/c1"
         turns = httpx.get(history, headers=alice.headers).json()["turns"]
         chats = httpx.get(f"{url}/api/v1/chat/chats/{alice.user_id}", headers=alice.headers)

@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect
 from allin.app import create_app
 from tests.conftest import make_settings, new_database, ws_url
 from tests.support.accounts import Account, sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.support.wsclient import ask
 
 HANDBOOK = b"""# Handbook
@@ -134,7 +134,7 @@ async def test_another_users_documents_stay_private(live_server: str, account: A
 def team_server(postgres: Any, tmp_path: Path) -> Iterator[str]:
     """An app on a database of its own, so its first account is the admin."""
     settings = make_settings(database_url=new_database(postgres), data_dir=tmp_path)
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

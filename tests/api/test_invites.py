@@ -13,7 +13,7 @@ import pytest
 from allin.app import create_app
 from tests.conftest import make_settings, new_database
 from tests.support.accounts import PASSWORD, Account, sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def server(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         signup="invite",
         signup_domains="team8.dev, Example.org",
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

@@ -12,7 +12,7 @@ from allin.config import Settings
 from allin.memory.pipeline import TITLE
 from tests.conftest import ws_url
 from tests.support.accounts import Account, sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.support.wsclient import ask
 
 
@@ -106,7 +106,7 @@ async def test_bad_input_and_other_users_memories_are_refused(
 
 
 async def test_with_memory_off_turns_work_and_the_api_says_so(settings: Settings) -> None:
-    with serve_in_thread(create_app(settings.model_copy(update={"memory": False}))) as url:
+    with serve_ready(create_app(settings.model_copy(update={"memory": False}))) as url:
         account = await sign_up(url)
         answer = await say(url, account, "c", "Our team uses Flask. How do I add a route in Flask?")
         assert TITLE not in answer

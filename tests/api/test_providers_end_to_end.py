@@ -18,7 +18,7 @@ from tests.support.accounts import Account
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.llm_scripts import Failure, introduce
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_in_thread, serve_ready
 from tests.support.wsclient import ask
 
 
@@ -51,7 +51,7 @@ def provider(
             llm_timeout_s=2,
         )
         name = "gemini:gemini-2.0-flash" if request.param == "gemini" else "openai:m"
-        with serve_in_thread(create_app(settings)) as app_url:
+        with serve_ready(create_app(settings)) as app_url:
             yield Provider(fake, app_url, name)
 
 

@@ -25,7 +25,7 @@ from tests.conftest import make_settings, new_database, ws_url
 from tests.sources.test_sync import SESSIONS, sample
 from tests.support.accounts import Account, sign_up
 from tests.support.gitrepo import GitRepo
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.support.wsclient import ask
 
 
@@ -42,7 +42,7 @@ def settings(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Setting
 
 @pytest.fixture(scope="module")
 def server(settings: Settings) -> Iterator[str]:
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

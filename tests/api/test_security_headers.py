@@ -10,7 +10,7 @@ from allin.app import create_app
 from allin.config import AuthMode, Settings
 from tests.conftest import make_settings
 from tests.support.accounts import Account
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 
 ALWAYS = {
     "x-frame-options": "DENY",
@@ -53,7 +53,7 @@ async def test_only_the_docs_may_run_their_inline_script(live_server: str) -> No
 
 
 async def test_behind_a_path_prefix_the_docs_are_still_told_apart(settings: Settings) -> None:
-    with serve_in_thread(create_app(settings), root_path="/allin") as url:
+    with serve_ready(create_app(settings), root_path="/allin") as url:
         async with httpx.AsyncClient(base_url=url) as http:
             docs = (await http.get("/docs")).headers["content-security-policy"]
             ui = (await http.get("/")).headers["content-security-policy"]
@@ -69,7 +69,7 @@ async def test_supabase_auth_is_reachable_from_the_ui(database_url: str, tmp_pat
         supabase_url="https://project.supabase.co/",
         supabase_jwt_secret="s" * 40,
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         async with httpx.AsyncClient(base_url=url) as http:
             response = await http.get("/")
     policy = directives(response.headers["content-security-policy"])

@@ -13,7 +13,7 @@ from websockets.exceptions import ConnectionClosed
 from allin.app import create_app
 from tests.conftest import make_settings, ws_url
 from tests.support.accounts import sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.support.wsclient import ask, next_frame
 
 TOKEN_TTL_S = 4
@@ -27,7 +27,7 @@ def rechecking_server(database_url: str, tmp_path_factory: pytest.TempPathFactor
         socket_reauth_s=0.2,
         token_ttl_s=TOKEN_TTL_S,
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

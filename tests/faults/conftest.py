@@ -8,7 +8,7 @@ import pytest
 
 from allin.app import create_app
 from tests.conftest import make_settings
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 
 # Slow enough to drop a connection mid-answer, fast enough for a short suite.
 TOKEN_DELAY_MS = 25
@@ -21,5 +21,5 @@ def slow_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         data_dir=tmp_path_factory.mktemp("slow"),
         offline_token_delay_ms=TOKEN_DELAY_MS,
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url

@@ -19,7 +19,7 @@ from websockets.uri import parse_uri
 from allin.app import create_app
 from tests.conftest import make_settings, ws_url
 from tests.support.accounts import sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.support.wsclient import frames_until, next_frame, send, until_done
 
 
@@ -32,7 +32,7 @@ def strict_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -
         rate_limit_per_minute=20,
         socket_queue_frames=64,
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 
@@ -71,7 +71,7 @@ def small_queue_server(
         socket_queue_frames=64,
         memory=False,
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

@@ -24,7 +24,7 @@ from tests.api.test_documents import upload
 from tests.conftest import make_settings, new_database, ws_url
 from tests.support import bombs
 from tests.support.accounts import sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.support.wsclient import next_frame, send
 
 # Generous bounds for a loaded 2-core machine: the unprotected parser took minutes and gigabytes.
@@ -226,7 +226,7 @@ def patient_server(postgres: object, tmp_path_factory: pytest.TempPathFactory) -
         document_parse_timeout_s=8,
         document_parser_memory_bytes=512 * 2**20,
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

@@ -13,7 +13,7 @@ from allin.app import create_app
 from allin.storage.embedded import start_embedded_postgres
 from tests.conftest import make_settings, ws_url
 from tests.support.accounts import sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.support.wsclient import ask
 
 
@@ -22,7 +22,7 @@ async def test_database_outage_and_recovery(tmp_path: Path) -> None:
     pgdata = tmp_path / "pg"
     postgres = start_embedded_postgres(pgdata)
     settings = make_settings(database_url=str(postgres.get_uri()), data_dir=tmp_path, db_wait_s=1)
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         ann = await sign_up(url)
         async with httpx.AsyncClient(base_url=url, timeout=15, headers=ann.headers) as http:
             async with connect(ws_url(url, ann, "c1")) as socket:

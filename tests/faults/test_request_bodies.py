@@ -18,7 +18,7 @@ from allin.app import create_app
 from allin.config import Settings
 from tests.conftest import make_settings
 from tests.support.accounts import Account, sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 
 UPLOAD_LIMIT = 1024 * 1024
 REQUEST_LIMIT = 64 * 1024
@@ -35,7 +35,7 @@ def limited_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) 
         max_upload_bytes=UPLOAD_LIMIT,
         max_request_bytes=REQUEST_LIMIT,
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 
@@ -139,7 +139,7 @@ async def test_a_json_body_over_the_request_cap_is_refused(
 async def test_behind_a_path_prefix_uploads_keep_their_own_cap(settings: Settings) -> None:
     # Over the 1 MiB cap of other routes, under the upload cap: only the token is missing.
     headers = {"Content-Type": MULTIPART, "Content-Length": str(2 * 1024 * 1024)}
-    with serve_in_thread(create_app(settings), root_path="/allin") as url:
+    with serve_ready(create_app(settings), root_path="/allin") as url:
         status, answer = await exchange(url, "/api/v1/documents", headers, [file_part_start()])
     assert (status, answer["error"]) == (401, "unauthorized"), answer
 

@@ -14,7 +14,7 @@ from allin.app import create_app
 from allin.config import Settings
 from tests.conftest import make_settings, new_database
 from tests.support.accounts import Account, sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 
 HANDBOOK = b"""# Release handbook
 
@@ -49,7 +49,7 @@ def mcp_settings(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Set
 
 @pytest.fixture(scope="module")
 def mcp_server(mcp_settings: Settings) -> Iterator[str]:
-    with serve_in_thread(create_app(mcp_settings)) as url:
+    with serve_ready(create_app(mcp_settings)) as url:
         yield url
 
 

@@ -13,7 +13,7 @@ from allin.app import create_app
 from tests.mcp.conftest import McpSite, personal_token
 from tests.support.accounts import sign_up
 from tests.support.mcp_client import error_text, mcp_client, structured
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 
 TOOLS = {
     "search_knowledge",
@@ -201,7 +201,7 @@ def strict_server(site: McpSite) -> Iterator[str]:
     settings = site.settings.model_copy(
         update={"memory": False, "jobs_worker": False, "rate_limit_per_minute": 12}
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

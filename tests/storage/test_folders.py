@@ -15,7 +15,7 @@ from allin.app import create_app
 from allin.storage.embedded import start_embedded_postgres
 from tests.conftest import make_settings
 from tests.support.accounts import sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 
 
 def mode(path: Path) -> int:
@@ -25,7 +25,7 @@ def mode(path: Path) -> int:
 async def test_the_data_dir_and_its_folders_are_private(database_url: str, tmp_path: Path) -> None:
     data_dir = tmp_path / "new" / "data"
     settings = make_settings(database_url=database_url, data_dir=data_dir)
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         account = await sign_up(url)
         async with httpx.AsyncClient(base_url=url, headers=account.headers, timeout=60) as http:
             response = await http.post(

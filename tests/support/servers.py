@@ -43,6 +43,14 @@ def serve_in_thread(app: Any, *, port: int | None = None, **config: Any) -> Iter
         thread.join(timeout=10)
 
 
+@contextmanager
+def serve_ready(app: Any, **options: Any) -> Iterator[str]:
+    """`serve_in_thread` for Allin's app: its URL once it is ready (`until_ready`)."""
+    with serve_in_thread(app, **options) as url:
+        until_ready(url)
+        yield url
+
+
 def until_ready(url: str) -> None:
     """Wait for `/readyz` on a started app: long-term memory loads in the background after
     start-up, and a test of anything else should not race it. A guard, not a timing check."""

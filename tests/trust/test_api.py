@@ -20,7 +20,7 @@ from allin.config import Settings
 from tests.api.test_repositories import cli_env, until_synced
 from tests.conftest import make_settings, new_database, project_root, ws_url
 from tests.support.accounts import Account, sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.support.wsclient import ask
 from tests.trust.shop import SESSIONS_DOC, shop
 
@@ -47,7 +47,7 @@ def settings(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Setting
 
 @pytest.fixture(scope="module")
 def server(settings: Settings) -> Iterator[str]:
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

@@ -14,6 +14,7 @@ import pytest
 from allin.auth.principal import Principal
 from allin.errors import Forbidden, NotFound
 from allin.rag.document_records import Document
+from allin.rag.ingest import IngestOutcome
 from allin.services import Services
 from allin.sources.repository_records import Repository
 from allin.trust.warnings import CitedDocument
@@ -44,6 +45,25 @@ async def synced(services: Services, path: Path, name: str) -> tuple[Repository,
     return repository, repo
 
 
+async def upload(
+    services: Services,
+    principal: Principal,
+    name: str,
+    data: bytes,
+    *,
+    shared: bool = False,
+    describes: str | None = None,
+) -> Document:
+    """An upload, once its ingestion job has indexed it."""
+    submitted = await services.library.submit(principal, name, data, shared, describes)
+    if isinstance(submitted, IngestOutcome):
+        assert submitted.document is not None, submitted
+        return submitted.document
+    document = (await services.library.settle([submitted.id], timeout_s=120))[submitted.id]
+    assert document.ingest_status == "indexed", document
+    return document
+
+
 async def warnings(services: Services, document: Document) -> list[tuple[str, int, str]]:
     cited = CitedDocument(document.id, document.name, None, document.format)
     notes = (await services.stale_warnings.of([cited])).get(document.id, [])
@@ -54,11 +74,8 @@ async def test_an_upload_naming_a_repository_is_warned_when_its_code_changes(
     services: Services, tmp_path: Path
 ) -> None:
     repository, repo = await synced(services, tmp_path / "shop", "shop-described")
-    uploaded = await services.library.add(
-        OWNER, "wiki/sessions.md", WIKI, shared=False, describes_repository=repository.id
-    )
-    document = uploaded.document
-    assert document is not None and document.describes_repository == repository.id
+    document = await upload(services, OWNER, "wiki/sessions.md", WIKI, describes=repository.id)
+    assert document.describes_repository == repository.id
     # Every commit of the shop is older than the upload: nothing to warn about.
     assert await warnings(services, document) == []
 
@@ -73,8 +90,8 @@ async def test_an_upload_naming_a_repository_is_warned_when_its_code_changes(
     assert await warnings(services, document) == [("src/shop/sessions.py", 2, second)]
 
     # Uploading it again keeps the link (and the code is still newer than the document).
-    again = await services.library.add(OWNER, "wiki/sessions.md", WIKI + b"\nMore.\n", False)
-    assert again.document is not None and again.document.describes_repository == repository.id
+    again = await upload(services, OWNER, "wiki/sessions.md", WIKI + b"\nMore.\n")
+    assert again.describes_repository == repository.id
     assert await warnings(services, document) == [("src/shop/sessions.py", 2, second)]
 
     # A citation of it carries the warning, as a repository page's does.
@@ -95,9 +112,8 @@ async def test_a_document_linked_later_is_warned_at_once_and_unlinking_clears_it
     repo.write("src/shop/sessions.py", "class CookieSigner:\n    pass\n")
     newest = repo.commit("Simpler sessions", tomorrow(GRACE))
     await services.repositories.sync_now(repository.id)
-    uploaded = await services.library.add(OWNER, "notes/sessions.md", WIKI, shared=False)
-    document = uploaded.document
-    assert document is not None and document.describes_repository is None
+    document = await upload(services, OWNER, "notes/sessions.md", WIKI)
+    assert document.describes_repository is None
     assert await warnings(services, document) == []
 
     linked = await services.library.describe(OWNER, document.id, repository.id)
@@ -119,9 +135,8 @@ async def test_only_its_owner_or_an_admin_links_a_shared_document(
 ) -> None:
     repository, _ = await synced(services, tmp_path / "shop", "shop-shared")
     admin = Principal("u-admin", is_admin=True)
-    shared = await services.library.add(admin, "team/sessions.md", WIKI, shared=True)
-    assert shared.document is not None
+    shared = await upload(services, admin, "team/sessions.md", WIKI, shared=True)
     with pytest.raises(Forbidden):
-        await services.library.describe(Principal("u-member"), shared.document.id, repository.id)
-    linked = await services.library.describe(admin, shared.document.id, repository.id)
+        await services.library.describe(Principal("u-member"), shared.id, repository.id)
+    linked = await services.library.describe(admin, shared.id, repository.id)
     assert linked.describes_repository == repository.id

@@ -22,7 +22,7 @@ from allin.voice.live_link import CONNECT_ATTEMPTS
 from tests.conftest import ws_url
 from tests.support.accounts import Account, sign_up
 from tests.support.fake_live import FakeLive, LiveTurn, make_certificate, tone
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.support.wsclient import send
 
 LIVE_MODEL = "gemini-2.0-flash-live-001"
@@ -57,7 +57,7 @@ def live_app(settings: Settings, fake_live: tuple[FakeLive, Path]) -> Iterator[s
     # Loading torch and the embedding model (shared by the process) can take longer than the
     # server's start-up allowance on a busy machine when this is the first app of the run.
     load_model()
-    with serve_in_thread(create_app(live_settings)) as url:
+    with serve_ready(create_app(live_settings)) as url:
         yield url
 
 

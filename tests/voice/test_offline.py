@@ -17,7 +17,7 @@ from allin.config import Settings
 from allin.voice.audio import from_wav
 from tests.conftest import ws_url
 from tests.support.accounts import Account, sign_up
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.support.speech import (
     CHUNK_BYTES,
     clearly_spoken,
@@ -204,7 +204,7 @@ async def test_a_recording_over_the_limit_is_dropped_whole(
     voice_settings: Settings, voice_account: Account
 ) -> None:
     short = voice_settings.model_copy(update={"voice_max_seconds": 2.0})
-    with serve_in_thread(create_app(short)) as base_url:
+    with serve_ready(create_app(short)) as base_url:
         chat = new_chat()
         async with connect(ws_url(base_url, voice_account, chat)) as socket:
             await send(socket, type="audio_start", format="pcm16", sample_rate=16000)
@@ -224,7 +224,7 @@ async def test_a_recording_over_the_limit_is_dropped_whole(
 def slow_voice_server(voice_settings: Settings) -> Iterator[str]:
     """Offline voice with an answer written slowly enough to interrupt it while it is spoken."""
     slow = voice_settings.model_copy(update={"offline_token_delay_ms": 40})
-    with serve_in_thread(create_app(slow)) as url:
+    with serve_ready(create_app(slow)) as url:
         yield url
 
 

@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from allin.app import create_app
 from allin.config import Settings
 from tests.support.accounts import PASSWORD
-from tests.support.servers import free_port, serve_in_thread
+from tests.support.servers import free_port, serve_ready
 from tests.web.conftest import csp_refusals
 
 
@@ -129,7 +129,7 @@ def test_connection_drop_shows_state_and_sends_queued_message(
     page: Page, settings: Settings
 ) -> None:
     port = free_port()
-    with serve_in_thread(create_app(settings), port=port) as url:
+    with serve_ready(create_app(settings), port=port) as url:
         sign_up(page, url)
         ask(page, "Before the drop")
     # The server is gone: the page says so, and a message typed now waits for the connection.
@@ -137,7 +137,7 @@ def test_connection_drop_shows_state_and_sends_queued_message(
     page.get_by_test_id("composer").fill("Typed while offline")
     page.get_by_test_id("composer").press("Enter")
     expect(page.get_by_test_id("message-user").last).to_contain_text("sending…")
-    with serve_in_thread(create_app(settings), port=port):
+    with serve_ready(create_app(settings), port=port):
         expect(page.get_by_test_id("conn-state")).to_have_text("connected", timeout=15_000)
         answers = page.get_by_test_id("message-assistant")
         expect(answers).to_have_count(2)

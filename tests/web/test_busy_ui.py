@@ -11,7 +11,7 @@ from playwright.sync_api import Browser, expect
 
 from allin.app import create_app
 from allin.config import Settings
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.web.test_browser import sign_up
 
 
@@ -19,7 +19,7 @@ from tests.web.test_browser import sign_up
 def one_turn_server(settings: Settings) -> Iterator[str]:
     # Slow offline answers, one at a time: a second question has to wait for the first.
     busy = settings.model_copy(update={"max_concurrent_turns": 1, "offline_token_delay_ms": 150})
-    with serve_in_thread(create_app(busy)) as url:
+    with serve_ready(create_app(busy)) as url:
         yield url
 
 

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from allin.app import create_app
 from allin.config import Settings
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.web.conftest import csp_refusals
 from tests.web.test_browser import ask, bubbles, sign_up
 from tests.web.test_resume_ui import plain, stored_turns
@@ -106,7 +106,7 @@ def test_unsent_messages_survive_chat_switches_and_reloads(page: Page, live_serv
 
 
 def test_server_down_shows_an_error_not_an_empty_chat(page: Page, settings: Settings) -> None:
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         sign_up(page, url)
         ask(page, "A chat with history")
         page.get_by_test_id("new-chat").click()

@@ -16,7 +16,7 @@ from allin.app import create_app
 from allin.config import Settings
 from tests.conftest import make_settings, new_database
 from tests.support.accounts import PASSWORD
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.web.test_browser import ask, sign_up
 
 HANDBOOK = """# Handbook
@@ -147,7 +147,7 @@ def test_upload_with_no_file_says_so(page: Page, live_server: str) -> None:
 def test_documents_server_down_is_an_error_not_an_empty_list(
     page: Page, settings: Settings
 ) -> None:
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         sign_up(page, url)
     page.get_by_test_id("open-docs").click()
     expect(page.get_by_test_id("docs-error")).to_contain_text("can't be reached")
@@ -158,7 +158,7 @@ def test_documents_server_down_is_an_error_not_an_empty_list(
 def team_server(postgres: Any, tmp_path: Path) -> Iterator[str]:
     """An app on a database of its own, so that its first account is the admin."""
     settings = make_settings(database_url=new_database(postgres), data_dir=tmp_path)
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from allin.app import create_app
 from tests.conftest import make_settings, new_database
 from tests.support.accounts import PASSWORD
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +25,7 @@ def invite_server(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> It
         memory=False,
         signup="invite",
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

@@ -20,7 +20,7 @@ from allin.app import create_app
 from tests.conftest import make_settings, new_database
 from tests.onboarding.flask_path import FLASK_PATH, flask_repo
 from tests.support.accounts import PASSWORD, Account
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.web.conftest import csp_refusals
 from tests.web.test_browser import sign_up as sign_up_in_browser
 
@@ -36,7 +36,7 @@ def server(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         jobs_worker=True,
         memory=False,
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, Route, expect
 from allin.app import create_app
 from tests.conftest import make_settings, new_database
 from tests.support.gitrepo import GitRepo
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.web.conftest import csp_refusals
 from tests.web.test_browser import ask, sign_up
 
@@ -95,7 +95,7 @@ def repo_server(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
         rag_chunk_overlap=8,
         repo_code_chunk_tokens=96,
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

@@ -17,7 +17,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from allin.app import create_app
 from tests.conftest import make_settings
 from tests.support.proxy import CuttableProxy, cuttable_proxy
-from tests.support.servers import free_port, serve_in_thread
+from tests.support.servers import free_port, serve_in_thread, serve_ready
 from tests.web.test_browser import bubbles, sign_up
 
 # Answers take a couple of seconds: long enough to cut the connection mid-answer.
@@ -59,7 +59,7 @@ def forgetful_server(database_url: str, tmp_path_factory: pytest.TempPathFactory
     """Keeps only a few frames per chat, so a resume after a short drop is caught up from the
     database: one token frame with the whole partial answer, overlapping what the page has."""
     app = slow_app(database_url, tmp_path_factory, resume_buffer_frames=4)
-    with serve_in_thread(app) as url:
+    with serve_ready(app) as url:
         yield url
 
 

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from allin.app import create_app
 from tests.conftest import make_settings, new_database
 from tests.support.accounts import PASSWORD
-from tests.support.servers import serve_in_thread
+from tests.support.servers import serve_ready
 from tests.trust.shop import GRACE, shop, tomorrow
 from tests.web.conftest import csp_refusals
 from tests.web.test_browser import ask
@@ -40,7 +40,7 @@ def server(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         memory=False,
         trust_abstain_below=0.35,
     )
-    with serve_in_thread(create_app(settings)) as url:
+    with serve_ready(create_app(settings)) as url:
         yield url
 
 

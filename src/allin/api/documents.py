@@ -4,7 +4,7 @@ or the raw file. A user sees their own documents and shared ones; only admins sh
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +16,7 @@ from allin.api.errors import error_responses
 from allin.auth.principal import Principal
 from allin.errors import Forbidden, TooLarge
 from allin.rag.citations import StaleNote
-from allin.rag.document_records import Document
+from allin.rag.document_records import Document, IngestStatus
 from allin.rag.ingest import IngestOutcome
 from allin.services import Services
 from allin.trust.warnings import CitedDocument
@@ -41,7 +41,13 @@ class DocumentList(BaseModel):
 
 class FileResult(BaseModel):
     name: str
-    status: str
+    status: IngestStatus = Field(
+        description="`indexed` or `unchanged`: searchable now. `failed` or `cancelled`: see "
+        "`error` (a code: `too_large`, `bad_request`, `unavailable`…) and `detail` (why); a "
+        "failure the job met is kept on the document too. `queued` or `ingesting`: still going "
+        "(the response is then 202); follow `GET /api/v1/documents/{id}` (its `ingest_status` "
+        "and `progress`) or cancel it (`POST /api/v1/documents/{id}/cancel`)."
+    )
     document: Document | None = None
     error: str | None = None
     detail: str | None = None
@@ -54,6 +60,17 @@ class FileResult(BaseModel):
             document=outcome.document,
             error=outcome.error_code,
             detail=outcome.error,
+        )
+
+    @classmethod
+    def of_document(cls, document: Document) -> FileResult:
+        """A queued upload's result: as far as its ingestion has gone."""
+        return cls(
+            name=document.name,
+            status=document.ingest_status,
+            document=document,
+            error=document.error_code,
+            detail=document.error,
         )
 
 
@@ -126,17 +143,44 @@ _UPLOAD_FORM = {
 }
 
 
+# How long a request waits for its ingestion; by default, ALLIN_UPLOAD_WAIT_S.
+Wait = Annotated[
+    float | None,
+    Query(
+        ge=0,
+        le=300,
+        description="Seconds to wait for the ingestion before answering 202 (0: at once); "
+        "by default, the server's ALLIN_UPLOAD_WAIT_S.",
+    ),
+]
+_QUEUED: dict[int | str, dict[str, Any]] = {
+    202: {
+        "description": "Accepted: some files are still `queued` or `ingesting` (their raw "
+        "files are stored; each result's `document` has the id to follow and its `job_id`).",
+    }
+}
+
+
 @router.post(
     UPLOAD_PATH.removeprefix("/api/v1"),
     summary="Upload documents (multipart, field `files`); each gets its own result",
+    description="Each file's raw bytes are stored and its ingestion queued as a job (at most "
+    "ALLIN_INGEST_PER_USER of a user's at once). The request waits for them up to `wait` "
+    "seconds: 200 when all are indexed (or unchanged), 207 when some failed, 202 when some are "
+    "still going. A file whose name, size or type is refused fails at once, with no document.",
     responses={
+        **_QUEUED,
         207: {"description": "Some files failed; see each file's `error`."},
         **error_responses(401, 403, 413),
     },
     openapi_extra=_UPLOAD_FORM,
 )
 async def upload_documents(
-    principal: CurrentUser, services: ServicesDep, request: Request, response: Response
+    principal: CurrentUser,
+    services: ServicesDep,
+    request: Request,
+    response: Response,
+    wait: Wait = None,
 ) -> UploadResult:
     async with request.form() as form:
         files = [part for part in form.getlist("files") if isinstance(part, UploadFile)]
@@ -149,7 +193,10 @@ async def upload_documents(
             )
         except ValidationError as error:
             raise RequestValidationError(error.errors()) from None
-        return await _ingest_uploads(principal, services, response, files, options)
+        submitted = await _submit_uploads(principal, services, files, options)
+    results = await _settle(services, submitted, _wait_s(services, wait))
+    response.status_code = _status_of(results)
+    return UploadResult(files=results)
 
 
 class _UploadOptions(BaseModel):
@@ -157,38 +204,69 @@ class _UploadOptions(BaseModel):
     describes_repository: RepositoryRef | None = None
 
 
-async def _ingest_uploads(
+async def _submit_uploads(
     principal: Principal,
     services: Services,
-    response: Response,
     files: list[UploadFile],
     options: _UploadOptions,
-) -> UploadResult:
+) -> list[Document | IngestOutcome]:
     if not files:
         missing = {"type": "missing", "loc": ("body", "files"), "msg": "Field required"}
         raise RequestValidationError([missing])
     services.library.check_sharing(principal, options.shared)
     limit = services.settings.max_document_bytes
-    results = []
+    submitted: list[Document | IngestOutcome] = []
     for upload in files:
         data = await upload.read(limit + 1)
         name = upload.filename or "upload"
         if len(data) > limit:
             error = TooLarge(f"{name}: larger than the {limit}-byte limit")
-            results.append(
-                FileResult(name=name, status="failed", error=error.code, detail=error.message)
+            submitted.append(
+                IngestOutcome(name, "failed", error_code=error.code, error=error.message)
             )
             continue
-        outcome = await services.library.add(
-            principal, name, data, options.shared, options.describes_repository
+        submitted.append(
+            await services.library.submit(
+                principal, name, data, options.shared, options.describes_repository
+            )
         )
-        results.append(FileResult.of(outcome))
-    if any(result.status == "failed" for result in results):
-        response.status_code = status.HTTP_207_MULTI_STATUS
-    return UploadResult(files=results)
+    return submitted
 
 
-@router.get("/documents/{document_id}", summary="One document's metadata", responses=_MISSING)
+def _wait_s(services: Services, wait: float | None) -> float:
+    return services.settings.upload_wait_s if wait is None else wait
+
+
+async def _settle(
+    services: Services, submitted: list[Document | IngestOutcome], wait_s: float
+) -> list[FileResult]:
+    """Each file's result once its ingestion ended, or as far as it went in `wait_s`."""
+    queued = [item.id for item in submitted if isinstance(item, Document)]
+    settled = await services.library.settle(queued, wait_s) if queued else {}
+    return [
+        FileResult.of_document(settled.get(item.id, item))
+        if isinstance(item, Document)
+        else FileResult.of(item)
+        for item in submitted
+    ]
+
+
+def _status_of(results: list[FileResult]) -> int:
+    if any(result.status in ("queued", "ingesting") for result in results):
+        return status.HTTP_202_ACCEPTED
+    if any(result.status in ("failed", "cancelled") for result in results):
+        return status.HTTP_207_MULTI_STATUS
+    return status.HTTP_200_OK
+
+
+@router.get(
+    "/documents/{document_id}",
+    summary="One document's metadata, and how its latest ingestion goes",
+    description="`ingest_status` is `queued` or `ingesting` (with `progress`) while its job "
+    "runs, then `indexed`, `unchanged`, `failed` (with `error_code` and `error`) or "
+    "`cancelled`; `status` is what is searchable meanwhile (`ready`: a version is).",
+    responses=_MISSING,
+)
 async def get_document(
     document_id: DocumentId, principal: CurrentUser, services: ServicesDep
 ) -> Document:
@@ -210,13 +288,31 @@ async def delete_document(
 
 @router.post(
     "/documents/{document_id}/reindex",
-    summary="Parse, chunk and embed it again",
-    responses=_CHANGE,
+    summary="Parse, chunk and embed it again (a job; waits as an upload does)",
+    responses={**_QUEUED, **error_responses(401, 403, 404, 409)},
 )
 async def reindex_document(
-    document_id: DocumentId, principal: CurrentUser, services: ServicesDep
+    document_id: DocumentId,
+    principal: CurrentUser,
+    services: ServicesDep,
+    response: Response,
+    wait: Wait = None,
 ) -> FileResult:
-    return FileResult.of(await services.library.reindex(principal, document_id))
+    queued = await services.library.reindex(principal, document_id)
+    [result] = await _settle(services, [queued], _wait_s(services, wait))
+    response.status_code = _status_of([result])
+    return result
+
+
+@router.post(
+    "/documents/{document_id}/cancel",
+    summary="Cancel its queued or running ingestion (a searchable version stays)",
+    responses=error_responses(401, 403, 404, 409),
+)
+async def cancel_ingestion(
+    document_id: DocumentId, principal: CurrentUser, services: ServicesDep
+) -> Document:
+    return await services.library.cancel(principal, document_id)
 
 
 @router.get(

@@ -1,4 +1,5 @@
-"""`allin worker`: a process that works the job queue (repository syncs) until stopped."""
+"""`allin worker`: a process that works the job queue (repository syncs, learning, uploads)
+until stopped."""
 
 from __future__ import annotations
 
@@ -9,11 +10,11 @@ from typing import Annotated
 import typer
 
 from allin.jobs.queue import WorkerOptions
-from allin.terminal import console, load_settings
+from allin.terminal import console, load_settings, without_workers
 
 
 def worker(
-    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Jobs run at once.")] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, max=32, help="Syncs run at once.")] = 1,
 ) -> None:
     """Work the job queue shared by every app and worker on this database, until SIGINT or
     SIGTERM (a job cut short goes back in the queue and resumes where it stopped)."""
@@ -23,7 +24,7 @@ def worker(
 async def _work(concurrency: int) -> None:
     from allin.services import Services
 
-    settings = load_settings(voice=False).model_copy(update={"jobs_worker": False})
+    settings = without_workers(load_settings(voice=False))
     services = await Services.start(settings)
     loop = asyncio.get_running_loop()
     task = asyncio.create_task(
@@ -32,6 +33,7 @@ async def _work(concurrency: int) -> None:
                 concurrency=concurrency,
                 sync_interval_s=settings.repo_sync_interval_s,
                 stalled_after_s=settings.jobs_stalled_after_s,
+                ingest_concurrency=settings.ingest_concurrency,
             )
         )
     )

@@ -12,6 +12,11 @@ written as the turn ends, with a lock per user (a user's turns are learned one a
 order, anywhere). Learning has a worker of its own, so it never waits behind a repository sync of
 several minutes, and it gives way to answers (while turns wait for a slot, it waits); under a
 burst of chat it lags, then catches up.
+
+Ingesting an upload is a job too (`defer_ingestion`, `rag/uploads.py`), on a worker of its own so
+that a sync never holds uploads back. Each user's ingestion jobs are dealt to a few lanes (a
+lock each: a lane's jobs run one at a time), so one user's ten uploads run at most that many at
+once, anywhere, while another user's upload starts as soon as a worker has a free slot.
 """
 
 from __future__ import annotations
@@ -24,13 +29,16 @@ from typing import Any
 
 import procrastinate
 from procrastinate import exceptions as job_errors
-from procrastinate.job_context import JobContext
+from procrastinate.job_context import AbortReason, JobContext
 
 from allin.chat.admission import TurnAdmission
+from allin.config import Settings
 from allin.errors import NotFound, Unavailable
 from allin.memory.manager import MemoryManager
+from allin.rag.uploads import IngestRequest, UploadIngestion
 from allin.sources.sync import RepositorySync
 from allin.storage.repositories import RepositoryStore
+from allin.storage.uploads import INGEST_TASK
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +46,25 @@ SOURCES_QUEUE = "sources"
 SYNC_TASK = "sync_repository"
 MEMORY_QUEUE = "memory"
 LEARN_TASK = "learn_memories"
+DOCUMENTS_QUEUE = "documents"
+QUEUES = frozenset({SOURCES_QUEUE, MEMORY_QUEUE, DOCUMENTS_QUEUE})
 _RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=5, retry_exceptions={Unavailable})
 # Learning fails mostly for passing reasons (the database, the LLM): any failure is tried again.
 _LEARN_RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=2)
+
+
+class _WorkerStopped(Exception):
+    """An ingestion cut short by its worker shutting down."""
+
+
+# A worker stopping cuts its ingestion jobs short: they are queued again, as passing failures are.
+_INGEST_RETRY = procrastinate.RetryStrategy(
+    max_attempts=3, wait=2, retry_exceptions={Unavailable, _WorkerStopped}
+)
 # Longest a learning job gives way to turns waiting for a slot.
 _LEARNING_YIELDS_S = 5.0
+# How long a worker that lost the database waits before it starts again.
+_WORKER_RESTART_S = 1.0
 # How often `learning_settled` looks whether a user's learning jobs are done.
 _SETTLE_POLL_S = 0.05
 
@@ -57,6 +79,10 @@ class WorkerOptions:
     sync_interval_s: float = 0.0
     # Learning jobs run at once (a user's own turns always one at a time, in order).
     learning_concurrency: int = 2
+    # Uploads ingested at once (a user's at most as many as they have lanes).
+    ingest_concurrency: int = 4
+    # The queues worked: all of them, or (an app whose syncs run elsewhere) only uploads.
+    queues: frozenset[str] = QUEUES
 
 
 class JobQueue:
@@ -67,23 +93,32 @@ class JobQueue:
         sync: RepositorySync,
         memory: MemoryManager | None = None,
         admission: TurnAdmission | None = None,
+        ingestion: UploadIngestion | None = None,
+        uploads_queue: str = DOCUMENTS_QUEUE,
     ) -> None:
-        # Two workers (syncs, learning) each hold a connection to listen on and use one to fetch
-        # and finish jobs; the rest serve turns deferring their learning.
+        # Three workers (syncs, learning, uploads) each hold a connection to listen on and use one
+        # to fetch and finish jobs; the rest serve turns deferring their learning and uploads
+        # deferring their ingestion.
         connector = procrastinate.PsycopgConnector(
-            conninfo=url, min_size=1, max_size=6, kwargs={"prepare_threshold": None}
+            conninfo=url, min_size=1, max_size=8, kwargs={"prepare_threshold": None}
         )
         self.app = procrastinate.App(connector=connector)
         self._repositories = repositories
         self._sync = sync
         self._memory = memory
         self._admission = admission
+        self._ingestion = ingestion
+        # The actual name of the documents queue: only workers reading the same raw files share it.
+        self._queue_names = {DOCUMENTS_QUEUE: uploads_queue}
         self._sync_task = self.app.task(
             name=SYNC_TASK, queue=SOURCES_QUEUE, pass_context=True, retry=_RETRY
         )(self._run_sync)
         self._learn_task = self.app.task(
             name=LEARN_TASK, queue=MEMORY_QUEUE, pass_context=True, retry=_LEARN_RETRY
         )(self._run_learning)
+        self._ingest_task = self.app.task(
+            name=INGEST_TASK, queue=uploads_queue, pass_context=True, retry=_INGEST_RETRY
+        )(self._run_ingestion)
 
     async def open(self) -> None:
         await self.app.open_async()
@@ -110,6 +145,15 @@ class JobQueue:
         """Queue learning from a finished turn (`MemoryManager.learn`); returns the job's id."""
         return await self._learn_task.configure(lock=_learning_lock(user_id)).defer_async(
             user_id=user_id, chat_id=chat_id, said=said, answer=answer, answer_id=answer_id
+        )
+
+    async def defer_ingestion(self, lane: str, request: IngestRequest) -> int:
+        """Queue an upload's ingestion in one of its owner's lanes; returns the job's id."""
+        return await self._ingest_task.configure(lock=lane).defer_async(
+            document_id=request.document_id,
+            storage_path=request.storage_path,
+            shared=request.shared,
+            force=request.force,
         )
 
     async def learning_settled(self, user_id: str, timeout_s: float) -> None:
@@ -156,31 +200,49 @@ class JobQueue:
             await asyncio.sleep(poll_s)
 
     async def run_worker(self, options: WorkerOptions, *, wait: bool = True) -> None:
-        """Work the queue until cancelled (or, with `wait=False`, until it is empty): syncs and
-        learning each with their own worker, so a long sync holds no learning back."""
+        """Work the queues until cancelled (or, with `wait=False`, until they are empty): syncs,
+        learning and uploads each with their own worker, so a long sync holds nothing back."""
+        concurrency = {
+            SOURCES_QUEUE: options.concurrency,
+            MEMORY_QUEUE: options.learning_concurrency,
+            DOCUMENTS_QUEUE: options.ingest_concurrency,
+        }
         housekeeping = asyncio.create_task(self._housekeep(options), name="jobs-housekeeping")
         try:
             async with asyncio.TaskGroup() as workers:
-                workers.create_task(self._work(SOURCES_QUEUE, options.concurrency, options, wait))
-                workers.create_task(
-                    self._work(MEMORY_QUEUE, options.learning_concurrency, options, wait)
-                )
+                for queue in sorted(options.queues):
+                    workers.create_task(self._work(queue, concurrency[queue], options, wait))
         finally:
             housekeeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await housekeeping
 
     async def _work(self, queue: str, concurrency: int, options: WorkerOptions, wait: bool) -> None:
+        """One queue's worker, started again if the database fails under it: a worker that
+        stopped would leave its queue unworked for as long as the process lives."""
+        while True:
+            try:
+                await self._run_worker(queue, concurrency, options, wait)
+                return
+            except job_errors.ConnectorException:
+                logger.warning(
+                    "the %s worker lost the database; starting it again", queue, exc_info=True
+                )
+                await asyncio.sleep(_WORKER_RESTART_S)
+
+    async def _run_worker(
+        self, queue: str, concurrency: int, options: WorkerOptions, wait: bool
+    ) -> None:
         await self.app.run_worker_async(
-            queues=[queue],
+            queues=[self._queue_names.get(queue, queue)],
             name=f"{queue}-worker",
             concurrency=concurrency,
             wait=wait,
             install_signal_handlers=False,
             listen_notify=True,
             # A sync's status is asked for by id after it ends; a learning job, done, is only
-            # a copy of a stored turn: it is not kept.
-            delete_jobs="successful" if queue == MEMORY_QUEUE else "never",
+            # a copy of a stored turn, and an ingestion's outcome is on its document: not kept.
+            delete_jobs="never" if queue == SOURCES_QUEUE else "successful",
             update_heartbeat_interval=options.stalled_after_s / 3,
             stalled_worker_timeout=options.stalled_after_s,
         )
@@ -240,6 +302,41 @@ class JobQueue:
             # a process that stays saturated still learns, later).
             await self._admission.until_unsaturated(_LEARNING_YIELDS_S)
         return {"learned": await self._memory.learn(user_id, chat_id, said, answer, answer_id)}
+
+    async def _run_ingestion(
+        self, context: JobContext, document_id: str, storage_path: str, shared: bool, force: bool
+    ) -> dict[str, Any]:
+        if self._ingestion is None:
+            raise Unavailable("this worker does not ingest documents")
+        request = IngestRequest(document_id, storage_path, shared, force)
+        # `attempts` counts the runs before this one; the strategy retries while it is below.
+        may_retry = context.job.attempts < (_INGEST_RETRY.max_attempts or 0)
+        try:
+            return await self._ingestion.run(request, may_retry=may_retry)
+        except asyncio.CancelledError:
+            by_user = context.abort_reason() is AbortReason.USER_REQUEST
+            await self._ingestion.stopped(document_id, by_user=by_user)
+            if by_user:
+                raise
+            # Not the job's end: a failure its retry strategy takes up again elsewhere.
+            raise _WorkerStopped(f"the worker stopped while ingesting {document_id}") from None
+
+
+def app_worker(settings: Settings) -> WorkerOptions | None:
+    """The job worker this process runs, if any: syncs and learning with ALLIN_JOBS_WORKER, and
+    uploads with ALLIN_INGEST_WORKER."""
+    queues = {SOURCES_QUEUE, MEMORY_QUEUE} if settings.jobs_worker else set()
+    if settings.ingest_worker:
+        queues.add(DOCUMENTS_QUEUE)
+    if not queues:
+        return None
+    return WorkerOptions(
+        concurrency=settings.jobs_concurrency,
+        sync_interval_s=settings.repo_sync_interval_s if settings.jobs_worker else 0.0,
+        stalled_after_s=settings.jobs_stalled_after_s,
+        ingest_concurrency=settings.ingest_concurrency,
+        queues=frozenset(queues),
+    )
 
 
 def _learning_lock(user_id: str) -> str:

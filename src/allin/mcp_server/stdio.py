@@ -45,7 +45,7 @@ async def _serve(token: str) -> None:
     from allin.errors import AllinError
     from allin.mcp_server.tools import AllinTools, Backend
     from allin.services import Services
-    from allin.terminal import load_settings
+    from allin.terminal import load_settings, without_workers
 
     running: dict[str, Backend] = {}
 
@@ -53,7 +53,7 @@ async def _serve(token: str) -> None:
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[None]:
         # Started once the SDK has moved stdout aside: whatever the services (or the embedded
         # Postgres they may start) print goes to stderr, never into the protocol's stream.
-        settings = load_settings(voice=False).model_copy(update={"jobs_worker": False})
+        settings = without_workers(load_settings(voice=False))
         services = await Services.start(settings)
         try:
             try:

@@ -11,6 +11,19 @@ from allin.rag.citations import Citation, StaleNote
 from allin.sources.languages import DOC_LANGUAGES
 
 DocumentStatus = Literal["indexing", "ready", "failed"]
+"""What is indexed of a document: nothing yet, a searchable version, or nothing (its only
+ingestion failed)."""
+
+IngestStatus = Literal["queued", "ingesting", "indexed", "unchanged", "failed", "cancelled"]
+"""How its latest ingestion goes: waiting for a worker, running, or how it ended. A new version
+queued, running or failed leaves the previous one searchable (`status` stays `ready`)."""
+PENDING: frozenset[str] = frozenset({"queued", "ingesting"})
+
+
+class IngestProgress(BaseModel):
+    phase: Literal["parsing", "embedding"]
+    done: int
+    total: int
 
 
 class Document(BaseModel):
@@ -34,6 +47,17 @@ class Document(BaseModel):
     # The repository an uploaded document describes: its code named by the document is
     # watched for changes (stale-citation warnings, see trust/described.py).
     describes_repository: str | None = None
+    ingest_status: IngestStatus = "indexed"
+    # Why the latest ingestion failed: an error code (`too_large`, `bad_request`…); `error` says
+    # it in words.
+    error_code: str | None = None
+    progress: IngestProgress | None = None
+    # The job of the latest ingestion (`GET /api/v1/documents/{id}` follows it).
+    job_id: int | None = None
+
+    @property
+    def ingest_pending(self) -> bool:
+        return self.ingest_status in PENDING
 
 
 class Passage(BaseModel):

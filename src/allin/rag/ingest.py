@@ -57,6 +57,28 @@ class ChunkingPolicy:
     isolate: bool = True
 
 
+@dataclass(frozen=True, slots=True)
+class _File:
+    owner_id: str
+    name: str
+    data: bytes
+    shared: bool
+    recorded_id: str | None
+
+
+def blob_path(owner_id: str, sha256: str, name: str) -> str:
+    """Where a document's raw file is kept: by content, so that storing it again is harmless."""
+    return f"{owner_id}/{sha256}/{name}"
+
+
+def check_upload(name: str, data: bytes, max_bytes: int) -> None:
+    """What is refused before any parsing: an empty file, or one over the size limit."""
+    if not data.strip():
+        raise BadRequest(f"{name}: the file is empty")
+    if len(data) > max_bytes:
+        raise TooLarge(f"{name}: {len(data)} bytes; the limit is {max_bytes} bytes")
+
+
 def clean_name(name: str) -> str:
     """A document name: a relative POSIX path with no `..`, as given by the uploader or the CLI."""
     if NUL in name:
@@ -81,6 +103,10 @@ class Ingestor:
         self._embedder = embedder
         self._policy = policy
 
+    @property
+    def max_bytes(self) -> int:
+        return self._policy.max_bytes
+
     async def ingest(
         self,
         *,
@@ -90,13 +116,17 @@ class Ingestor:
         shared: bool = False,
         force: bool = False,
         progress: Progress | None = None,
+        recorded_id: str | None = None,
     ) -> IngestOutcome:
         """Index one file; a bad file gives a `failed` outcome with the reason, never an exception
         (so one bad file never stops a batch). An unchanged file (same owner, name and content)
-        is skipped unless `force`."""
+        is skipped unless `force`. `recorded_id` is an upload's document, recorded with its raw
+        file stored before its job ran (`rag/uploads.py`)."""
         try:
             name = clean_name(name)
-            return await self._ingest(owner_id, name, data, shared, force, progress)
+            return await self._ingest(
+                _File(owner_id, name, data, shared, recorded_id), force, progress
+            )
         except AllinError as error:
             logger.info("not ingested: %s: %s", name, error.message)
             return IngestOutcome(name, "failed", error_code=error.code, error=error.message)
@@ -105,35 +135,24 @@ class Ingestor:
             internal = as_allin_error(exc)
             return IngestOutcome(name, "failed", error_code=internal.code, error=internal.message)
 
-    async def _ingest(
-        self,
-        owner_id: str,
-        name: str,
-        data: bytes,
-        shared: bool,
-        force: bool,
-        progress: Progress | None,
-    ) -> IngestOutcome:
-        if not data.strip():
-            raise BadRequest(f"{name}: the file is empty")
-        if len(data) > self._policy.max_bytes:
-            raise TooLarge(
-                f"{name}: {len(data)} bytes; the limit is {self._policy.max_bytes} bytes"
-            )
+    async def _ingest(self, file: _File, force: bool, progress: Progress | None) -> IngestOutcome:
+        name, data = file.name, file.data
+        check_upload(name, data, self._policy.max_bytes)
         sha256 = hashlib.sha256(data).hexdigest()
-        existing = await self._store.find(owner_id, name)
+        existing = await self._store.find(file.owner_id, name)
         if not force and existing and existing.sha256 == sha256 and existing.status == "ready":
             return IngestOutcome(name, "unchanged", existing)
         prepared = await self._prepare(name, data)
         document_format, title, chunks = prepared.format, prepared.title, prepared.chunks
         vectors, tokens = await self._embed(name, chunks, progress)
-        storage_path = f"{owner_id}/{sha256}/{name}"
-        await self._blobs.put(DOCUMENTS, storage_path, data, document_format.mime)
+        storage_path = blob_path(file.owner_id, sha256, name)
+        if file.recorded_id is None:
+            await self._blobs.put(DOCUMENTS, storage_path, data, document_format.mime)
         document, replaced = await self._store.save(
             NewDocument(
-                owner_id=owner_id,
+                owner_id=file.owner_id,
                 name=name,
-                shared=shared,
+                shared=file.shared,
                 title=title,
                 mime=document_format.mime,
                 format=document_format.name,
@@ -145,6 +164,7 @@ class Ingestor:
             chunks,
             vectors,
             tokens,
+            recorded_id=file.recorded_id,
         )
         if replaced:
             await self._blobs.delete(DOCUMENTS, replaced)

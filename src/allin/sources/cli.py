@@ -13,7 +13,7 @@ from rich.table import Table
 
 from allin.errors import AllinError
 from allin.jobs.queue import WorkerOptions
-from allin.terminal import console, load_settings, progress_bar
+from allin.terminal import console, load_settings, progress_bar, without_workers
 
 if TYPE_CHECKING:
     from allin.services import Services
@@ -87,7 +87,7 @@ def _with_services(run: Any) -> Any:
     async def main() -> Any:
         from allin.services import Services
 
-        settings = load_settings(voice=False).model_copy(update={"jobs_worker": False})
+        settings = without_workers(load_settings(voice=False))
         services = await Services.start(settings)
         try:
             return await run(services)

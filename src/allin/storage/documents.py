@@ -127,10 +127,14 @@ class DocumentStore:
         chunks: Sequence[Chunk],
         vectors: Sequence[Sequence[float]],
         tokens: Sequence[bytes] | None = None,
+        *,
+        recorded_id: str | None = None,
     ) -> tuple[Document, str | None]:
         """Store a document and its chunks in one transaction, replacing the document of the same
         owner and name if there is one: searches see the old version or the new one, never a mix,
-        and a failure anywhere before leaves the old version untouched.
+        and a failure anywhere before leaves the old version untouched. With `recorded_id` (an
+        upload, recorded before its job ran) that document must still be there: one deleted
+        while it was ingested is `NotFound`, not brought back.
 
         Returns the stored document and the blob path of the version it replaced, if any.
         """
@@ -147,10 +151,13 @@ class DocumentStore:
         ]
         async with self._db.pool.connection() as conn, conn.transaction():
             cursor = await conn.execute(
-                "select storage_path from documents where owner_id = %s and name = %s for update",
+                "select id, storage_path from documents where owner_id = %s and name = %s"
+                " for update",
                 (document.owner_id, document.name),
             )
             previous = await cursor.fetchone()
+            if recorded_id is not None and (previous is None or previous["id"] != recorded_id):
+                raise NotFound(f"{document.name} was deleted while it was being indexed")
             cursor = await conn.execute(
                 """
                 insert into documents (owner_id, name, shared, title, mime, format, storage_path,
@@ -162,6 +169,7 @@ class DocumentStore:
                     format = excluded.format, storage_path = excluded.storage_path,
                     sha256 = excluded.sha256, size_bytes = excluded.size_bytes,
                     status = 'ready', error = null, chunk_count = excluded.chunk_count,
+                    ingest_status = 'indexed', error_code = null, progress = null,
                     updated_at = now()
                 returning *
                 """,
@@ -173,14 +181,6 @@ class DocumentStore:
             await insert_chunks(conn, row["id"], embedder, rows, tokens)
         replaced = previous["storage_path"] if previous else None
         return Document(**row), (replaced if replaced != row["storage_path"] else None)
-
-    async def fail(self, document_id: str, error: str) -> None:
-        async with self._db.pool.connection() as conn:
-            await conn.execute(
-                "update documents set status = 'failed', error = %s, updated_at = now()"
-                " where id = %s",
-                (error, document_id),
-            )
 
     async def delete(self, document_id: str) -> None:
         async with self._db.pool.connection() as conn:

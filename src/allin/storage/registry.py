@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 
 from allin.config import BlobBackend, ChatStoreBackend, ConfigError, Settings
 from allin.storage.blobs import BlobStore, LocalBlobStore
@@ -48,3 +49,13 @@ async def build_blob_store(settings: Settings, supabase: SupabaseConnection | No
     # Its own secret, not the token secret: a leaked signed URL must not help forge tokens.
     secret = await asyncio.to_thread(load_or_create_secret, settings.data_dir / "blob_secret")
     return LocalBlobStore(settings.data_dir / "blobs", secret)
+
+
+def uploads_queue(settings: Settings) -> str:
+    """The job queue of upload ingestions, worked by every worker that reads the same raw files
+    and only those: Supabase Storage is read from anywhere, local files only where they are (a
+    worker elsewhere, or an app with another data folder, would find no file to ingest)."""
+    if settings.blobs is BlobBackend.SUPABASE:
+        return "documents"
+    folder = str((settings.data_dir / "blobs").resolve())
+    return f"documents-{hashlib.sha256(folder.encode()).hexdigest()[:16]}"

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 
 from allin.errors import AllinError
-from allin.terminal import console, load_settings, progress_bar
+from allin.terminal import console, load_settings, progress_bar, without_workers
 
 if TYPE_CHECKING:
     from allin.trust.calibration import Probe, Scored
@@ -49,7 +49,7 @@ async def _report(since: object) -> GapReport:
     from allin.trust.gaps import GapReporter
 
     assert isinstance(since, datetime)
-    services = await Services.start(load_settings(voice=False))
+    services = await Services.start(without_workers(load_settings(voice=False)))
     try:
         reporter = GapReporter(
             services.trust, services.embedder, services.retriever, services.experts
@@ -132,7 +132,7 @@ async def _score(
     from allin.rag.hybrid import Scope
     from allin.services import Services
 
-    services = await Services.start(load_settings(voice=False))
+    services = await Services.start(without_workers(load_settings(voice=False)))
     owner = f"eval-{uuid.uuid4().hex[:12]}"
     registered = None
     try:

@@ -1,7 +1,7 @@
 // Documents added from the conversation: the composer's attach button, or files dropped on the
 // chat. They go to the user's own documents (the knowledge base every answer searches), and the
 // composer is ready for a question about them.
-import { uploadFiles } from "/static/documents.js";
+import { resultText, uploadFiles } from "/static/documents.js";
 
 export function setupAttach({ token, focusComposer }) {
   const input = document.getElementById("attach-files");
@@ -55,6 +55,7 @@ export function setupAttach({ token, focusComposer }) {
           const percent = Math.round(fraction * 100);
           show(fraction < 1 ? `Uploading ${names}… ${percent}%` : `Indexing ${names}…`, "busy");
         },
+        onIngest: (files) => show(files.map((file) => `${file.name}: ${resultText(file)}`).join("\n"), "busy"),
       });
       const failed = results.filter((file) => file.status === "failed");
       const added = results.filter((file) => file.status !== "failed");

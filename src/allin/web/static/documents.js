@@ -1,5 +1,6 @@
-// The knowledge base in the browser: upload documents (with progress), list, re-index and delete
-// them, and turn an answer's [n] markers into links that open the cited passage and its file.
+// The knowledge base in the browser: upload documents (with progress, then their ingestion's,
+// followed live), list, re-index, cancel and delete them, and turn an answer's [n] markers into
+// links that open the cited passage and its file.
 
 import { codeLabel, isCodeCitation, openCodeView } from "/static/codeview.js";
 import { ask } from "/static/dialogs.js";
@@ -54,16 +55,43 @@ function size(bytes) {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
+// How often the list (and an upload's note) looks again while an ingestion is queued or running.
+const FOLLOW_EVERY_MS = 700;
+const PENDING = new Set(["queued", "ingesting"]);
+let relisting = null; // the timer that lists again while some document is being ingested
+
+// A document's state as the list shows it: what is searchable, and how its latest ingestion goes
+// (a new version queued, running or failed leaves the indexed one searchable).
+function statusText(doc) {
+  const latest = ingestText(doc.ingest_status, doc.progress, doc.error);
+  if (doc.status === "ready" && !["indexed", "unchanged"].includes(doc.ingest_status)) {
+    return `ready · new version ${latest}`;
+  }
+  return doc.status === "ready" ? "ready" : latest;
+}
+
+function ingestText(status, progress, error) {
+  if (status === "ingesting" && progress?.phase === "embedding") {
+    return `indexing ${Math.round((100 * progress.done) / Math.max(1, progress.total))}% (${progress.done}/${progress.total} chunks)`;
+  }
+  if (status === "ingesting") return "indexing (reading the file)";
+  if (status === "queued") return error ? `queued (retrying: ${error})` : "queued";
+  if (status === "failed") return `failed: ${error}`;
+  return status;
+}
+
 async function refreshList() {
+  clearTimeout(relisting);
   const { documents } = await context.api("/api/v1/documents");
   const rows = documents.map((doc) => {
     const row = document.createElement("tr");
     row.dataset.testid = "document-row";
     row.dataset.documentId = doc.id;
+    row.dataset.ingestStatus = doc.ingest_status;
     const cells = [
       doc.name,
       doc.shared ? "team" : "mine",
-      doc.status === "failed" ? `failed: ${doc.error}` : doc.status,
+      statusText(doc),
       String(doc.chunk_count),
       size(doc.size_bytes),
     ];
@@ -77,8 +105,9 @@ async function refreshList() {
     actions.className = "actions";
     actions.append(button("Open", () => openFile(doc)));
     if (canChange(doc)) {
+      const pending = PENDING.has(doc.ingest_status);
       actions.append(
-        button("Re-index", () => reindex(doc.id)),
+        pending ? button("Cancel", () => cancel(doc.id)) : button("Re-index", () => reindex(doc.id)),
         button("Delete", () => remove(doc), "danger"),
       );
     }
@@ -88,6 +117,11 @@ async function refreshList() {
   $("docs-table").tBodies[0].replaceChildren(...rows);
   $("docs-error").hidden = true;
   $("docs-empty").hidden = documents.length > 0;
+  if (documents.some((doc) => PENDING.has(doc.ingest_status))) {
+    relisting = setTimeout(() => {
+      if ($("docs-dialog").open) refreshList().catch(() => {}); // the next look may do better
+    }, FOLLOW_EVERY_MS);
+  }
 }
 
 function button(label, action, extra = "") {
@@ -101,8 +135,14 @@ function button(label, action, extra = "") {
 }
 
 async function reindex(documentId) {
-  const result = await context.api(`/api/v1/documents/${documentId}/reindex`, { method: "POST" });
+  const result = await context.api(`/api/v1/documents/${documentId}/reindex?wait=0`, { method: "POST" });
   showUploadNote(`${result.name}: ${result.status}`);
+  await refreshList();
+}
+
+async function cancel(documentId) {
+  const doc = await context.api(`/api/v1/documents/${documentId}/cancel`, { method: "POST" });
+  showUploadNote(`${doc.name}: ${doc.ingest_status === "cancelled" ? "cancelled" : "stopping…"}`);
   await refreshList();
 }
 
@@ -164,6 +204,10 @@ async function upload() {
         progress.value = fraction;
         if (fraction === 1) showUploadNote("Indexing…");
       },
+      onIngest: (files) => {
+        showUploadNote(files.map((file) => `${file.name}: ${resultText(file)}`).join("\n"));
+        refreshList().catch(() => {});
+      },
     });
   } finally {
     progress.hidden = true;
@@ -179,17 +223,49 @@ async function upload() {
   await refreshList();
 }
 
-// Uploads `files` to the knowledge base; resolves with each file's result ({name, status,
-// detail}), rejects with the reason when the whole upload is refused or cannot be sent.
-// XMLHttpRequest rather than fetch: only it reports upload progress.
-export function uploadFiles(files, { shared = false, describes = "", token, onProgress = () => {} }) {
+// A file's result while its ingestion goes on, as a note shows it.
+export function resultText(file) {
+  return ingestText(file.status, file.document?.progress, file.detail);
+}
+
+// Uploads `files` to the knowledge base and follows their ingestion jobs (`onIngest` is told of
+// each step); resolves with each file's final result ({name, status, detail, document}),
+// rejects with the reason when the whole upload is refused or cannot be sent.
+export async function uploadFiles(
+  files,
+  { shared = false, describes = "", token, onProgress = () => {}, onIngest = () => {} },
+) {
+  let results = await send(files, { shared, describes }, token, onProgress);
+  while (results.some((file) => PENDING.has(file.status))) {
+    onIngest(results);
+    await new Promise((resolve) => setTimeout(resolve, FOLLOW_EVERY_MS));
+    results = await Promise.all(results.map((file) => follow(file, token)));
+  }
+  return results;
+}
+
+// A queued file's result, looked at again (the document says how its ingestion goes).
+async function follow(file, token) {
+  if (!PENDING.has(file.status)) return file;
+  const response = await fetch(`/api/v1/documents/${file.document.id}`, {
+    headers: { Authorization: `Bearer ${token}` },
+  });
+  if (response.status === 404) return { ...file, status: "failed", detail: "deleted while it was being indexed" };
+  if (!response.ok) return file; // the next look may do better
+  const doc = await response.json();
+  return { name: file.name, status: doc.ingest_status, detail: doc.error, document: doc };
+}
+
+// XMLHttpRequest rather than fetch: only it reports upload progress. `wait=0`: the server answers
+// as soon as the files are stored and queued, and the progress of their ingestion is followed.
+function send(files, { shared, describes }, token, onProgress) {
   const form = new FormData();
   for (const file of files) form.append("files", file);
   form.append("shared", shared ? "true" : "false");
   if (describes) form.append("describes_repository", describes);
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
-    request.open("POST", "/api/v1/documents");
+    request.open("POST", "/api/v1/documents?wait=0");
     request.setRequestHeader("Authorization", `Bearer ${token}`);
     request.responseType = "json";
     request.upload.onprogress = (event) => {
