@@ -207,7 +207,7 @@ class Services:
         memory = start_memory(settings, db, embedder) if settings.memory else None
         clock.step("memory (started in the background)")
         admission = TurnAdmission(settings.max_concurrent_turns)
-        jobs = JobQueue(db.url, repository_store, repository_sync, memory, admission)
+        jobs = JobQueue(db, repository_store, repository_sync, memory, admission)
         await jobs.open()
         clock.step("job queue")
         if memory is not None:

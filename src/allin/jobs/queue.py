@@ -6,12 +6,17 @@ queueing lock (asking again while one waits returns the waiting one). A worker t
 stops sending heartbeats; any live worker puts such a job back in the queue, and the sync resumes
 from what it had staged, so nothing is indexed twice.
 
-Learning memories from a finished turn is a job too (`defer_learning`), so the answer never waits
-on it and a turn stored is a turn learned from, even if the process stops: one job per turn,
-written as the turn ends, with a lock per user (a user's turns are learned one at a time, in
-order, anywhere). Learning has a worker of its own, so it never waits behind a repository sync of
-several minutes, and it gives way to answers (while turns wait for a slot, it waits); under a
-burst of chat it lags, then catches up.
+Learning memories from finished turns is a job too (`defer_learning`), so the answer never waits
+on it and a turn stored is a turn learned from, even if the process stops: the turn is kept in
+`memory_lessons` as it ends, then a job is queued for its user, unless one already waits (a
+queueing lock per user), which will learn it too. A job learns all the user's waiting turns, up
+to `learning_batch_max`, in one pass (one LLM extraction per chat rather than one per turn), and
+forgets them only once learned: a job that fails or dies is run again and learns them again,
+which adds nothing twice (the offline rules skip facts already known, mem0 drops exact repeats).
+A lock per user keeps a user's turns learned one batch at a time, in order, anywhere. Learning has
+a worker of its own, so it never waits behind a repository sync of several minutes, and it gives
+way to answers (while turns wait for a slot, it waits); under a burst of chat it lags, then
+catches up, in fewer and larger batches.
 """
 
 from __future__ import annotations
@@ -25,11 +30,14 @@ from typing import Any
 import procrastinate
 from procrastinate import exceptions as job_errors
 from procrastinate.job_context import JobContext
+from procrastinate.jobs import Status
 
 from allin.chat.admission import TurnAdmission
 from allin.errors import NotFound, Unavailable
 from allin.memory.manager import MemoryManager
 from allin.sources.sync import RepositorySync
+from allin.storage.db import Database
+from allin.storage.lessons import LessonStore
 from allin.storage.repositories import RepositoryStore
 
 logger = logging.getLogger(__name__)
@@ -39,10 +47,15 @@ SYNC_TASK = "sync_repository"
 MEMORY_QUEUE = "memory"
 LEARN_TASK = "learn_memories"
 _RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=5, retry_exceptions={Unavailable})
-# Learning fails mostly for passing reasons (the database, the LLM): any failure is tried again.
-_LEARN_RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=2)
+# Learning fails mostly for passing reasons (the database, the LLM): a batch that failed is tried
+# again by a new job this much later (not by Procrastinate's retry, which would clash with the
+# user's next job waiting under the same queueing lock), and given up after that many attempts.
+_LEARN_AGAIN_S = 2
+_LEARN_ATTEMPTS = 3
 # Longest a learning job gives way to turns waiting for a slot.
 _LEARNING_YIELDS_S = 5.0
+# Most turns one learning job learns from: a bounded prompt for the LLM, and a bounded time.
+LEARNING_BATCH_MAX = 20
 # How often `learning_settled` looks whether a user's learning jobs are done.
 _SETTLE_POLL_S = 0.05
 
@@ -62,28 +75,32 @@ class WorkerOptions:
 class JobQueue:
     def __init__(
         self,
-        url: str,
+        db: Database,
         repositories: RepositoryStore,
         sync: RepositorySync,
         memory: MemoryManager | None = None,
         admission: TurnAdmission | None = None,
+        *,
+        learning_batch_max: int = LEARNING_BATCH_MAX,
     ) -> None:
         # Two workers (syncs, learning) each hold a connection to listen on and use one to fetch
         # and finish jobs; the rest serve turns deferring their learning.
         connector = procrastinate.PsycopgConnector(
-            conninfo=url, min_size=1, max_size=6, kwargs={"prepare_threshold": None}
+            conninfo=db.url, min_size=1, max_size=6, kwargs={"prepare_threshold": None}
         )
         self.app = procrastinate.App(connector=connector)
         self._repositories = repositories
         self._sync = sync
         self._memory = memory
         self._admission = admission
+        self._lessons = LessonStore(db)
+        self._learning_batch_max = learning_batch_max
         self._sync_task = self.app.task(
             name=SYNC_TASK, queue=SOURCES_QUEUE, pass_context=True, retry=_RETRY
         )(self._run_sync)
-        self._learn_task = self.app.task(
-            name=LEARN_TASK, queue=MEMORY_QUEUE, pass_context=True, retry=_LEARN_RETRY
-        )(self._run_learning)
+        self._learn_task = self.app.task(name=LEARN_TASK, queue=MEMORY_QUEUE, pass_context=True)(
+            self._run_learning
+        )
 
     async def open(self) -> None:
         await self.app.open_async()
@@ -106,11 +123,22 @@ class JobQueue:
 
     async def defer_learning(
         self, user_id: str, chat_id: str, said: str, answer: str, answer_id: int | None = None
-    ) -> int:
-        """Queue learning from a finished turn (`MemoryManager.learn`); returns the job's id."""
-        return await self._learn_task.configure(lock=_learning_lock(user_id)).defer_async(
-            user_id=user_id, chat_id=chat_id, said=said, answer=answer, answer_id=answer_id
-        )
+    ) -> int | None:
+        """Keep a finished turn to be learned from (`MemoryManager.learn_batch`) and queue its
+        user's learning job; returns the job's id, None when a waiting one will learn it."""
+        # Kept before the job is queued: a job that starts now, or any later, finds it.
+        await self._lessons.add(user_id, chat_id, said, answer, answer_id)
+        return await self._defer_learning_job(user_id)
+
+    async def _defer_learning_job(self, user_id: str, in_s: int = 0) -> int | None:
+        try:
+            return await self._learn_task.configure(
+                lock=_learning_lock(user_id),
+                queueing_lock=f"learn:{user_id}",
+                schedule_in={"seconds": in_s},
+            ).defer_async(user_id=user_id)
+        except job_errors.AlreadyEnqueued:
+            return None
 
     async def learning_settled(self, user_id: str, timeout_s: float) -> None:
         """Wait (at most `timeout_s`) until no learning job of the user waits or runs."""
@@ -191,6 +219,7 @@ class JobQueue:
         while True:
             try:
                 await self.requeue_stalled(options.stalled_after_s)
+                await self._requeue_lessons(options.stalled_after_s)
                 if options.sync_interval_s > 0 and since_sync >= options.sync_interval_s:
                     since_sync = 0.0
                     for repository in await self._repositories.all():
@@ -206,8 +235,23 @@ class JobQueue:
         )
         for job in stalled:
             logger.warning("job %s (%s) lost its worker; queued again", job.id, job.task_name)
-            await self.app.job_manager.retry_job(job)
+            if job.task_name == LEARN_TASK and job.id is not None:
+                # Its turns still wait to be learned: a new job of the user learns them.
+                await self.app.job_manager.finish_job_by_id_async(
+                    job.id, status=Status.FAILED, delete_job=False
+                )
+                await self._defer_learning_job(str(job.task_kwargs["user_id"]))
+            else:
+                await self.app.job_manager.retry_job(job)
         return len(stalled)
+
+    async def _requeue_lessons(self, waiting_s: float) -> None:
+        """Queue learning for users whose turns wait with no job to learn them (it failed every
+        attempt, or was taken by a worker with memory off): the lock makes it a no-op for the
+        others."""
+        if self._memory is not None:
+            for user_id in await self._lessons.users_waiting(waiting_s):
+                await self._defer_learning_job(user_id)
 
     async def _run_sync(self, context: JobContext, repository_id: str) -> dict[str, Any]:
         async def progress(phase: str, done: int, total: int) -> None:
@@ -225,21 +269,37 @@ class JobQueue:
         self,
         context: JobContext,
         user_id: str,
-        chat_id: str,
-        said: str,
-        answer: str,
-        # None in jobs queued before answers were told of their memories.
+        # A job queued before turns were kept in `memory_lessons` carries its turn.
+        chat_id: str | None = None,
+        said: str = "",
+        answer: str = "",
         answer_id: int | None = None,
     ) -> dict[str, Any]:
+        if chat_id is not None:
+            await self._lessons.add(user_id, chat_id, said, answer, answer_id)
         if self._memory is None:
-            # A worker with memory off: the turn is not learned from here (nor anywhere).
+            # A worker with memory off: the turns wait for one with memory (`_requeue_lessons`).
             logger.info("job %s: long-term memory is off; not learning", context.job.id)
-            return {"learned": []}
+            return {"learned": [], "turns": 0}
         if self._admission is not None:
             # Answers first: while turns wait for a slot, learning waits too (a bounded time, so
             # a process that stays saturated still learns, later).
             await self._admission.until_unsaturated(_LEARNING_YIELDS_S)
-        return {"learned": await self._memory.learn(user_id, chat_id, said, answer, answer_id)}
+        lessons = await self._lessons.oldest(user_id, self._learning_batch_max)
+        if not lessons:
+            return {"learned": [], "turns": 0}
+        try:
+            learned = await self._memory.learn_batch(user_id, lessons)
+        except Exception:
+            given_up = await self._lessons.failed(user_id, lessons[-1].id, _LEARN_ATTEMPTS)
+            if given_up:
+                logger.error("gave up learning %d turns of user %s", given_up, user_id)
+            await self._defer_learning_job(user_id, in_s=_LEARN_AGAIN_S)
+            raise
+        await self._lessons.learned(user_id, lessons[-1].id)
+        if len(lessons) == self._learning_batch_max:
+            await self._defer_learning_job(user_id)  # more may wait: the next batch
+        return {"learned": learned, "turns": len(lessons)}
 
 
 def _learning_lock(user_id: str) -> str:
