@@ -170,3 +170,30 @@ async def test_a_burst_larger_than_a_batch_is_learned_in_bounded_batches(
         await jobs.close()
     assert batches.learned == [said[:3], said[3:]]
     assert len(await memory.list_all(user_id)) == len(said)
+
+
+async def test_turns_whose_job_was_lost_are_learned_by_a_new_one(
+    queued: tuple[MemoryManager, JobQueue],  # noqa: F811
+    user_id: str,
+) -> None:
+    memory, jobs = queued
+    batches = Batches(memory)
+    # Kept, but the process stopped before it queued the job.
+    await jobs._lessons.add(user_id, "chat-a", "I use vim.", "ok", None)
+    # A worker took the next turn's job, then died with it.
+    await memory.learn_later(user_id, "chat-a", "My manager is Dana.", "ok")
+    dead = await jobs.app.job_manager.register_worker()
+    taken = await jobs.app.job_manager.fetch_job(["memory"], dead)
+    assert taken is not None and taken.id is not None
+    # A third turn's job waits under the user's queueing lock meanwhile.
+    await memory.learn_later(user_id, "chat-a", "Our team uses Flask.", "ok")
+
+    # Housekeeping: the dead worker's job ends (its turns wait for the one queued), and users
+    # whose turns wait with no job get one.
+    await jobs.requeue_stalled(0)
+    assert await jobs.status(taken.id) == "failed"
+    await jobs.requeue_lessons(0)
+    async with working(jobs):
+        await until_learned(jobs, user_id)
+    assert batches.learned == [["I use vim.", "My manager is Dana.", "Our team uses Flask."]]
+    assert len(await memory.list_all(user_id)) == 3

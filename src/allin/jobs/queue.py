@@ -219,7 +219,7 @@ class JobQueue:
         while True:
             try:
                 await self.requeue_stalled(options.stalled_after_s)
-                await self._requeue_lessons(options.stalled_after_s)
+                await self.requeue_lessons(options.stalled_after_s)
                 if options.sync_interval_s > 0 and since_sync >= options.sync_interval_s:
                     since_sync = 0.0
                     for repository in await self._repositories.all():
@@ -245,7 +245,7 @@ class JobQueue:
                 await self.app.job_manager.retry_job(job)
         return len(stalled)
 
-    async def _requeue_lessons(self, waiting_s: float) -> None:
+    async def requeue_lessons(self, waiting_s: float) -> None:
         """Queue learning for users whose turns wait with no job to learn them (it failed every
         attempt, or was taken by a worker with memory off): the lock makes it a no-op for the
         others."""
@@ -278,7 +278,7 @@ class JobQueue:
         if chat_id is not None:
             await self._lessons.add(user_id, chat_id, said, answer, answer_id)
         if self._memory is None:
-            # A worker with memory off: the turns wait for one with memory (`_requeue_lessons`).
+            # A worker with memory off: the turns wait for one with memory (`requeue_lessons`).
             logger.info("job %s: long-term memory is off; not learning", context.job.id)
             return {"learned": [], "turns": 0}
         if self._admission is not None:

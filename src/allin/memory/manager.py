@@ -140,6 +140,7 @@ class MemoryManager:
     ) -> list[str]:
         """Remember what a turn taught about the user; returns the memories added (told, with
         the answer's id, to the listener: `announce_through`)."""
+        # Learned here and now, it waits in no queue: it has no lesson id.
         return await self.learn_batch(user_id, [Lesson(0, chat_id, said, answer, answer_id)])
 
     async def learn_batch(self, user_id: str, lessons: Sequence[Lesson]) -> list[str]:
@@ -194,8 +195,8 @@ class MemoryManager:
     async def learn_later(
         self, user_id: str, chat_id: str, said: str, answer: str, answer_id: int | None = None
     ) -> None:
-        """Learn from a finished turn: as a job when there is a queue (the job then calls
-        `learn`), else here and now."""
+        """Learn from a finished turn: as a job when there is a queue (the job then learns it
+        with the user's other waiting turns, `learn_batch`), else here and now."""
         if self._queue is None:
             await self.learn(user_id, chat_id, said, answer, answer_id)
         elif self._extract_with_llm or extract_facts(said):

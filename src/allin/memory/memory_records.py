@@ -47,6 +47,7 @@ class Lesson:
     """A finished turn waiting to be learned from: what the user said and the answer (whose id,
     when known, is the one its "Memory updated" notice goes under)."""
 
+    # Its place in the user's queue of turns to learn from (`allin.storage.lessons`).
     id: int
     chat_id: str
     said: str
