@@ -61,6 +61,7 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python bench/chat_overhead.py
 	$(BIN)/python bench/memory.py
+	$(BIN)/python bench/learning.py
 	$(BIN)/python bench/knowledge_base.py
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/voice.py

@@ -49,7 +49,7 @@ from rich.table import Table
 
 from allin.config import Settings
 from allin.embeddings.registry import build_embedder
-from allin.memory.build import collection_name, open_memory
+from allin.memory.build import collection_name, start_memory
 from allin.memory.extract import normalized
 from allin.memory.glossary import gloss
 from allin.storage.db import Database
@@ -166,7 +166,8 @@ async def measure(
     own_count, others, per_other, runs = (1_000, 10, 100, 30) if quick else (10_000, 99, 1_000, 200)
     db = await Database.open(settings)
     embedder = build_embedder(settings)
-    memory = await open_memory(settings, db, embedder)
+    memory = start_memory(settings, db, embedder)
+    await memory.ready()
     table = collection_name(embedder)
     user = "bench-user"
     try:

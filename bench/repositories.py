@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from allin.config import Settings, VoiceMode
-from allin.jobs.queue import WorkerOptions
+from allin.jobs.options import WorkerOptions
 from allin.services import Services
 from harness import bench_parser, run_bench
 

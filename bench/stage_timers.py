@@ -30,7 +30,7 @@ STAGES: tuple[tuple[str, str, str | None, str], ...] = (
     ("run claims", "allin.storage.runs", "RunLog", "claim"),
     ("run claims", "allin.storage.runs", "RunLog", "end"),
     ("publishing", "allin.chat.streams", "ChatStream", "publish"),
-    ("learning", "allin.memory.manager", "MemoryManager", "learn"),
+    ("learning", "allin.memory.manager", "MemoryManager", "learn_batch"),
     ("learning", "allin.memory.manager", "MemoryManager", "learn_turns"),
 )
 ORDER = tuple(dict.fromkeys(stage for stage, *_ in STAGES))

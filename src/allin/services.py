@@ -30,7 +30,8 @@ from allin.guard.rates import UserRates
 from allin.guard.signup import SignupPolicy
 from allin.guard.sockets import SocketGuard
 from allin.guard.upkeep import keep_guards
-from allin.jobs.queue import JobQueue, app_worker
+from allin.jobs.options import app_worker
+from allin.jobs.queue import JobQueue
 from allin.llm.base import ChatModel
 from allin.llm.registry import build_chat_model
 from allin.memory.build import start_memory
@@ -40,15 +41,14 @@ from allin.onboarding.evidence import EvidenceListener
 from allin.onboarding.paths import PathSync
 from allin.onboarding.pitch import PitchContext
 from allin.onboarding.service import OnboardingService
-from allin.rag.hybrid import Fusion
-from allin.rag.ingest import ChunkingPolicy, Ingestor
+from allin.policies import chunking_policy, retrieval_policy, source_policy
+from allin.rag.ingest import Ingestor
 from allin.rag.library import DocumentLibrary
-from allin.rag.limits import DocumentLimits
 from allin.rag.rerank import build_reranker
-from allin.rag.retrieval import RetrievalPolicy, Retriever
+from allin.rag.retrieval import Retriever
 from allin.rag.uploads import UploadIngestion
 from allin.sources.service import RepositoryService
-from allin.sources.sync import RepositorySync, SourcePolicy
+from allin.sources.sync import RepositorySync
 from allin.storage.blobs import BlobStore
 from allin.storage.chat_store import ChatStore
 from allin.storage.db import Database
@@ -173,7 +173,7 @@ class Services:
         documents = DocumentStore(db)
         await documents.ensure_vector_index(embedder.name, embedder.dimension)
         clock.step("embedder and vector index")
-        ingestor = Ingestor(documents, blobs, embedder, _chunking(settings))
+        ingestor = Ingestor(documents, blobs, embedder, chunking_policy(settings))
         reranker = build_reranker(
             settings.reranker,
             documents,
@@ -181,7 +181,7 @@ class Services:
             depth=settings.rag_rerank_depth,
             weight=settings.rag_rerank_weight,
         )
-        retriever = Retriever(documents, embedder, _retrieval(settings), reranker)
+        retriever = Retriever(documents, embedder, retrieval_policy(settings), reranker)
         repository_store = RepositoryStore(db)
         trust = TrustStore(db)
         described_store = DescribedStore(db)
@@ -201,7 +201,7 @@ class Services:
             repository_store,
             embedder,
             settings.data_dir.resolve() / "repos",
-            _sources(settings),
+            source_policy(settings),
             settings.git_token.get_secret_value() if settings.git_token else None,
             listeners=[PathSync(onboarding_store)],
             after_sync=TrustRefresher(trust, described).refresh,
@@ -217,7 +217,7 @@ class Services:
         uploads = UploadStore(db)
         ingestion = UploadIngestion(uploads, blobs, ingestor, described)
         jobs = JobQueue(
-            db.url,
+            db,
             repository_store,
             repository_sync,
             memory,
@@ -347,50 +347,6 @@ def _token_verifier(
     )
     local = LocalTokens(secret_value, settings.token_ttl_s, users)
     return local, local
-
-
-def _chunking(settings: Settings) -> ChunkingPolicy:
-    return ChunkingPolicy(
-        max_tokens=settings.rag_chunk_tokens,
-        overlap_tokens=settings.rag_chunk_overlap,
-        max_bytes=settings.max_document_bytes,
-        limits=DocumentLimits(
-            uncompressed_bytes=settings.max_document_uncompressed_bytes,
-            compression_ratio=settings.max_document_compression_ratio,
-            pages=settings.max_document_pages,
-            chars=settings.max_document_chars,
-            chunks=settings.max_document_chunks,
-            parse_timeout_s=settings.document_parse_timeout_s,
-            parser_memory_bytes=settings.document_parser_memory_bytes,
-        ),
-    )
-
-
-def _sources(settings: Settings) -> SourcePolicy:
-    return SourcePolicy(
-        max_file_bytes=settings.repo_max_file_bytes,
-        max_files=settings.repo_max_files,
-        chunk_tokens=settings.rag_chunk_tokens,
-        chunk_overlap=settings.rag_chunk_overlap,
-        code_chunk_tokens=settings.repo_code_chunk_tokens,
-    )
-
-
-def _retrieval(settings: Settings) -> RetrievalPolicy:
-    return RetrievalPolicy(
-        top_k=settings.rag_top_k,
-        candidates=settings.rag_candidates,
-        ef_search=settings.rag_ef_search,
-        min_similarity=settings.rag_min_similarity,
-        fusion=Fusion(
-            vector_weight=settings.rag_vector_weight,
-            text_weight=settings.rag_text_weight,
-            rrf_k=settings.rag_rrf_k,
-        ),
-        rerank_depth=settings.rag_rerank_depth,
-        mix_code_and_prose=settings.rag_mix_code_and_prose,
-        code_first=settings.rag_code_first,
-    )
 
 
 class _StartupClock:

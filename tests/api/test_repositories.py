@@ -207,7 +207,7 @@ async def test_a_worker_killed_mid_sync_is_replaced_and_nothing_is_indexed_twice
         await worker.wait()
 
         # Another worker notices the dead one (no heartbeat) and takes the job up again.
-        from allin.jobs.queue import WorkerOptions
+        from allin.jobs.options import WorkerOptions
 
         replacement = asyncio.create_task(
             services.jobs.run_worker(WorkerOptions(stalled_after_s=4))

@@ -23,7 +23,7 @@ import pytest
 
 from allin.app import create_app
 from allin.auth.principal import Principal
-from allin.jobs.queue import DOCUMENTS_QUEUE, WorkerOptions
+from allin.jobs.options import DOCUMENTS_QUEUE, WorkerOptions
 from allin.rag.document_records import Document
 from tests.api.test_documents import HANDBOOK
 from tests.api.test_repositories import cli_env

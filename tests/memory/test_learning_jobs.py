@@ -11,7 +11,8 @@ import pytest
 
 from allin.chat.interaction import InteractionManager, TurnRequest
 from allin.chat.runs import Runs
-from allin.jobs.queue import LEARN_TASK, JobQueue, WorkerOptions
+from allin.jobs.options import WorkerOptions
+from allin.jobs.queue import JobQueue
 from allin.memory.build import start_memory
 from allin.memory.manager import MemoryManager
 from allin.memory.pipeline import MemoryContext, MemoryListener
@@ -26,7 +27,7 @@ async def queued(services: Services) -> AsyncIterator[tuple[MemoryManager, JobQu
     memory = start_memory(services.settings, services.db, services.embedder)
     await memory.ready()
     sync: RepositorySync = services.repositories._sync
-    jobs = JobQueue(services.db.url, services.repositories.store, sync, memory)
+    jobs = JobQueue(services.db, services.repositories.store, sync, memory)
     await jobs.open()
     memory.learn_through(jobs)
     yield memory, jobs
@@ -57,10 +58,9 @@ async def work_until_learned(jobs: JobQueue, user_id: str) -> None:
 
 
 async def learning_jobs(jobs: JobQueue, user_id: str) -> list[str]:
-    found = await jobs.app.job_manager.list_jobs_async(
-        task=LEARN_TASK, lock=f"memory:{user_id}", status="todo"
-    )
-    return [str(job.task_kwargs["said"]) for job in found]
+    """What the user said in the turns still waiting to be learned from, oldest first."""
+    waiting = await jobs._lessons.oldest(user_id, 1000)
+    return [lesson.said for lesson in waiting]
 
 
 async def test_a_turn_is_learned_by_a_job_even_one_run_after_a_restart(
@@ -82,7 +82,7 @@ async def test_a_turn_is_learned_by_a_job_even_one_run_after_a_restart(
 
     # Another process (a restarted app, an `allin worker`) works the queue.
     restarted = JobQueue(
-        services.db.url, services.repositories.store, services.repositories._sync, memory
+        services.db, services.repositories.store, services.repositories._sync, memory
     )
     await restarted.open()
     try:
@@ -111,9 +111,7 @@ async def test_a_listing_waits_for_the_learning_jobs_of_the_user(
 ) -> None:
     memory, _ = queued
     await memory.learn_later(user_id, "chat-a", "My manager is Dana.", "ok")
-    worker = JobQueue(
-        services.db.url, services.repositories.store, services.repositories._sync, memory
-    )
+    worker = JobQueue(services.db, services.repositories.store, services.repositories._sync, memory)
     await worker.open()
     try:
         working = asyncio.create_task(work_until_learned(worker, user_id))

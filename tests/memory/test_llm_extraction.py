@@ -12,8 +12,10 @@ import pytest
 
 from allin.memory.build import start_memory
 from allin.memory.manager import MemoryManager
+from allin.memory.memory_records import Lesson
 from allin.services import Services
 from tests.conftest import make_settings
+from tests.memory.test_memory_notices import Told
 from tests.support.fake_gemini import FakeGemini
 from tests.support.fake_openai import FakeOpenAI
 from tests.support.llm_scripts import Failure, Reply, Script
@@ -111,3 +113,26 @@ async def test_a_failing_llm_falls_back_to_the_offline_rules(
         "User prefers short answers"
     ]
     assert len(fake.requests) == 1
+
+
+async def test_a_chats_turns_are_learned_in_one_extraction_told_to_its_last_answer(
+    llm_memory: tuple[Fake, MemoryManager], user_id: str
+) -> None:
+    fake, memory = llm_memory
+    told = Told()
+    memory.announce_through(told)
+    kubernetes = "I'm new to Kubernetes and pods confuse me."
+    lessons = [
+        Lesson(1, "chat-a", kubernetes, "A pod is…", 11),
+        Lesson(2, "chat-a", "My manager is Dana.", "Noted.", 12),
+        Lesson(3, "chat-b", "How do I deploy?", "Like so.", 13),
+    ]
+    added = await memory.learn_batch(user_id, lessons)
+    assert added == ["User is new to Kubernetes and finds pods confusing", "User's manager is Dana"]
+
+    # chat-a's two turns in one call (a memory is stored with its chat), chat-b's in another.
+    first, second = fake.requests
+    assert kubernetes in first.user and "My manager is Dana." in first.user
+    assert "How do I deploy?" in second.user.split("## New Messages", 1)[1]
+    assert told.calls == [(user_id, "chat-a", 12, added)]
+    assert {m.chat_id for m in await memory.list_all(user_id)} == {"chat-a"}

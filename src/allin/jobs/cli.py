@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from allin.jobs.queue import WorkerOptions
+from allin.jobs.options import WorkerOptions
 from allin.terminal import console, load_settings, without_workers
 
 

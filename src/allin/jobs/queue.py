@@ -6,12 +6,17 @@ queueing lock (asking again while one waits returns the waiting one). A worker t
 stops sending heartbeats; any live worker puts such a job back in the queue, and the sync resumes
 from what it had staged, so nothing is indexed twice.
 
-Learning memories from a finished turn is a job too (`defer_learning`), so the answer never waits
-on it and a turn stored is a turn learned from, even if the process stops: one job per turn,
-written as the turn ends, with a lock per user (a user's turns are learned one at a time, in
-order, anywhere). Learning has a worker of its own, so it never waits behind a repository sync of
-several minutes, and it gives way to answers (while turns wait for a slot, it waits); under a
-burst of chat it lags, then catches up.
+Learning memories from finished turns is a job too (`defer_learning`), so the answer never waits
+on it and a turn stored is a turn learned from, even if the process stops: the turn is kept in
+`memory_lessons` as it ends, then a job is queued for its user, unless one already waits (a
+queueing lock per user), which will learn it too. A job learns all the user's waiting turns, up
+to `learning_batch_max`, in one pass (one LLM extraction per chat rather than one per turn), and
+forgets them only once learned: a job that fails or dies is run again and learns them again,
+which adds nothing twice (the offline rules skip facts already known, mem0 drops exact repeats).
+A lock per user keeps a user's turns learned one batch at a time, in order, anywhere. Learning has
+a worker of its own, so it never waits behind a repository sync of several minutes, and it gives
+way to answers (while turns wait for a slot, it waits); under a burst of chat it lags, then
+catches up, in fewer and larger batches.
 
 Ingesting an upload is a job too (`defer_ingestion`, `rag/uploads.py`), on a worker of its own so
 that a sync never holds uploads back. Each user's ingestion jobs are dealt to a few lanes (a
@@ -24,33 +29,38 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import procrastinate
 from procrastinate import exceptions as job_errors
 from procrastinate.job_context import AbortReason, JobContext
+from procrastinate.jobs import Status
 
 from allin.chat.admission import TurnAdmission
-from allin.config import Settings
 from allin.errors import NotFound, Unavailable
+from allin.jobs.options import DOCUMENTS_QUEUE, MEMORY_QUEUE, SOURCES_QUEUE, WorkerOptions
 from allin.memory.manager import MemoryManager
 from allin.rag.uploads import IngestRequest, UploadIngestion
 from allin.sources.sync import RepositorySync
+from allin.storage.db import Database
+from allin.storage.lessons import LessonStore
 from allin.storage.repositories import RepositoryStore
 from allin.storage.uploads import INGEST_TASK
 
 logger = logging.getLogger(__name__)
 
-SOURCES_QUEUE = "sources"
 SYNC_TASK = "sync_repository"
-MEMORY_QUEUE = "memory"
 LEARN_TASK = "learn_memories"
-DOCUMENTS_QUEUE = "documents"
-QUEUES = frozenset({SOURCES_QUEUE, MEMORY_QUEUE, DOCUMENTS_QUEUE})
 _RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=5, retry_exceptions={Unavailable})
-# Learning fails mostly for passing reasons (the database, the LLM): any failure is tried again.
-_LEARN_RETRY = procrastinate.RetryStrategy(max_attempts=3, wait=2)
+# Learning fails mostly for passing reasons (the database, the LLM): a batch that failed is tried
+# again by a new job this much later (not by Procrastinate's retry, which would clash with the
+# user's next job waiting under the same queueing lock), and given up after that many attempts.
+_LEARN_AGAIN_S = 2
+_LEARN_ATTEMPTS = 3
+# Longest a learning job gives way to turns waiting for a slot.
+_LEARNING_YIELDS_S = 5.0
+# Most turns one learning job learns from: a bounded prompt for the LLM, and a bounded time.
+LEARNING_BATCH_MAX = 20
 
 
 class _WorkerStopped(Exception):
@@ -61,46 +71,30 @@ class _WorkerStopped(Exception):
 _INGEST_RETRY = procrastinate.RetryStrategy(
     max_attempts=3, wait=2, retry_exceptions={Unavailable, _WorkerStopped}
 )
-# Longest a learning job gives way to turns waiting for a slot.
-_LEARNING_YIELDS_S = 5.0
 # How long a worker that lost the database waits before it starts again.
 _WORKER_RESTART_S = 1.0
 # How often `learning_settled` looks whether a user's learning jobs are done.
 _SETTLE_POLL_S = 0.05
 
 
-@dataclass(frozen=True, slots=True)
-class WorkerOptions:
-    concurrency: int = 1
-    # A worker with no heartbeat for this long is dead: its jobs go back in the queue. Workers
-    # beat three times as often, and look for dead ones twice as often.
-    stalled_after_s: float = 30.0
-    # When > 0, every repository is synced again this often.
-    sync_interval_s: float = 0.0
-    # Learning jobs run at once (a user's own turns always one at a time, in order).
-    learning_concurrency: int = 2
-    # Uploads ingested at once (a user's at most as many as they have lanes).
-    ingest_concurrency: int = 4
-    # The queues worked: all of them, or (an app whose syncs run elsewhere) only uploads.
-    queues: frozenset[str] = QUEUES
-
-
 class JobQueue:
     def __init__(
         self,
-        url: str,
+        db: Database,
         repositories: RepositoryStore,
         sync: RepositorySync,
         memory: MemoryManager | None = None,
         admission: TurnAdmission | None = None,
         ingestion: UploadIngestion | None = None,
         uploads_queue: str = DOCUMENTS_QUEUE,
+        *,
+        learning_batch_max: int = LEARNING_BATCH_MAX,
     ) -> None:
         # Three workers (syncs, learning, uploads) each hold a connection to listen on and use one
         # to fetch and finish jobs; the rest serve turns deferring their learning and uploads
         # deferring their ingestion.
         connector = procrastinate.PsycopgConnector(
-            conninfo=url, min_size=1, max_size=8, kwargs={"prepare_threshold": None}
+            conninfo=db.url, min_size=1, max_size=8, kwargs={"prepare_threshold": None}
         )
         self.app = procrastinate.App(connector=connector)
         self._repositories = repositories
@@ -110,12 +104,14 @@ class JobQueue:
         self._ingestion = ingestion
         # The actual name of the documents queue: only workers reading the same raw files share it.
         self._queue_names = {DOCUMENTS_QUEUE: uploads_queue}
+        self._lessons = LessonStore(db)
+        self._learning_batch_max = learning_batch_max
         self._sync_task = self.app.task(
             name=SYNC_TASK, queue=SOURCES_QUEUE, pass_context=True, retry=_RETRY
         )(self._run_sync)
-        self._learn_task = self.app.task(
-            name=LEARN_TASK, queue=MEMORY_QUEUE, pass_context=True, retry=_LEARN_RETRY
-        )(self._run_learning)
+        self._learn_task = self.app.task(name=LEARN_TASK, queue=MEMORY_QUEUE, pass_context=True)(
+            self._run_learning
+        )
         self._ingest_task = self.app.task(
             name=INGEST_TASK, queue=uploads_queue, pass_context=True, retry=_INGEST_RETRY
         )(self._run_ingestion)
@@ -141,11 +137,22 @@ class JobQueue:
 
     async def defer_learning(
         self, user_id: str, chat_id: str, said: str, answer: str, answer_id: int | None = None
-    ) -> int:
-        """Queue learning from a finished turn (`MemoryManager.learn`); returns the job's id."""
-        return await self._learn_task.configure(lock=_learning_lock(user_id)).defer_async(
-            user_id=user_id, chat_id=chat_id, said=said, answer=answer, answer_id=answer_id
-        )
+    ) -> int | None:
+        """Keep a finished turn to be learned from (`MemoryManager.learn_batch`) and queue its
+        user's learning job; returns the job's id, None when a waiting one will learn it."""
+        # Kept before the job is queued: a job that starts now, or any later, finds it.
+        await self._lessons.add(user_id, chat_id, said, answer, answer_id)
+        return await self._defer_learning_job(user_id)
+
+    async def _defer_learning_job(self, user_id: str, in_s: int = 0) -> int | None:
+        try:
+            return await self._learn_task.configure(
+                lock=_learning_lock(user_id),
+                queueing_lock=f"learn:{user_id}",
+                schedule_in={"seconds": in_s},
+            ).defer_async(user_id=user_id)
+        except job_errors.AlreadyEnqueued:
+            return None
 
     async def defer_ingestion(self, lane: str, request: IngestRequest) -> int:
         """Queue an upload's ingestion in one of its owner's lanes; returns the job's id."""
@@ -253,6 +260,7 @@ class JobQueue:
         while True:
             try:
                 await self.requeue_stalled(options.stalled_after_s)
+                await self.requeue_lessons(options.stalled_after_s)
                 if options.sync_interval_s > 0 and since_sync >= options.sync_interval_s:
                     since_sync = 0.0
                     for repository in await self._repositories.all():
@@ -268,8 +276,23 @@ class JobQueue:
         )
         for job in stalled:
             logger.warning("job %s (%s) lost its worker; queued again", job.id, job.task_name)
-            await self.app.job_manager.retry_job(job)
+            if job.task_name == LEARN_TASK and job.id is not None:
+                # Its turns still wait to be learned: a new job of the user learns them.
+                await self.app.job_manager.finish_job_by_id_async(
+                    job.id, status=Status.FAILED, delete_job=False
+                )
+                await self._defer_learning_job(str(job.task_kwargs["user_id"]))
+            else:
+                await self.app.job_manager.retry_job(job)
         return len(stalled)
+
+    async def requeue_lessons(self, waiting_s: float) -> None:
+        """Queue learning for users whose turns wait with no job to learn them (it failed every
+        attempt, or was taken by a worker with memory off): the lock makes it a no-op for the
+        others."""
+        if self._memory is not None:
+            for user_id in await self._lessons.users_waiting(waiting_s):
+                await self._defer_learning_job(user_id)
 
     async def _run_sync(self, context: JobContext, repository_id: str) -> dict[str, Any]:
         async def progress(phase: str, done: int, total: int) -> None:
@@ -287,21 +310,37 @@ class JobQueue:
         self,
         context: JobContext,
         user_id: str,
-        chat_id: str,
-        said: str,
-        answer: str,
-        # None in jobs queued before answers were told of their memories.
+        # A job queued before turns were kept in `memory_lessons` carries its turn.
+        chat_id: str | None = None,
+        said: str = "",
+        answer: str = "",
         answer_id: int | None = None,
     ) -> dict[str, Any]:
+        if chat_id is not None:
+            await self._lessons.add(user_id, chat_id, said, answer, answer_id)
         if self._memory is None:
-            # A worker with memory off: the turn is not learned from here (nor anywhere).
+            # A worker with memory off: the turns wait for one with memory (`requeue_lessons`).
             logger.info("job %s: long-term memory is off; not learning", context.job.id)
-            return {"learned": []}
+            return {"learned": [], "turns": 0}
         if self._admission is not None:
             # Answers first: while turns wait for a slot, learning waits too (a bounded time, so
             # a process that stays saturated still learns, later).
             await self._admission.until_unsaturated(_LEARNING_YIELDS_S)
-        return {"learned": await self._memory.learn(user_id, chat_id, said, answer, answer_id)}
+        lessons = await self._lessons.oldest(user_id, self._learning_batch_max)
+        if not lessons:
+            return {"learned": [], "turns": 0}
+        try:
+            learned = await self._memory.learn_batch(user_id, lessons)
+        except Exception:
+            given_up = await self._lessons.failed(user_id, lessons[-1].id, _LEARN_ATTEMPTS)
+            if given_up:
+                logger.error("gave up learning %d turns of user %s", given_up, user_id)
+            await self._defer_learning_job(user_id, in_s=_LEARN_AGAIN_S)
+            raise
+        await self._lessons.learned(user_id, lessons[-1].id)
+        if len(lessons) == self._learning_batch_max:
+            await self._defer_learning_job(user_id)  # more may wait: the next batch
+        return {"learned": learned, "turns": len(lessons)}
 
     async def _run_ingestion(
         self, context: JobContext, document_id: str, storage_path: str, shared: bool, force: bool
@@ -320,23 +359,6 @@ class JobQueue:
                 raise
             # Not the job's end: a failure its retry strategy takes up again elsewhere.
             raise _WorkerStopped(f"the worker stopped while ingesting {document_id}") from None
-
-
-def app_worker(settings: Settings) -> WorkerOptions | None:
-    """The job worker this process runs, if any: syncs and learning with ALLIN_JOBS_WORKER, and
-    uploads with ALLIN_INGEST_WORKER."""
-    queues = {SOURCES_QUEUE, MEMORY_QUEUE} if settings.jobs_worker else set()
-    if settings.ingest_worker:
-        queues.add(DOCUMENTS_QUEUE)
-    if not queues:
-        return None
-    return WorkerOptions(
-        concurrency=settings.jobs_concurrency,
-        sync_interval_s=settings.repo_sync_interval_s if settings.jobs_worker else 0.0,
-        stalled_after_s=settings.jobs_stalled_after_s,
-        ingest_concurrency=settings.ingest_concurrency,
-        queues=frozenset(queues),
-    )
 
 
 def _learning_lock(user_id: str) -> str:

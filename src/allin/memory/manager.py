@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from allin.errors import NotFound, Unavailable
 from allin.memory.extract import extract_facts, normalized
 from allin.memory.glossary import gloss
-from allin.memory.memory_records import Memory
+from allin.memory.memory_records import Lesson, Memory
 from allin.memory.reading import MemoryReader
 
 logger = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class LearningQueue(Protocol):
 
     async def defer_learning(
         self, user_id: str, chat_id: str, said: str, answer: str, answer_id: int | None
-    ) -> int: ...
+    ) -> int | None: ...
 
     async def learning_settled(self, user_id: str, timeout_s: float) -> None: ...
 
@@ -140,28 +140,52 @@ class MemoryManager:
     ) -> list[str]:
         """Remember what a turn taught about the user; returns the memories added (told, with
         the answer's id, to the listener: `announce_through`)."""
-        added = await self._learn(user_id, chat_id, said, answer)
-        if added and answer_id is not None and self._listener is not None:
-            try:
-                await self._listener.learned(user_id, chat_id, answer_id, added)
-            except Exception:
-                # The memories are stored: the notice is a courtesy, not worth learning again.
-                logger.warning("could not tell chat %s of its new memories", chat_id, exc_info=True)
+        # Learned here and now, it waits in no queue: it has no lesson id.
+        return await self.learn_batch(user_id, [Lesson(0, chat_id, said, answer, answer_id)])
+
+    async def learn_batch(self, user_id: str, lessons: Sequence[Lesson]) -> list[str]:
+        """Remember what several finished turns of the user taught, in order; returns the
+        memories added. Each answer whose turn taught something is told to the listener (the
+        LLM learns a chat's consecutive turns in one call: what it adds is told to the last)."""
+        added: list[str] = []
+        for lesson, memories in await self._learn(user_id, lessons):
+            added += memories
+            if memories and lesson.answer_id is not None and self._listener is not None:
+                try:
+                    await self._listener.learned(
+                        user_id, lesson.chat_id, lesson.answer_id, memories
+                    )
+                except Exception:
+                    # The memories are stored: the notice is a courtesy, not worth learning again.
+                    logger.warning(
+                        "could not tell chat %s of its new memories", lesson.chat_id, exc_info=True
+                    )
         return added
 
-    async def _learn(self, user_id: str, chat_id: str, said: str, answer: str) -> list[str]:
+    async def _learn(
+        self, user_id: str, lessons: Sequence[Lesson]
+    ) -> list[tuple[Lesson, list[str]]]:
+        """What each lesson (for the LLM, the last of each run of a chat's turns) added."""
         done = self._started_learning(user_id)
         try:
             async with self._lock(user_id):
-                if self._extract_with_llm:
-                    try:
-                        return await self._learn_with_llm(user_id, chat_id, said, answer)
-                    except Exception:
-                        logger.warning(
-                            "memory extraction by the LLM failed; using the offline rules",
-                            exc_info=True,
+                taught = []
+                for run in _runs_by_chat(lessons):
+                    if self._extract_with_llm:
+                        try:
+                            taught.append((run[-1], await self._learn_with_llm(user_id, run)))
+                            continue
+                        except Exception:
+                            logger.warning(
+                                "memory extraction by the LLM failed; using the offline rules",
+                                exc_info=True,
+                            )
+                    for lesson in run:
+                        facts = extract_facts(lesson.said)
+                        taught.append(
+                            (lesson, await self._remember(user_id, lesson.chat_id, facts))
                         )
-                return await self._remember(user_id, chat_id, extract_facts(said))
+                return taught
         finally:
             self._learning[user_id].discard(done)
             if not self._learning[user_id]:
@@ -171,8 +195,8 @@ class MemoryManager:
     async def learn_later(
         self, user_id: str, chat_id: str, said: str, answer: str, answer_id: int | None = None
     ) -> None:
-        """Learn from a finished turn: as a job when there is a queue (the job then calls
-        `learn`), else here and now."""
+        """Learn from a finished turn: as a job when there is a queue (the job then learns it
+        with the user's other waiting turns, `learn_batch`), else here and now."""
         if self._queue is None:
             await self.learn(user_id, chat_id, said, answer, answer_id)
         elif self._extract_with_llm or extract_facts(said):
@@ -235,14 +259,19 @@ class MemoryManager:
         except Exception as exc:
             raise Unavailable(f"long-term memory could not start: {exc}") from exc
 
-    async def _learn_with_llm(
-        self, user_id: str, chat_id: str, said: str, answer: str
-    ) -> list[str]:
-        """mem0's own extraction: one LLM call that sees the turn and the user's closest memories
-        and returns only new facts (mem0 then drops exact repeats)."""
-        messages = [{"role": "user", "content": said}, {"role": "assistant", "content": answer}]
+    async def _learn_with_llm(self, user_id: str, run: Sequence[Lesson]) -> list[str]:
+        """mem0's own extraction: one LLM call that sees a chat's turns and the user's closest
+        memories and returns only new facts (mem0 then drops exact repeats)."""
+        messages = []
+        for lesson in run:
+            messages += [
+                {"role": "user", "content": lesson.said},
+                {"role": "assistant", "content": lesson.answer},
+            ]
         mem0 = await self._built()
-        added = await mem0.add(messages, user_id=user_id, metadata={CHAT_ID: chat_id}, infer=True)
+        added = await mem0.add(
+            messages, user_id=user_id, metadata={CHAT_ID: run[0].chat_id}, infer=True
+        )
         return [str(item["memory"]) for item in added["results"]]
 
     async def _remember(self, user_id: str, chat_id: str, facts: Sequence[str]) -> list[str]:
@@ -291,3 +320,14 @@ class MemoryManager:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._learning.setdefault(user_id, set()).add(done)
         return done
+
+
+def _runs_by_chat(lessons: Sequence[Lesson]) -> list[list[Lesson]]:
+    """The lessons cut where the chat changes: a memory is stored with the chat it came from."""
+    runs: list[list[Lesson]] = []
+    for lesson in lessons:
+        if runs and runs[-1][-1].chat_id == lesson.chat_id:
+            runs[-1].append(lesson)
+        else:
+            runs.append([lesson])
+    return runs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,3 +40,16 @@ class Memory(BaseModel):
             created_at=created,
             updated_at=payload.get("updated_at") or created,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Lesson:
+    """A finished turn waiting to be learned from: what the user said and the answer (whose id,
+    when known, is the one its "Memory updated" notice goes under)."""
+
+    # Its place in the user's queue of turns to learn from (`allin.storage.lessons`).
+    id: int
+    chat_id: str
+    said: str
+    answer: str
+    answer_id: int | None

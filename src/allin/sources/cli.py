@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from allin.errors import AllinError
-from allin.jobs.queue import WorkerOptions
+from allin.jobs.options import WorkerOptions
 from allin.terminal import console, load_settings, progress_bar, without_workers
 
 if TYPE_CHECKING:
