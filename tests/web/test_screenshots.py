@@ -198,7 +198,10 @@ def test_every_panel(browser: Browser, server: str, admin: str, device: str, sch
         page.keyboard.press("Escape")
         ask(page, LOYALTY_QUESTION)
         citation(page, "loyalty.md")
-        expect(page.get_by_test_id("passage-trust").get_by_test_id("stale-warning")).to_be_visible()
+        warning = page.get_by_test_id("passage-trust").get_by_test_id("stale-warning")
+        expect(warning).to_be_visible()
+        # The newest commit is dated tomorrow: said in hours, not as "in 1,439 minutes".
+        expect(warning.get_by_test_id("stale-newest")).to_contain_text(re.compile(r"in 2\d hours"))
         shoot("08-passage-stale")
         page.keyboard.press("Escape")
 
