@@ -225,6 +225,10 @@ def test_every_panel(browser: Browser, server: str, admin: str, device: str, sch
             shoot("12-drawer")
         page.get_by_test_id("chat-search").fill("deploy")
         expect(page.get_by_test_id("chat-search-results").locator("li").first).to_be_visible()
+        # The excerpt of an answer reads as text, not as the Markdown it is stored in.
+        excerpt = page.get_by_test_id("chat-search-excerpt").first
+        expect(excerpt).to_contain_text("make deploy")
+        expect(excerpt).not_to_contain_text(re.compile(r"\*\*|`|\\\("))
         shoot("13-search")
         page.get_by_test_id("chat-search").fill("")
         if phone:
