@@ -244,6 +244,10 @@ def test_every_panel(browser: Browser, server: str, admin: str, device: str, sch
             expect(page.get_by_test_id(shown).first).to_be_visible()
             if testid == "open-gaps":
                 expect(page.get_by_test_id("gaps-dialog")).to_have_attribute("data-state", "ready")
+                # The files a suggested owner changed are shown as code, not with backticks.
+                owners = page.get_by_test_id("gap-owners").first
+                expect(owners.locator("code").first).to_be_visible()
+                expect(owners).not_to_contain_text("`")
             shoot(shot)
             page.keyboard.press("Escape")
 
