@@ -12,7 +12,7 @@ from playwright.sync_api import Page
 # Run in the page; returns {"wide", "contrast", "small", "split"}, each a list of
 # descriptions of what is wrong, empty when nothing is. Only what can be seen and reached is
 # measured: inside the open modal dialog when there is one (the rest of the page is inert).
-AUDIT = r"""(phone) => {
+AUDIT = r"""([phone, width]) => {
     const describe = (el) => {
         const id = el.dataset.testid || el.id || (el.className && String(el.className)) || "";
         const text = (el.innerText || el.value || "").trim().replace(/\s+/g, " ").slice(0, 40);
@@ -38,7 +38,7 @@ AUDIT = r"""(phone) => {
     const wide = all
         .filter((el) => {
             const box = el.getBoundingClientRect();
-            return (box.right > innerWidth + 0.5 || box.left < -0.5) && !clipped(el);
+            return (box.right > width + 0.5 || box.left < -0.5) && !clipped(el);
         })
         .map(describe);
 
@@ -134,5 +134,9 @@ AUDIT = r"""(phone) => {
 
 def audit(page: Page, *, phone: bool) -> dict[str, Any]:
     """What is wrong with what the page shows now (see `AUDIT`)."""
-    result: dict[str, Any] = page.evaluate(AUDIT, phone)
+    # The screen's width, not innerWidth: a phone's browser widens its layout viewport to fit
+    # what is too wide (zooming out), so innerWidth grows with the very overflow looked for.
+    viewport = page.viewport_size
+    assert viewport is not None
+    result: dict[str, Any] = page.evaluate(AUDIT, [phone, viewport["width"]])
     return result

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 from allin.app import create_app
 from tests.conftest import make_settings, new_database, project_root
@@ -119,6 +119,10 @@ def admin(server: str, tmp_path_factory: pytest.TempPathFactory) -> str:
 def shoot(page: Page, name: str) -> None:
     """A screenshot under test-results/screens/, of a page that scrolls nowhere sideways."""
     assert page.evaluate("() => document.documentElement.scrollWidth <= innerWidth"), name
+    # A phone's browser zooms out to fit what is too wide, so innerWidth alone is no proof.
+    viewport = page.viewport_size
+    assert viewport is not None
+    assert page.evaluate("() => innerWidth") <= viewport["width"], name
     page.screenshot(path=SCREENS / f"{name}.png")
 
 
@@ -161,6 +165,18 @@ def test_every_panel(browser: Browser, server: str, admin: str, device: str, sch
         refusals = csp_refusals(page)
         camera = Camera(page, f"{device}-{scheme}", phone)
         shoot = camera.shoot
+        # The chat socket through a relay the test can cut, to show the server going away.
+        down = False
+        relays: list[WebSocketRoute] = []
+
+        def relay(socket: WebSocketRoute) -> None:
+            if down:
+                socket.close()
+                return
+            socket.connect_to_server()
+            relays.append(socket)
+
+        page.route_web_socket(re.compile(r".*/ws/.*"), relay)
         page.goto(server)
         expect(page.get_by_test_id("auth-form")).to_be_visible()
         shoot("01-login")
@@ -235,7 +251,7 @@ def test_every_panel(browser: Browser, server: str, admin: str, device: str, sch
             page.keyboard.press("Escape")
 
         for shot, testid, shown in (
-            ("14-memories", "open-memories", "memories"),
+            ("14-memories", "open-memories", "memory-item"),
             ("15-repositories", "open-repos", "repo-card"),
             ("16-onboarding", "open-onboarding", "ob-step"),
             ("17-gaps", "open-gaps", "gaps-list"),
@@ -267,14 +283,22 @@ def test_every_panel(browser: Browser, server: str, admin: str, device: str, sch
         shoot("20-delete")
         page.get_by_test_id("ask-cancel").click()
 
-        # The server gone: its API refused, its socket closed as soon as it opens.
+        # The server gone: its API refused, its socket closed, and closed again as soon as it
+        # opens. The page says so, and a message typed now waits.
         page.route(re.compile(r".*/api/v1/.*"), lambda route: route.abort())
-        page.route_web_socket(re.compile(r".*/ws/.*"), lambda socket: socket.close())
+        down = True
+        for socket in relays:
+            socket.close()
+        expect(page.get_by_test_id("conn-state")).to_have_text("reconnecting…")
+        page.get_by_test_id("composer").fill("Typed while the server is down")
+        page.get_by_test_id("composer").press("Enter")
+        expect(page.get_by_test_id("message-user").last).to_contain_text("sending…")
+        shoot("21-reconnecting")
         page.reload()
         # A blank page once: the page says it cannot reach the server, and keeps trying.
         expect(page.get_by_test_id("boot-error")).to_contain_text("Can't reach the Allin server")
         expect(page.get_by_test_id("boot-error")).to_be_in_viewport()
-        shoot("21-server-down")
+        shoot("22-server-down")
         assert refusals == []  # every panel works under the Content-Security-Policy
         assert camera.problems == {}
     finally:
