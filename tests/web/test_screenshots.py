@@ -233,6 +233,9 @@ def test_every_panel(browser: Browser, server: str, admin: str, device: str, sch
         page.keyboard.press("Escape")
 
         ask(page, KUBERNETES)
+        not_found = page.get_by_test_id("message-assistant").last
+        expect(not_found).to_contain_text("I couldn't find this in the team's knowledge")
+        not_found.evaluate("(answer) => answer.scrollIntoView({ block: 'start' })")
         shoot("11-not-found")
 
         if phone:
