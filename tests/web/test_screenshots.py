@@ -1,7 +1,7 @@
 """Every panel on a phone and a desktop, light and dark, as screenshots under test-results/screens/
 (git-ignored; CI keeps them as artifacts) for a person to look at. Each shot is also measured for
 what a screenshot would show broken (tests/support/layout.py): nothing wider than the screen,
-readable text, and on a phone controls a finger can hit."""
+text at 4.5:1, tables whose words stay whole, and on a phone controls a finger can hit."""
 
 from __future__ import annotations
 
