@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -75,7 +76,16 @@ class ChatMatch(BaseModel):
         )
 
 
+# The Markdown an answer is stored in, which an excerpt shown as plain text must not show: emphasis
+# and code marks, backslash escapes, and quote and heading marks at the start of a line. The match
+# marks (U+0002/U+0003) are left where they are, so the highlights stay on the matched words.
+_MARKUP = re.compile(
+    r"\*\*(?=\S)|(?<=\S)\*\*|`|\\(?=[!-/:-@\[-`{-~])|(?m:^[ \t]*(?:>[ \t]?)+|^#{1,6}[ \t])"
+)
+
+
 def _unmark(marked: str) -> tuple[str, list[tuple[int, int]]]:
+    marked = _MARKUP.sub("", marked)
     text: list[str] = []
     highlights: list[tuple[int, int]] = []
     length = 0

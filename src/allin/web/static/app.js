@@ -141,8 +141,29 @@ window.addEventListener("online", () => {
   if (session() && !connection.open) connection.connect();
 });
 
+const BOOT_RETRY_MAX_MS = 10_000;
+
+// The server's config, however long it takes: a server that is down or restarting (a proxy's 502)
+// is said on the page and tried again, instead of leaving it blank.
+async function serverConfig() {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const response = await fetch("/api/v1/config");
+      if (response.ok) {
+        const config = await response.json();
+        $("boot-error").hidden = true;
+        return config;
+      }
+    } catch {
+      // unreachable: said below, tried again
+    }
+    $("boot-error").hidden = false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(BOOT_RETRY_MAX_MS, 1000 * 2 ** attempt)));
+  }
+}
+
 async function boot() {
-  const config = await (await fetch("/api/v1/config")).json();
+  const config = await serverConfig();
   // A server with voice off would refuse every recording.
   for (const id of ["mic", "hands-free"]) $(id).hidden = !config.voice;
   showSetupBanner(config);

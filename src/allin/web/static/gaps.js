@@ -114,6 +114,17 @@ function facts(label, values, testid) {
   const name = document.createElement("span");
   name.className = "muted";
   name.textContent = `${label}: `;
-  block.append(name, values.join(" · "));
+  block.append(name, ...codeSpans(values.join(" · ")));
   return block;
+}
+
+// A reason names files as Markdown code (`src/app.py`), as answers show it: shown as code here
+// too, not with its backticks.
+function codeSpans(text) {
+  return text.split("`").map((part, index) => {
+    if (index % 2 === 0) return part;
+    const code = document.createElement("code");
+    code.textContent = part;
+    return code;
+  });
 }
