@@ -9,9 +9,14 @@ import uuid
 import httpx
 from websockets.asyncio.client import connect
 
-from allin.llm.offline import sentences
+from allin.llm.base import ContextBlock, Prompt
+from allin.llm.offline import compose_reply, sentences
+from allin.memory.pipeline import QUOTED_TITLE as MEMORY_QUOTED_TITLE
+from allin.memory.pipeline import TITLE as MEMORY_TITLE
+from allin.onboarding.pitch import TITLE as PITCH_TITLE
 from tests.conftest import ws_url
 from tests.support.accounts import Account
+from tests.support.llm_scripts import asked
 from tests.support.wsclient import ask
 
 # From the team handbook of the evaluation corpus (../shared/corpus/handbook/benefits-and-perks.md),
@@ -129,3 +134,21 @@ async def test_telling_it_about_yourself_is_acknowledged_with_what_it_will_remem
     assert "nothing" not in answer.lower(), answer
     # A question that says nothing about the asker is not acknowledged.
     assert "Noted" not in asked[-1]["turn"]["content"]
+
+
+def test_the_offline_answer_quotes_memories_to_the_user_and_keeps_the_model_s_notes_to_itself() -> (
+    None
+):
+    prompt = asked("What should I read first?")
+    prompt = Prompt(
+        system=prompt.system,
+        user=prompt.user,
+        context=(
+            ContextBlock(MEMORY_TITLE, ("Works on payments",), quoted_title=MEMORY_QUOTED_TITLE),
+            ContextBlock(PITCH_TITLE, ("Role: backend engineer, week 1",), quoted=False),
+        ),
+    )
+    answer = compose_reply(prompt)
+    assert f"**{MEMORY_QUOTED_TITLE}**" in answer and "Works on payments" in answer
+    assert MEMORY_TITLE not in answer
+    assert PITCH_TITLE not in answer and "week 1" not in answer

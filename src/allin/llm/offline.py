@@ -196,8 +196,9 @@ def compose_reply(prompt: Prompt, lead: str | None = None, *, remembers: bool = 
     if lead and not conversational:
         parts.append(lead)
     for block in prompt.context:
-        if block.items:
-            parts.append(f"**{block.title}**\n\n" + "\n\n".join(map(_quote_item, block.items)))
+        if block.items and block.quoted:
+            title = block.quoted_title or block.title
+            parts.append(f"**{title}**\n\n" + "\n\n".join(map(_quote_item, block.items)))
         elif block.when_empty and not conversational:
             parts.append(block.when_empty)
     if not parts:

@@ -13,6 +13,8 @@ from allin.memory.manager import MemoryManager
 from allin.storage.chat_records import Turn
 
 TITLE = "What you know about this user"
+# The same memories as an answer without a model quotes them to the user.
+QUOTED_TITLE = "What I remember about you"
 # A question about what Allin knows of the user is answered by the memories themselves, however
 # little it resembles any of them.
 _ASKS_ABOUT_ME = re.compile(
@@ -54,7 +56,8 @@ class MemoryContext:
                 )
         if not found:
             return Context()
-        return Context(block=ContextBlock(TITLE, tuple(memory.text for memory in found)))
+        memories = tuple(memory.text for memory in found)
+        return Context(block=ContextBlock(TITLE, memories, quoted_title=QUOTED_TITLE))
 
 
 class MemoryListener:

@@ -69,7 +69,8 @@ class PitchContext:
             )
         items.append(GUIDANCE)
         await store.record_pitch(question.id, question.user_id, question.chat_id, pitch)
-        return Context(block=ContextBlock(TITLE, tuple(items)))
+        # How to pitch the answer is for the model; an answer without one does not quote it.
+        return Context(block=ContextBlock(TITLE, tuple(items), quoted=False))
 
     async def _memories(self, user_id: str) -> list[str]:
         if self._memory is None:
