@@ -199,6 +199,9 @@ def test_every_panel(browser: Browser, server: str, admin: str, device: str, sch
         expect(answer.locator("pre code").first).to_be_visible()
         answer.locator("table").scroll_into_view_if_needed()
         shoot("04-answer-code-table")
+        # The title keeps room beside the chat's switch and buttons (it was cut to "How do I de…").
+        title = page.get_by_test_id("chat-title").bounding_box()
+        assert title is not None and title["width"] >= 0.4 * page.viewport_size["width"], title
         answer.get_by_test_id("sources").scroll_into_view_if_needed()
         shoot("05-answer-citations")
 
