@@ -25,6 +25,7 @@ from tests.conftest import make_settings, new_database, ws_url
 from tests.sources.test_sync import SESSIONS, sample
 from tests.support.accounts import Account, sign_up
 from tests.support.gitrepo import GitRepo
+from tests.support.processes import worker_process
 from tests.support.servers import serve_ready
 from tests.support.wsclient import ask
 
@@ -185,55 +186,45 @@ async def test_a_worker_killed_mid_sync_is_replaced_and_nothing_is_indexed_twice
         database_url=new_database(postgres), data_dir=tmp_path / "data", memory=False
     )
     services = await Services.start(settings)
-    log = (tmp_path / "worker.log").open("ab")
-    worker = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "allin", "worker"),
-        env=cli_env(settings),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        queued = await services.repositories.add("test", str(repo.path), "big", None)
-        repository_id = queued.repository.id
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            progress = (await services.repositories.store.get(repository_id)).progress or {}
-            if progress.get("phase") == "indexing" and 0 < progress.get("done", 0) < 600:
-                break
-            await asyncio.sleep(0.05)
-        else:
-            raise AssertionError("the worker never got half-way")
-        worker.send_signal(signal.SIGKILL)
-        await worker.wait()
-
-        # Another worker notices the dead one (no heartbeat) and takes the job up again.
-        from allin.jobs.options import WorkerOptions
-
-        replacement = asyncio.create_task(
-            services.jobs.run_worker(WorkerOptions(stalled_after_s=4))
-        )
-        try:
-            status = await asyncio.wait_for(services.jobs.wait(queued.job_id), 240)
-        finally:
-            replacement.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await replacement
-        assert status == "succeeded"
-        repository = await services.repositories.store.get(repository_id)
-        assert repository.status == "ready" and repository.file_count == 600
-        assert repository.chunk_count == 600
-        assert repository.report["embedded_chunks"] < 600, "what was staged was embedded again"
-        async with services.db.pool.connection() as conn:
-            cursor = await conn.execute(
-                "select count(*) as n, count(distinct name) as names from documents"
-                " where repository_id = %s",
-                (repository_id,),
-            )
-            counts = await cursor.fetchone()
-        assert counts == {"n": 600, "names": 600}
-    finally:
-        if worker.returncode is None:
-            worker.kill()
+        async with worker_process(cli_env(settings), tmp_path / "worker.log") as worker:
+            queued = await services.repositories.add("test", str(repo.path), "big", None)
+            repository_id = queued.repository.id
+            deadline = time.monotonic() + 180
+            while time.monotonic() < deadline:
+                progress = (await services.repositories.store.get(repository_id)).progress or {}
+                if progress.get("phase") == "indexing" and 0 < progress.get("done", 0) < 600:
+                    break
+                await asyncio.sleep(0.05)
+            else:
+                raise AssertionError("the worker never got half-way")
+            worker.send_signal(signal.SIGKILL)
             await worker.wait()
-        log.close()
+
+            # Another worker notices the dead one (no heartbeat) and takes the job up again.
+            from allin.jobs.options import WorkerOptions
+
+            replacement = asyncio.create_task(
+                services.jobs.run_worker(WorkerOptions(stalled_after_s=4))
+            )
+            try:
+                status = await asyncio.wait_for(services.jobs.wait(queued.job_id), 240)
+            finally:
+                replacement.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await replacement
+            assert status == "succeeded"
+            repository = await services.repositories.store.get(repository_id)
+            assert repository.status == "ready" and repository.file_count == 600
+            assert repository.chunk_count == 600
+            assert repository.report["embedded_chunks"] < 600, "what was staged was embedded again"
+            async with services.db.pool.connection() as conn:
+                cursor = await conn.execute(
+                    "select count(*) as n, count(distinct name) as names from documents"
+                    " where repository_id = %s",
+                    (repository_id,),
+                )
+                counts = await cursor.fetchone()
+            assert counts == {"n": 600, "names": 600}
+    finally:
         await services.stop()

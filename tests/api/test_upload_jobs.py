@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +28,7 @@ from tests.api.test_repositories import cli_env
 from tests.conftest import make_settings, new_database
 from tests.support.accounts import Account, sign_up
 from tests.support.fake_supabase_storage import SERVICE_KEY
+from tests.support.processes import worker_process
 from tests.support.proxy import CuttableProxy
 from tests.support.servers import serve_ready
 
@@ -250,48 +249,42 @@ async def test_a_worker_killed_mid_ingestion_is_replaced_and_nothing_is_indexed_
         ingest_worker=False,
     )
     services = await Services.start(settings)
-    log = (tmp_path / "worker.log").open("ab")
-    worker = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "allin", "worker"),
-        env=cli_env(settings),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     try:
-        owner = Principal(user_id="killed-worker-owner")
-        queued = await services.library.submit(owner, "big.md", sections(900), shared=False)
-        assert isinstance(queued, Document)
-        await _until_half_embedded(services, queued.id)
-        worker.send_signal(signal.SIGKILL)
-        await worker.wait()
-
-        # Another worker notices the dead one (no heartbeat) and takes the job up again.
-        replacement = asyncio.create_task(
-            services.jobs.run_worker(
-                WorkerOptions(stalled_after_s=4, queues=frozenset({DOCUMENTS_QUEUE}))
-            )
-        )
-        try:
-            settled = await services.library.settle([queued.id], _WITHIN_S)
-        finally:
-            replacement.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await replacement
-        final = settled[queued.id]
-        assert (final.ingest_status, final.status, final.chunk_count) == ("indexed", "ready", 900)
-        async with await psycopg.AsyncConnection.connect(str(settings.database_url)) as conn:
-            cursor = await conn.execute(
-                "select count(*), count(distinct ord), count(distinct document_id)"
-                " from document_chunks c join documents d on d.id = c.document_id"
-                " where d.owner_id = %s",
-                (owner.user_id,),
-            )
-            assert await cursor.fetchone() == (900, 900, 1)
-    finally:
-        if worker.returncode is None:
-            worker.kill()
+        async with worker_process(cli_env(settings), tmp_path / "worker.log") as worker:
+            owner = Principal(user_id="killed-worker-owner")
+            queued = await services.library.submit(owner, "big.md", sections(900), shared=False)
+            assert isinstance(queued, Document)
+            await _until_half_embedded(services, queued.id)
+            worker.send_signal(signal.SIGKILL)
             await worker.wait()
-        log.close()
+
+            # Another worker notices the dead one (no heartbeat) and takes the job up again.
+            replacement = asyncio.create_task(
+                services.jobs.run_worker(
+                    WorkerOptions(stalled_after_s=4, queues=frozenset({DOCUMENTS_QUEUE}))
+                )
+            )
+            try:
+                settled = await services.library.settle([queued.id], _WITHIN_S)
+            finally:
+                replacement.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await replacement
+            final = settled[queued.id]
+            assert (final.ingest_status, final.status, final.chunk_count) == (
+                "indexed",
+                "ready",
+                900,
+            )
+            async with await psycopg.AsyncConnection.connect(str(settings.database_url)) as conn:
+                cursor = await conn.execute(
+                    "select count(*), count(distinct ord), count(distinct document_id)"
+                    " from document_chunks c join documents d on d.id = c.document_id"
+                    " where d.owner_id = %s",
+                    (owner.user_id,),
+                )
+                assert await cursor.fetchone() == (900, 900, 1)
+    finally:
         await services.stop()
 
 

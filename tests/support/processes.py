@@ -3,13 +3,14 @@ server or run several workers on one database."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -93,3 +94,24 @@ def app_processes(*envs: dict[str, str], log: Path) -> Iterator[list[AppProcess]
     finally:
         for process in processes:
             process.stop()
+
+
+@asynccontextmanager
+async def worker_process(
+    env: dict[str, str], log: Path
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`allin worker` as a process of its own (a test may SIGKILL it), killed at the end if it is
+    still running; what it prints goes to `log`."""
+    with log.open("ab") as output:
+        worker = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "allin", "worker"),
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield worker
+        finally:
+            if worker.returncode is None:
+                worker.kill()
+                await worker.wait()
