@@ -71,6 +71,8 @@ class _WorkerStopped(Exception):
 _INGEST_RETRY = procrastinate.RetryStrategy(
     max_attempts=3, wait=2, retry_exceptions={Unavailable, _WorkerStopped}
 )
+# How often a worker looks for jobs nobody announced (see `_run_worker`).
+_POLL_S = 0.5
 # How long a worker that lost the database waits before it starts again.
 _WORKER_RESTART_S = 1.0
 # How often `learning_settled` looks whether a user's learning jobs are done.
@@ -250,6 +252,10 @@ class JobQueue:
             # A sync's status is asked for by id after it ends; a learning job, done, is only
             # a copy of a stored turn, and an ingestion's outcome is on its document: not kept.
             delete_jobs="never" if queue == SOURCES_QUEUE else "successful",
+            # A job held back by its lock (a user's next batch of learning, an upload's lane) is
+            # announced while the lock is taken, and the worker looks again only on the next
+            # notification or poll, not when the lock's job ends: poll often, not every 5 s.
+            fetch_job_polling_interval=_POLL_S,
             update_heartbeat_interval=options.stalled_after_s / 3,
             stalled_worker_timeout=options.stalled_after_s,
         )
