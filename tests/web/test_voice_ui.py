@@ -17,8 +17,11 @@ import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect
 
+from allin.app import create_app
+from allin.config import Settings
 from allin.voice.audio import from_float, to_float, to_wav
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.support.servers import serve_ready
 from tests.support.speech import clearly_spoken
 from tests.web.test_browser import bubbles, sign_up
 
@@ -38,6 +41,10 @@ QUESTION = "What is your name?"
 ASKED = re.compile(r"\byour name\b", re.IGNORECASE)
 # Transcribing and answering take seconds of CPU (Whisper, then Piper sentence by sentence).
 SLOW_MS = 20_000
+# The answer's words arrive this slowly, so its audio is still being sent when the question, said
+# again, stops it (the server's `audio_end` then says `stopped`): the identity answer is about 40
+# words, spoken in a few seconds on a quiet machine, less than the microphone's loop takes.
+TOKEN_DELAY_MS = 150
 
 
 def speech_wav(path: Path, text: str | None) -> Path:
@@ -67,6 +74,14 @@ def launch_with_microphone(playwright: Playwright, wav: Path) -> Browser:
             "--autoplay-policy=no-user-gesture-required",
         ],
     )
+
+
+@pytest.fixture(scope="module")
+def voice_server(voice_settings: Settings) -> Iterator[str]:
+    """The app with offline voice on, its answers written at a talking pace."""
+    slow = voice_settings.model_copy(update={"offline_token_delay_ms": TOKEN_DELAY_MS})
+    with serve_ready(create_app(slow)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
