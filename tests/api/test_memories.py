@@ -9,7 +9,7 @@ from websockets.asyncio.client import connect
 
 from allin.app import create_app
 from allin.config import Settings
-from allin.memory.pipeline import TITLE
+from allin.memory.pipeline import QUOTED_TITLE
 from tests.conftest import ws_url
 from tests.support.accounts import Account, sign_up
 from tests.support.servers import serve_ready
@@ -40,11 +40,11 @@ async def test_a_fact_from_one_chat_is_recalled_in_another_for_that_user_only(
 
     # The offline answerer quotes the context it was given.
     answer = await say(live_server, account, "chat-b", "How do I add a route in Flask?")
-    assert TITLE in answer and "User's team uses Flask" in answer
+    assert QUOTED_TITLE in answer and "User's team uses Flask" in answer
 
     stranger = await sign_up(live_server)
     answer = await say(live_server, stranger, "chat-a", "How do I add a route in Flask?")
-    assert TITLE not in answer and "uses Flask" not in answer
+    assert QUOTED_TITLE not in answer and "uses Flask" not in answer
 
 
 async def test_edit_delete_and_forget_all(live_server: str, account: Account) -> None:
@@ -109,7 +109,7 @@ async def test_with_memory_off_turns_work_and_the_api_says_so(settings: Settings
     with serve_ready(create_app(settings.model_copy(update={"memory": False}))) as url:
         account = await sign_up(url)
         answer = await say(url, account, "c", "Our team uses Flask. How do I add a route in Flask?")
-        assert TITLE not in answer
+        assert QUOTED_TITLE not in answer
         async with httpx.AsyncClient(base_url=url, headers=account.headers) as http:
             response = await http.get(path(account))
     assert response.status_code == 404

@@ -13,6 +13,8 @@ from allin.llm.base import ContextBlock, Prompt
 from allin.llm.offline import compose_reply, sentences
 from allin.memory.pipeline import QUOTED_TITLE as MEMORY_QUOTED_TITLE
 from allin.memory.pipeline import TITLE as MEMORY_TITLE
+from allin.onboarding.pitch import GUIDANCE
+from allin.onboarding.pitch import QUOTED_TITLE as PITCH_QUOTED
 from allin.onboarding.pitch import TITLE as PITCH_TITLE
 from tests.conftest import ws_url
 from tests.support.accounts import Account
@@ -145,10 +147,13 @@ def test_the_offline_answer_quotes_memories_to_the_user_and_keeps_the_model_s_no
         user=prompt.user,
         context=(
             ContextBlock(MEMORY_TITLE, ("Works on payments",), quoted_title=MEMORY_QUOTED_TITLE),
-            ContextBlock(PITCH_TITLE, ("Role: backend engineer, week 1",), quoted=False),
+            ContextBlock(
+                PITCH_TITLE, ("Onboarding: stage 1 of 2",), note=GUIDANCE, quoted_title=PITCH_QUOTED
+            ),
         ),
     )
     answer = compose_reply(prompt)
     assert f"**{MEMORY_QUOTED_TITLE}**" in answer and "Works on payments" in answer
     assert MEMORY_TITLE not in answer
-    assert PITCH_TITLE not in answer and "week 1" not in answer
+    assert f"**{PITCH_QUOTED}**" in answer and "stage 1 of 2" in answer
+    assert PITCH_TITLE not in answer and GUIDANCE not in answer

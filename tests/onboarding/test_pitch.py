@@ -12,7 +12,7 @@ import pytest
 
 from allin.chat.interaction import TurnRequest
 from allin.memory.manager import MemoryManager
-from allin.onboarding.pitch import GUIDANCE, TITLE, PitchContext
+from allin.onboarding.pitch import GUIDANCE, QUOTED_TITLE, TITLE, PitchContext
 from allin.services import Services
 from tests.chat.test_interaction import Collected, ScriptedModel, pipeline
 from tests.conftest import services_of_their_own
@@ -46,7 +46,7 @@ async def test_the_profile_reaches_the_prompt_and_follows_memory_edits(
     await manager.ask(TurnRequest(user_id, "c1", "m1", "How do I add a route?"), Collected())
     (block,) = model.prompts[-1].context
     assert block.title == TITLE
-    profile, stage, guidance = block.items
+    profile, stage = block.items
     assert profile == (
         "Profile (from what they told you): User is a new backend engineer · "
         "User knows Python, not Flask"
@@ -55,7 +55,7 @@ async def test_the_profile_reaches_the_prompt_and_follows_memory_edits(
         "Onboarding: stage 1 of 2 (“First week”) of “Team path”, 0 of 4 steps done; "
         "next step: “Read the README” (owner: Ada)."
     )
-    assert guidance == GUIDANCE
+    assert block.note == GUIDANCE
     pitches = await services.onboarding.store.pitches(user_id, "c1")
     (pitch,) = pitches.values()
     assert pitch.line() == "Answered for: backend, Python, new to Flask; stage 1 of 2"
@@ -89,7 +89,7 @@ async def test_the_offline_model_shows_the_profile_line_and_the_next_step(
         TurnRequest(user_id, "c1", "m1", "What should I do first?"), sink
     )
     answer = (await services.chats.turns_before(user_id, "c1", None, 10))[-1]
-    assert TITLE in answer.content
+    assert QUOTED_TITLE in answer.content and GUIDANCE not in answer.content
     assert "User is a new backend engineer" in answer.content
     assert "next step: “Read the README” \\(owner: Ada\\)" in answer.content
     (pitch,) = (await services.onboarding.store.pitches(user_id, "c1")).values()

@@ -35,11 +35,9 @@ class ContextBlock:
     # Told to the model only, before the block's content: how the pipeline wants it used (such as
     # "nothing was found: say so"). An answerer without a model (offline) shows the content alone.
     note: str | None = None
-    # An answerer without a model (offline) quotes the blocks to the user: under this title when
-    # `title` speaks to the model ("What you know about this user"), and not at all when the
-    # block only tells the model how to answer (`quoted=False`).
+    # An answerer without a model (offline) quotes the blocks' items to the user (never the
+    # note): under this title when `title` speaks to the model ("What you know about this user").
     quoted_title: str | None = None
-    quoted: bool = True
 
     @property
     def shown(self) -> bool:

@@ -196,7 +196,7 @@ def compose_reply(prompt: Prompt, lead: str | None = None, *, remembers: bool = 
     if lead and not conversational:
         parts.append(lead)
     for block in prompt.context:
-        if block.items and block.quoted:
+        if block.items:
             title = block.quoted_title or block.title
             parts.append(f"**{title}**\n\n" + "\n\n".join(map(_quote_item, block.items)))
         elif block.when_empty and not conversational:

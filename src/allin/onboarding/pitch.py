@@ -16,6 +16,8 @@ from allin.onboarding.service import OnboardingService
 from allin.storage.chat_records import Turn
 
 TITLE = "Who is asking (pitch the answer at them)"
+# The same block as an answer without a model quotes it to the user: where they are.
+QUOTED_TITLE = "About you and your onboarding"
 GUIDANCE = (
     "Pitch the answer at this person: explain the team's terms they may not know yet, don't "
     "explain what they already know, and point to their next onboarding step when it bears on "
@@ -67,10 +69,11 @@ class PitchContext:
                 stage_count=next_step.stage_count,
                 next_step=step.title,
             )
-        items.append(GUIDANCE)
         await store.record_pitch(question.id, question.user_id, question.chat_id, pitch)
-        # How to pitch the answer is for the model; an answer without one does not quote it.
-        return Context(block=ContextBlock(TITLE, tuple(items), quoted=False))
+        # How to pitch the answer is for the model (`note`); an answer without one quotes the
+        # profile and the next step alone.
+        block = ContextBlock(TITLE, tuple(items), note=GUIDANCE, quoted_title=QUOTED_TITLE)
+        return Context(block=block)
 
     async def _memories(self, user_id: str) -> list[str]:
         if self._memory is None:
