@@ -52,4 +52,5 @@ def retrieval_policy(settings: Settings) -> RetrievalPolicy:
         rerank_depth=settings.rag_rerank_depth,
         mix_code_and_prose=settings.rag_mix_code_and_prose,
         code_first=settings.rag_code_first,
+        tests_after_code=settings.rag_tests_after_code,
     )

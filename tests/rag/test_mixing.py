@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from allin.rag.document_records import Passage
-from allin.rag.retrieval import alternate_code_and_prose
+from allin.rag.hybrid import Scope
+from allin.rag.retrieval import RetrievalPolicy, Retriever, alternate_code_and_prose
 
 
-def passage(chunk_id: int, *, code: bool) -> Passage:
+def passage(chunk_id: int, *, code: bool, path: str | None = None) -> Passage:
     return Passage(
         chunk_id=chunk_id,
         document_id=f"d{chunk_id}",
-        document_name="src/app.py" if code else "docs/guide.rst",
+        document_name=path or ("src/app.py" if code else "docs/guide.rst"),
         document_title=None,
         ord=0,
-        content="x",
+        content=f"passage {chunk_id}",
         heading=None,
         page=None,
         score=1.0 / chunk_id,
@@ -43,3 +44,53 @@ def test_code_can_lead_when_prose_ranked_best() -> None:
     ranked += [passage(4, code=True)]
     mixed = alternate_code_and_prose(ranked, code_first=True)
     assert [p.chunk_id for p in mixed] == [3, 1, 4, 2]
+
+
+def test_tests_come_after_the_code_they_test() -> None:
+    ranked = [passage(1, code=True, path="tests/test_sessions.py"), passage(2, code=False)]
+    ranked += [passage(3, code=True, path="src/flask/sessions.py"), passage(4, code=False)]
+    assert ranked[0].is_test and not ranked[2].is_test
+    mixed = alternate_code_and_prose(ranked, code_first=True, tests_last=True)
+    assert [p.chunk_id for p in mixed] == [3, 2, 1, 4]
+    # Without it, the test that ranked best leads.
+    assert alternate_code_and_prose(ranked, code_first=True)[0].chunk_id == 1
+
+
+async def test_a_question_about_tests_keeps_them_where_they_ranked() -> None:
+    store = _StoreOf(
+        [
+            passage(1, code=True, path="tests/test_sessions.py"),
+            passage(2, code=True, path="src/flask/sessions.py"),
+            passage(3, code=False),
+        ]
+    )
+    policy = RetrievalPolicy(
+        top_k=3,
+        candidates=10,
+        ef_search=10,
+        min_similarity=0,
+        code_first=True,
+        tests_after_code=True,
+    )
+    retriever = Retriever(store, _Embedder(), policy)  # type: ignore[arg-type]
+    scope = Scope("someone")
+    where = await retriever.search(scope, "Where does Flask read the session cookie?")
+    assert [p.chunk_id for p in where] == [2, 3, 1]
+    how_tested = await retriever.search(scope, "How is the session cookie tested?")
+    assert [p.chunk_id for p in how_tested] == [1, 3, 2]
+
+
+class _StoreOf:
+    def __init__(self, passages: list[Passage]) -> None:
+        self._passages = passages
+
+    async def search(self, *_: object, **__: object) -> list[Passage]:
+        return list(self._passages)
+
+
+class _Embedder:
+    name = "fake"
+    dimension = 2
+
+    async def embed_query(self, text: str) -> list[float]:
+        return [1.0, 0.0]

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from allin.rag.citations import Citation, StaleNote
 from allin.sources.languages import DOC_LANGUAGES
+from allin.sources.roles import is_test_path
 
 DocumentStatus = Literal["indexing", "ready", "failed"]
 """What is indexed of a document: nothing yet, a searchable version, or nothing (its only
@@ -89,6 +90,11 @@ class Passage(BaseModel):
     @property
     def is_code(self) -> bool:
         return self.repository is not None and self.format not in DOC_LANGUAGES
+
+    @property
+    def is_test(self) -> bool:
+        """Code of a repository's tests (`tests/test_sessions.py`), not the code they test."""
+        return self.is_code and is_test_path(self.document_name)
 
     @property
     def location(self) -> str:

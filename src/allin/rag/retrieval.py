@@ -13,6 +13,7 @@ from allin.rag.clean import readable
 from allin.rag.document_records import Passage
 from allin.rag.hybrid import DEFAULT_FUSION, Fusion, Scope
 from allin.rag.rerank import Query, Reranker
+from allin.sources.roles import asks_about_tests
 from allin.storage.chat_records import Turn
 from allin.storage.documents import DocumentStore
 
@@ -33,6 +34,9 @@ class RetrievalPolicy:
     mix_code_and_prose: bool = True
     # When they alternate, code leads rather than whichever kind ranked best.
     code_first: bool = False
+    # ... and a repository's tests come after the code they test, unless the question is about
+    # tests.
+    tests_after_code: bool = False
 
 
 class Retriever:
@@ -72,7 +76,11 @@ class Retriever:
         if self._reranker is not None:
             ranked = await self._reranker.rerank(query, ranked)
         if self._policy.mix_code_and_prose:
-            ranked = alternate_code_and_prose(ranked, code_first=self._policy.code_first)
+            ranked = alternate_code_and_prose(
+                ranked,
+                code_first=self._policy.code_first,
+                tests_last=self._policy.tests_after_code and not asks_about_tests(question),
+            )
         return ranked[:wanted]
 
     async def _query(self, question: str) -> Query:
@@ -107,17 +115,25 @@ class Retriever:
         return [p for p in passages if p.similarity >= self._policy.min_similarity]
 
 
-def alternate_code_and_prose(passages: list[Passage], *, code_first: bool = False) -> list[Passage]:
+def alternate_code_and_prose(
+    passages: list[Passage], *, code_first: bool = False, tests_last: bool = False
+) -> list[Passage]:
     """Code and prose taking turns, each in its own order, the best passage first (the best code
-    passage first with `code_first`).
+    passage first with `code_first`; with `tests_last`, the code's own tests after all of it).
 
     A repository's own documentation shares a question's words far more than its code does, so
     on fused scores alone the pages about a feature fill the top ranks and the code a newcomer
     asked about ("where is this checked?") falls below them. Alternating keeps both what the
     docs say and where the code is among the first passages; a scope with only one kind is left
     as it is. Even alternating, the docs' pages lead most of the time for the same reason, so
-    `code_first` lets the code lead: the docs' answer is still second."""
+    `code_first` lets the code lead: the docs' answer is still second.
+
+    Tests name themselves after what they check (`test_session_dynamic_cookie_name`), so they
+    share a question's words more than the code that answers "where does Flask get the cookie's
+    name?" does; `tests_last` keeps them behind that code, for questions not about tests."""
     code = [p for p in passages if p.is_code]
+    if tests_last:
+        code = [p for p in code if not p.is_test] + [p for p in code if p.is_test]
     prose = [p for p in passages if not p.is_code]
     if not code or not prose:
         return passages
