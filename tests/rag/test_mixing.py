@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from allin.rag.document_records import Passage
 from allin.rag.hybrid import Scope
-from allin.rag.retrieval import RetrievalPolicy, Retriever, alternate_code_and_prose
+from allin.rag.rerank import Query
+from allin.rag.retrieval import (
+    RetrievalPolicy,
+    Retriever,
+    alternate_code_and_prose,
+    rerank_prose,
+)
 
 
 def passage(chunk_id: int, *, code: bool, path: str | None = None) -> Passage:
@@ -94,3 +102,20 @@ class _Embedder:
 
     async def embed_query(self, text: str) -> list[float]:
         return [1.0, 0.0]
+
+
+async def test_the_reranker_reorders_prose_and_leaves_code_where_fusion_put_it() -> None:
+    ranked = [passage(1, code=False), passage(2, code=True), passage(3, code=False)]
+    ranked += [passage(4, code=True), passage(5, code=False)]
+    reranked = await rerank_prose(_Reversing(), Query("q", [1.0, 0.0]), ranked)
+    assert [p.chunk_id for p in reranked] == [5, 2, 3, 4, 1]
+    prose = [passage(1, code=False), passage(2, code=False)]
+    assert [p.chunk_id for p in await rerank_prose(_Reversing(), Query("q", []), prose)] == [2, 1]
+
+
+class _Reversing:
+    wants_tokens = False
+
+    async def rerank(self, query: Query, passages: Sequence[Passage]) -> list[Passage]:
+        assert not any(p.is_code for p in passages)
+        return list(reversed(passages))

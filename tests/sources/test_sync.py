@@ -157,6 +157,13 @@ async def test_first_sync_indexes_code_and_docs_and_reports_what_it_skipped(
     # A repository's files are not listed among anyone's documents.
     assert await services.documents.visible(Scope("anyone")) == []
 
+    # Only prose keeps token vectors: the reranker never reorders code.
+    files = await chunk_ids(services, repository_id)
+    stored = await services.documents.chunk_tokens(
+        [chunk for chunks in files.values() for chunk in chunks], services.embedder.name
+    )
+    assert set(stored) == files["docs/setup.md"]
+
 
 async def test_a_later_sync_embeds_only_what_changed_and_moves_renamed_files(
     services: Services, tmp_path: Path

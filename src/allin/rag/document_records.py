@@ -60,6 +60,11 @@ class Document(BaseModel):
     def ingest_pending(self) -> bool:
         return self.ingest_status in PENDING
 
+    @property
+    def is_code(self) -> bool:
+        """A code file of a synced repository (as `Passage.is_code`)."""
+        return self.repository_id is not None and self.format not in DOC_LANGUAGES
+
 
 class Passage(BaseModel):
     """A retrieved chunk with where it came from and how it ranked."""

@@ -208,7 +208,8 @@ class Ingestor:
                 chunks = await self._store.chunks_of(document_id)
                 texts = [_chunk_text(document, chunk) for chunk in chunks]
                 tokens: dict[int, bytes] | None = None
-                if isinstance(self._embedder, TokenEmbedder):
+                # Code is never reranked (`allin.rag.retrieval.rerank_prose`).
+                if isinstance(self._embedder, TokenEmbedder) and not document.is_code:
                     embedded = await self._embedder.embed_with_tokens(texts)
                     vectors = [e.vector for e in embedded]
                     tokens = {c["id"]: e.tokens for c, e in zip(chunks, embedded, strict=True)}

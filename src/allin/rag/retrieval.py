@@ -74,7 +74,7 @@ class Retriever:
         unique = {" ".join(p.content.split()): p for p in reversed(passages)}
         ranked = sorted(unique.values(), key=passages.index)
         if self._reranker is not None:
-            ranked = await self._reranker.rerank(query, ranked)
+            ranked = await rerank_prose(self._reranker, query, ranked)
         if self._policy.mix_code_and_prose:
             ranked = alternate_code_and_prose(
                 ranked,
@@ -113,6 +113,19 @@ class Retriever:
             return None
         passages = await self.search(scope, question)
         return [p for p in passages if p.similarity >= self._policy.min_similarity]
+
+
+async def rerank_prose(reranker: Reranker, query: Query, ranked: list[Passage]) -> list[Passage]:
+    """The prose passages reordered by `reranker`, each code passage kept where fusion put it.
+
+    The token vectors the reranker matches cover a passage's first 256 tokens: all of a section
+    of prose, a quarter of a long function, whose answer is more often further down. Reranking
+    code moved eval/code-dev.jsonl by nothing and cost code-dev2 two questions of 45."""
+    prose = [p for p in ranked if not p.is_code]
+    if len(prose) == len(ranked):
+        return await reranker.rerank(query, ranked)
+    reordered = iter(await reranker.rerank(query, prose))
+    return [p if p.is_code else next(reordered) for p in ranked]
 
 
 def alternate_code_and_prose(

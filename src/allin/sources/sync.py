@@ -340,11 +340,16 @@ class RepositorySync:
             for file, chunks in batch.files
             for chunk in chunks
         ]
-        tokens: list[bytes] | None = None
+        tokens: list[bytes | None] | None = None
         if isinstance(self._embedder, TokenEmbedder):
-            # The reranker's token vectors come from the same forward pass.
+            # The reranker's token vectors come from the same forward pass. It reranks prose
+            # only (`allin.rag.retrieval.rerank_prose`): a code chunk's would never be read.
             embedded = await self._embedder.embed_with_tokens(texts)
-            vectors, tokens = [e.vector for e in embedded], [e.tokens for e in embedded]
+            prose = [file.format in DOC_LANGUAGES for file, chunks in batch.files for _ in chunks]
+            vectors = [e.vector for e in embedded]
+            tokens = [
+                e.tokens if is_prose else None for e, is_prose in zip(embedded, prose, strict=True)
+            ]
         else:
             vectors = await self._embedder.embed_documents(texts)
         position = 0

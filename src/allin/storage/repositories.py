@@ -48,6 +48,11 @@ class StagedFile:
     data: bytes
     commit: CommitInfo
 
+    @property
+    def format(self) -> str:
+        """What `documents.format` records: its language, "text" for anything else."""
+        return self.language or "text"
+
 
 @dataclass(frozen=True, slots=True)
 class Move:
@@ -182,7 +187,7 @@ class RepositoryStore:
         file: StagedFile,
         embedder: str,
         chunks: Sequence[ChunkRow],
-        tokens: Sequence[bytes] | None = None,
+        tokens: Sequence[bytes | None] | None = None,
     ) -> None:
         """One changed file, embedded, out of every search's sight until `apply`."""
         owner = staging_owner(repository_id)
@@ -202,7 +207,7 @@ class RepositoryStore:
                     repository_id,
                     file.path,
                     file.mime,
-                    file.language or "text",
+                    file.format,
                     f"git:{file.blob_sha}",
                     hashlib.sha256(file.data).hexdigest(),
                     len(file.data),
