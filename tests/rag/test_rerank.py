@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from allin.rag.hybrid import Scope
-from allin.rag.rerank import LateInteractionReranker, blend, late_interaction
+from allin.rag.rerank import (
+    LateInteractionReranker,
+    blend,
+    late_interaction,
+    late_interaction_many,
+)
 from allin.services import Services
 
 
 def test_late_interaction_is_the_mean_best_match_of_the_question_tokens() -> None:
     question = np.array([[1.0, 0.0], [0.0, 1.0]])
     passage = np.array([[1.0, 0.0], [0.6, 0.8]])
-    assert late_interaction(question, passage) == (1.0 + 0.8) / 2
+    # Computed in float32, as the stored int8 rows need no more.
+    assert late_interaction(question, passage) == pytest.approx((1.0 + 0.8) / 2)
 
 
 def test_blend_mixes_the_score_with_the_fused_rank() -> None:
@@ -44,3 +51,13 @@ async def test_ingestion_stores_token_vectors_and_retrieval_reranks_with_them(
         Scope(user_id), "how many unused vacation days can I keep for next year"
     )
     assert "roll over" in passages[0].content
+
+
+def test_late_interaction_of_many_passages_matches_one_at_a_time() -> None:
+    rng = np.random.default_rng(7)
+    question = rng.standard_normal((5, 8)).astype(np.float32)
+    passages = [rng.integers(-127, 128, (n, 8), dtype=np.int8) for n in (3, 0, 1, 6)]
+    many = late_interaction_many(question, passages)
+    alone = [late_interaction(question, p.astype(np.float32)) if len(p) else 0.0 for p in passages]
+    assert np.allclose(many, alone, rtol=1e-5)
+    assert many[1] == 0.0

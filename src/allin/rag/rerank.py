@@ -14,13 +14,15 @@ replacing it: full text still knows identifiers and words past the 256 tokens th
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Protocol
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from allin.config import RerankerKind
 from allin.embeddings.base import Embedder, TokenEmbedder
@@ -74,7 +76,10 @@ class LateInteractionReranker:
             return top + rest
         question = _unpack(query.tokens, self._dimension)
         ids = list(stored)
-        scores = late_interaction_many(question, [_unpack(stored[i], self._dimension) for i in ids])
+        # Kept as int8: the question, scaled by 1 / 127, makes the products the cosines.
+        rows = [np.frombuffer(stored[i], dtype=np.int8).reshape(-1, self._dimension) for i in ids]
+        # Off the event loop: a few milliseconds of arithmetic per question add up at 8 at once.
+        scores = await asyncio.to_thread(late_interaction_many, question / 127, rows)
         matched = dict(zip(ids, scores, strict=True))
         order = blend([matched.get(p.chunk_id) for p in top], weight=self._weight)
         return [top[i] for i in order] + rest
@@ -93,17 +98,25 @@ def late_interaction(question: np.ndarray, passage: np.ndarray) -> float:
 def late_interaction_many(question: np.ndarray, passages: Sequence[np.ndarray]) -> list[float]:
     """`late_interaction` for each passage, in one matrix product over all their tokens, on one
     BLAS thread: a product this small costs ~3 ms on one, and hundreds when OpenBLAS wakes a
-    thread per core on a loaded machine."""
-    if not len(question):
+    thread per core on a loaded machine. Passages may be int8 rows, converted once, together."""
+    lengths = [len(p) for p in passages]
+    filled = [n for n in lengths if n]
+    if not len(question) or not filled:
         return [0.0] * len(passages)
-    with threadpool_limits(limits=1, user_api="blas"):
-        similarities = question @ np.concatenate(passages).T
-    scores, start = [], 0
-    for passage in passages:
-        end = start + len(passage)
-        scores.append(float(similarities[:, start:end].max(axis=1).mean()) if end > start else 0.0)
-        start = end
-    return scores
+    with _blas().limit(limits=1, user_api="blas"):
+        tokens = np.concatenate([p for p in passages if len(p)]).astype(np.float32, copy=False)
+        similarities = question.astype(np.float32, copy=False) @ tokens.T
+    starts = np.cumsum([0, *filled[:-1]])
+    # Each passage's best match per question token, then their mean.
+    means = iter(np.maximum.reduceat(similarities, starts, axis=1).mean(axis=0).tolist())
+    return [next(means) if n else 0.0 for n in lengths]
+
+
+@cache
+def _blas() -> ThreadpoolController:
+    """The thread pools of the BLAS libraries loaded by the first reranking (the embedder's
+    among them): `threadpool_limits` looks them up again at each call, ~1 ms."""
+    return ThreadpoolController()
 
 
 def blend(scores: Sequence[float | None], *, weight: float) -> list[int]:
