@@ -17,6 +17,8 @@ from typing import Any
 
 from rich.console import Console
 
+from allin.workers import children_skip_main
+
 Results = dict[str, Any]
 
 
@@ -38,6 +40,8 @@ def run_bench(
     """`measure` the results (with `server_log_problems`: server name → lines), `report` them,
     show the first problems and write the results to `json_path` if given; the exit status."""
     console = Console()
+    # As the app does (`allin.cli`): a sandboxed parser must not re-import the benchmark.
+    children_skip_main()
     # Turn SIGTERM into an exception too, so the `finally` blocks stop the servers.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:

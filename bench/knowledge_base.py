@@ -49,6 +49,7 @@ from allin.rag.files import discover
 from allin.rag.formats import parse
 from allin.rag.hybrid import HYBRID_SQL, Scope, hybrid_params
 from allin.services import Services
+from allin.workers import children_skip_main
 from harness import StageClock, concurrent_latencies, percentile
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
@@ -478,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.quick
         else Plan(chunks=args.chunks, ingest_files=30, queries=QUERIES)
     )
+    children_skip_main()  # as the app does: a sandboxed parser must not re-import this script
     results = asyncio.run(run(plan))
     render(results)
     if args.json:

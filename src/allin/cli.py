@@ -24,6 +24,7 @@ from allin.terminal import console, without_workers
 from allin.terminal import load_settings as _settings
 from allin.terminal import progress_bar as _progress
 from allin.trust.cli import eval_abstention, gaps
+from allin.workers import children_skip_main
 
 if TYPE_CHECKING:
     from allin.rag.ingest import IngestOutcome
@@ -36,6 +37,11 @@ app.command("worker")(worker)
 app.command("mcp")(mcp)
 app.command("gaps")(gaps)
 app.command("eval-abstention")(eval_abstention)
+
+
+@app.callback()
+def _start() -> None:
+    children_skip_main()
 
 
 @app.command()

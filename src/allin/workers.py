@@ -7,6 +7,8 @@ calls."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache, partial
@@ -31,3 +33,17 @@ async def run_in(kind: Kind, work: Callable[P, T], *args: P.args, **kwargs: P.kw
     return await asyncio.get_running_loop().run_in_executor(
         _pool(kind), partial(work, *args, **kwargs)
     )
+
+
+def children_skip_main() -> None:
+    """Child processes started from here on do not re-run this process's main script.
+
+    `multiprocessing` runs the parent's main script again in each child it starts (fork server or
+    spawn), unless the main module is a package's `__main__`, as under `python -m allin`. Started
+    through the `allin` console script (or a benchmark script), that re-run imports the whole
+    CLI, ~0.3 s, before each uploaded file is parsed in its sandboxed child (`rag/sandbox.py`),
+    which needs none of it: two to ten times the parsing itself. Calling this where the process
+    starts gives every start-up path `python -m allin`'s behaviour."""
+    main = sys.modules["__main__"]
+    if getattr(main, "__spec__", None) is None:
+        main.__spec__ = importlib.util.find_spec("allin.__main__")
