@@ -107,6 +107,35 @@ def test_ingest_a_folder_then_skip_what_is_unchanged(
     assert "1 indexed" in second.stdout and "1 unchanged" in second.stdout
 
 
+def test_reembed_redoes_the_chunks_another_embedder_made(
+    own_database: Settings, tmp_path: Path
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "deploy.md").write_text("# Deploy\n\nRun `shipit` from main.\n")
+    (corpus / "leave.md").write_text("# Leave\n\n25 days of paid vacation.\n")
+    assert run_cli(own_database, "ingest", str(corpus)).returncode == 0
+    with psycopg.connect(str(own_database.database_url), autocommit=True) as conn:
+        # As if they had been embedded before ALLIN_EMBEDDER changed.
+        conn.execute(
+            "update document_chunks set embedder = 'old:model', tokens = null"
+            " where document_id in (select id from documents where name = 'deploy.md')"
+        )
+
+    result = run_cli(own_database, "reembed")
+
+    assert result.returncode == 0, result.stderr
+    assert "1 documents re-embedded with minilm:all-MiniLM-L6-v2" in result.stdout
+    with psycopg.connect(str(own_database.database_url)) as conn:
+        rows = conn.execute(
+            "select d.name, c.embedder, c.tokens is not null from document_chunks c"
+            " join documents d on d.id = c.document_id order by d.name"
+        ).fetchall()
+    assert rows and all(row[1:] == ("minilm:all-MiniLM-L6-v2", True) for row in rows), rows
+    again = run_cli(own_database, "reembed")
+    assert "0 documents re-embedded" in again.stdout
+
+
 def test_ingest_names_what_does_not_exist(own_database: Settings, tmp_path: Path) -> None:
     result = run_cli(own_database, "ingest", str(tmp_path / "nowhere"))
     assert result.returncode == 1 and "no such file or folder" in result.stdout

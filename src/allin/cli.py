@@ -1,4 +1,5 @@
-"""`allin serve | migrate | chat | ingest | eval | repos | worker | gaps | eval-abstention`."""
+"""`allin serve | migrate | chat | ingest | reembed | eval | repos | worker | gaps |
+eval-abstention`."""
 
 from __future__ import annotations
 
@@ -262,6 +263,31 @@ def _ingest_summary(outcomes: list[IngestOutcome], skipped: int) -> None:
         f"[{'red' if counts['failed'] else 'green'}]{counts['failed']} failed[/], "
         f"{skipped} skipped (unsupported type)"
     )
+
+
+@app.command()
+def reembed() -> None:
+    """Re-embed, with a progress bar, the chunks another embedder made: after changing
+    ALLIN_EMBEDDER (the app also does it in the background when it starts)."""
+
+    async def run() -> tuple[int, str]:
+        from allin.services import Services
+
+        settings = without_workers(_settings(voice=False))
+        services = await Services.start(settings.model_copy(update={"reembed_on_start": False}))
+        try:
+            with _progress() as progress:
+                task = progress.add_task(f"re-embedding with {services.embedder.name}", total=None)
+
+                def done(count: int, total: int) -> None:
+                    progress.update(task, completed=count, total=total)
+
+                return await services.ingestor.reembed_stale(done), services.embedder.name
+        finally:
+            await services.stop()
+
+    count, embedder = asyncio.run(run())
+    console.print(f"{count} documents re-embedded with {embedder}")
 
 
 @app.command("eval")

@@ -183,6 +183,10 @@ class Settings(BaseSettings):
     # ... and a repository's tests after the code they test, unless the question is about tests
     # (`allin.sources.roles`): on eval/code-dev.jsonl hit@5 0.833 → 0.867, MRR@10 0.610 → 0.662.
     rag_tests_after_code: bool = True
+    # After a change of embedder, re-embed the chunks the old one made in the background when the
+    # app starts (they are found by full text only until then); `allin reembed` does it with a
+    # progress bar instead.
+    reembed_on_start: bool = True
     # Passages less similar to the question than this (cosine) are not shown to the model.
     rag_min_similarity: float = Field(0.3, ge=-1, le=1)
     max_document_bytes: int = Field(20 * 1024 * 1024, gt=0)

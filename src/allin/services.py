@@ -208,7 +208,8 @@ class Services:
         )
         # Loading the local model takes seconds: do it now, not on the first question.
         runs.detach(embedder.warm_up(), name="embedder-warm-up")
-        runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
+        if settings.reembed_on_start:
+            runs.detach(ingestor.reembed_stale(), name="re-embed-stale-chunks")
         # Built in the background (mem0, the embedding model): /readyz waits for it, and so does
         # the first turn that needs it; health, the UI and logging in do not.
         memory = start_memory(settings, db, embedder) if settings.memory else None

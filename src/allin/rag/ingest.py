@@ -198,11 +198,13 @@ class Ingestor:
                 progress(len(vectors), len(texts))
         return vectors, tokens
 
-    async def reembed_stale(self) -> int:
+    async def reembed_stale(self, progress: Progress | None = None) -> int:
         """Re-embed the chunks another embedder made (after a change of embedder); returns the
-        number of documents re-embedded. Until then those chunks are found by full text only."""
+        number of documents re-embedded, telling `progress` (documents done, of how many) after
+        each. Until then those chunks are found by full text only."""
         done = 0
-        for document_id in await self._store.stale(self._embedder.name):
+        stale = await self._store.stale(self._embedder.name)
+        for position, document_id in enumerate(stale, 1):
             try:
                 document = await self._store.get(document_id)
                 chunks = await self._store.chunks_of(document_id)
@@ -224,6 +226,8 @@ class Ingestor:
                 done += 1
             except AllinError as error:
                 logger.warning("re-embedding document %s failed: %s", document_id, error.message)
+            if progress is not None:
+                progress(position, len(stale))
         return done
 
     async def delete(self, document: Document) -> None:
