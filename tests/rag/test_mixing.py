@@ -92,6 +92,9 @@ class _StoreOf:
     def __init__(self, passages: list[Passage]) -> None:
         self._passages = passages
 
+    async def expansions(self, *_: object) -> list[str]:
+        return []
+
     async def search(self, *_: object, **__: object) -> list[Passage]:
         return list(self._passages)
 

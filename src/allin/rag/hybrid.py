@@ -188,3 +188,13 @@ order by f.score desc, similarity desc, c.id
 limit %(k)s
 """
 )
+
+# The abbreviations visible documents define that the question uses, in either form: its short
+# forms (`shorts`), or a long form among its words (`words`, lower case between spaces).
+EXPANSIONS_SQL = (
+    """
+select distinct a.short, a.long, a.short = any(%(shorts)s) as asked_short
+from document_abbreviations a join documents d on d.id = a.document_id
+where (a.short = any(%(shorts)s) or strpos(%(words)s, ' ' || a.long || ' ') > 0) and """
+    + _VISIBLE
+)

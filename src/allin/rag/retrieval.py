@@ -9,6 +9,7 @@ from itertools import zip_longest
 from allin.chat.context import Context
 from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.llm.base import ContextBlock
+from allin.rag.abbreviations import expanded
 from allin.rag.clean import readable
 from allin.rag.document_records import Passage
 from allin.rag.hybrid import DEFAULT_FUSION, Fusion, Scope
@@ -57,6 +58,9 @@ class Retriever:
         cut-off (evaluation sees the raw ranking)."""
         wanted = k or self._policy.top_k
         query = await self._query(question)
+        # For full text only: the embedder knows the abbreviations common enough to matter, and
+        # a parenthesis of long forms pulls the question's vector towards the page defining them.
+        question = expanded(question, await self._store.expansions(scope, question))
         # Twice as many, so that copies of one file stored under two names can be dropped; and at
         # least as many as the reranker reorders.
         fetched = max(wanted * 2, self._policy.rerank_depth if self._reranker else 0)

@@ -12,9 +12,17 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from allin.errors import NotFound
+from allin.rag.abbreviations import defined_abbreviations, plain_words, short_forms
 from allin.rag.chunking import Chunk
 from allin.rag.document_records import Document, Passage
-from allin.rag.hybrid import DEFAULT_FUSION, HYBRID_SQL, Fusion, Scope, hybrid_params
+from allin.rag.hybrid import (
+    DEFAULT_FUSION,
+    EXPANSIONS_SQL,
+    HYBRID_SQL,
+    Fusion,
+    Scope,
+    hybrid_params,
+)
 from allin.storage.db import Database
 
 ChunkRow = tuple[int, str, str | None, int | None, Sequence[float], dict[str, Any]]
@@ -28,8 +36,8 @@ async def insert_chunks(
     rows: Sequence[ChunkRow],
     tokens: Sequence[bytes | None] | None = None,
 ) -> None:
-    """Insert chunks, with their token vectors (`tokens`, one per row) when the embedder gave
-    them."""
+    """Insert a document's chunks, with their token vectors (`tokens`, one per row) when the
+    embedder gave them, and the abbreviations they define (replacing the document's)."""
     token_rows = tokens if tokens is not None else [None] * len(rows)
     async with conn.cursor() as insert:
         await insert.executemany(
@@ -53,6 +61,16 @@ async def insert_chunks(
                 )
             ],
         )
+        await conn.execute(
+            "delete from document_abbreviations where document_id = %s", (document_id,)
+        )
+        defined = defined_abbreviations(row[1] for row in rows)
+        if defined:
+            await insert.executemany(
+                "insert into document_abbreviations (document_id, short, long)"
+                " values (%s, %s, %s) on conflict do nothing",
+                [(document_id, short, long) for short, long in sorted(defined)],
+            )
 
 
 @dataclass(frozen=True)
@@ -258,6 +276,22 @@ class DocumentStore:
                 binary=True,
             )
             return {row["id"]: bytes(row["tokens"]) for row in await cursor.fetchall()}
+
+    async def expansions(self, scope: Scope, question: str) -> list[str]:
+        """What the abbreviations in `question` stand for, and the abbreviations of the long
+        forms in it, as the documents in `scope` define them (`allin.rag.abbreviations`)."""
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                EXPANSIONS_SQL,
+                {
+                    "owner": scope.owner_id,
+                    "shared": scope.include_shared,
+                    "shorts": short_forms(question),
+                    "words": plain_words(question),
+                },
+            )
+            rows = await cursor.fetchall()
+        return sorted({row["long"] if row["asked_short"] else row["short"] for row in rows})
 
     async def search(
         self,
