@@ -96,6 +96,25 @@ async def test_a_pass_takes_whole_requests_up_to_its_size(
     assert await alone == [[1.0]] * 5
 
 
+async def test_a_question_goes_ahead_of_the_bulk_work_waiting(
+    held: HeldEncoder, encoder: CoalescingEncoder
+) -> None:
+    first = asyncio.create_task(encoder.encode(["a"]))
+    await held.wait_started()
+    chunks = asyncio.create_task(encoder.encode(["1", "2", "3", "4"]))
+    more_chunks = asyncio.create_task(encoder.encode(["5", "6"]))
+    await settle()
+    question = asyncio.create_task(encoder.encode(["q"]))
+    another = asyncio.create_task(encoder.encode(["r"]))
+    await settle()
+    for _ in range(4):
+        held.release.release()
+    await asyncio.gather(first, chunks, more_chunks, question, another)
+    # The questions, in their order, before the chunks queued earlier; whole requests still.
+    assert held.passes == [["a"], ["q", "r"], ["1", "2", "3", "4"], ["5", "6"]]
+    assert await question == [[1.0]]
+
+
 async def test_a_request_given_up_is_left_out_of_the_pass(
     held: HeldEncoder, encoder: CoalescingEncoder
 ) -> None:

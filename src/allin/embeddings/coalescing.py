@@ -97,7 +97,13 @@ class CoalescingEncoder(Generic[T]):
 
     def _queue(self, texts: list[str]) -> _Request[T]:
         request: _Request[T] = _Request(texts, asyncio.get_running_loop().create_future())
-        self._waiting.append(request)
+        if len(texts) == 1:
+            # A question goes ahead of the bulk work waiting (a document's chunks, 64 at a time):
+            # it waits for the pass running, never for the ingestion queued behind it.
+            bulk = (i for i, waiting in enumerate(self._waiting) if len(waiting.texts) > 1)
+            self._waiting.insert(next(bulk, len(self._waiting)), request)
+        else:
+            self._waiting.append(request)
         for index, text in enumerate(texts):
             self._in_flight[text] = (request, index)
         if self._passes is None or self._passes.done():
