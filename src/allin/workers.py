@@ -1,8 +1,8 @@
 """Bounded thread pools, one per kind of blocking work, so that a burst of one kind cannot take
 the threads another needs: a batch of large documents being parsed must not hold up a login
-(argon2 hashing), nor a wave of logins an upload. Embedding has its own thread already
-(`embeddings/minilm.py`); the event loop's default executor is left to short file and database
-calls."""
+(argon2 hashing), nor a wave of logins an upload, nor either of them a question being reranked.
+Embedding has its own thread already (`embeddings/minilm.py`); the event loop's default executor
+is left to short file and database calls."""
 
 from __future__ import annotations
 
@@ -17,10 +17,12 @@ from typing import Literal, ParamSpec, TypeVar
 P = ParamSpec("P")
 T = TypeVar("T")
 
-Kind = Literal["parsing", "hashing"]
+Kind = Literal["parsing", "hashing", "reranking"]
 # Parsing is mostly pure Python, so more threads would only contend for the GIL; argon2 releases
-# it, and two hashes at once keep a wave of logins moving on a small machine.
-_THREADS: dict[Kind, int] = {"parsing": 2, "hashing": 2}
+# it, and two hashes at once keep a wave of logins moving on a small machine. Reranking is a few
+# milliseconds of BLAS held to one thread by a process-wide limit (`rag/rerank.py`): one thread,
+# so that two of them never set and restore that limit across each other.
+_THREADS: dict[Kind, int] = {"parsing": 2, "hashing": 2, "reranking": 1}
 
 
 @cache

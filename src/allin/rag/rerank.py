@@ -14,7 +14,6 @@ replacing it: full text still knows identifiers and words past the 256 tokens th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from allin.config import RerankerKind
 from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.rag.document_records import Passage
 from allin.storage.documents import DocumentStore
+from allin.workers import run_in
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class LateInteractionReranker:
         # Kept as int8: the question, scaled by 1 / 127, makes the products the cosines.
         rows = [np.frombuffer(stored[i], dtype=np.int8).reshape(-1, self._dimension) for i in ids]
         # Off the event loop: a few milliseconds of arithmetic per question add up at 8 at once.
-        scores = await asyncio.to_thread(late_interaction_many, question / 127, rows)
+        scores = await run_in("reranking", late_interaction_many, question / 127, rows)
         matched = dict(zip(ids, scores, strict=True))
         order = blend([matched.get(p.chunk_id) for p in top], weight=self._weight)
         return [top[i] for i in order] + rest
