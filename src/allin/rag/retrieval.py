@@ -3,6 +3,7 @@ numbered, into the prompt and their citations into the answer."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from itertools import zip_longest
 
@@ -57,10 +58,13 @@ class Retriever:
         """The best `k` passages for `question` in `scope`, best first, before any relevance
         cut-off (evaluation sees the raw ranking)."""
         wanted = k or self._policy.top_k
-        query = await self._query(question)
-        # For full text only: the embedder knows the abbreviations common enough to matter, and
-        # a parenthesis of long forms pulls the question's vector towards the page defining them.
-        question = expanded(question, await self._store.expansions(scope, question))
+        # The abbreviations are looked up while the question is embedded. They are for full text
+        # only: the embedder knows the ones common enough to matter, and a parenthesis of long
+        # forms pulls the question's vector towards the page defining them.
+        query, expansions = await asyncio.gather(
+            self._query(question), self._store.expansions(scope, question)
+        )
+        question = expanded(question, expansions)
         # Twice as many, so that copies of one file stored under two names can be dropped; and at
         # least as many as the reranker reorders.
         fetched = max(wanted * 2, self._policy.rerank_depth if self._reranker else 0)
