@@ -48,6 +48,8 @@ def retrieval_policy(settings: Settings) -> RetrievalPolicy:
             vector_weight=settings.rag_vector_weight,
             text_weight=settings.rag_text_weight,
             rrf_k=settings.rag_rrf_k,
+            code_by_scores=settings.rag_code_by_scores,
+            code_vector_share=settings.rag_code_vector_share,
         ),
         rerank_depth=settings.rag_rerank_depth,
         mix_code_and_prose=settings.rag_mix_code_and_prose,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from allin.sources.identifiers import query_terms
+from allin.sources.languages import DOC_LANGUAGES
 
 # How many more nearest neighbours than needed to fetch before filtering them to the scope.
 _OVERFETCH = 4
@@ -30,6 +31,11 @@ class Fusion:
     vector_weight: float = 2.0
     text_weight: float = 1.0
     rrf_k: int = 10
+    # Code is ordered by scores rather than ranks: its own similarity and full-text relevance,
+    # each scaled to 0-1 over the code candidates, mixed with this share of similarity
+    # (`ALLIN_RAG_CODE_BY_SCORES`, `ALLIN_RAG_CODE_VECTOR_SHARE`).
+    code_by_scores: bool = True
+    code_vector_share: float = 0.45
 
 
 DEFAULT_FUSION = Fusion()
@@ -88,6 +94,9 @@ def hybrid_params(
         "rrf_k": fusion.rrf_k,
         "vector_weight": fusion.vector_weight,
         "text_weight": fusion.text_weight,
+        "code_by_scores": fusion.code_by_scores,
+        "code_vector_share": fusion.code_vector_share,
+        "prose_formats": sorted(DOC_LANGUAGES),
         "k": k,
     }
 
@@ -102,6 +111,13 @@ _VISIBLE = """
 # precisely then). Full-text matches come from the GIN index. Both index lookups are
 # MATERIALIZED so the planner cannot turn them into a per-document loop. The lists are fused by
 # weighted reciprocal rank (`Fusion`); ties go to the closer vector.
+#
+# Code is then reordered among itself by scores (`Fusion.code_by_scores`): a code chunk's full
+# text is as telling as its vector, which reads only its first 256 tokens, and a rank throws away
+# by how much one candidate leads the next. The code candidates are ordered by their mixed,
+# scaled scores (a quoted phrase held counting as a perfect score), then handed out the
+# reciprocal-rank scores the code candidates had, best to best. So prose keeps its order, and
+# how many of each kind are returned, and where they interleave, stay what fusion made them.
 HYBRID_SQL = (
     """
 with approximate as materialized (
@@ -169,6 +185,38 @@ fused as (
           union all select id, rank, %(text_weight)s::float8 from by_text
           union all select id, rank, %(vector_weight)s::float8 from by_phrase) ranked
     group by id
+),
+measured as (
+    select f.id, f.score,
+           d.repository_id is not null and coalesce(d.format, '') <> all(%(prose_formats)s)
+               as is_code,
+           case when c.embedder = %(embedder)s
+                then 1 - (c.embedding::vector({dim}) <=> %(vector)s::vector({dim})) end
+               as similarity,
+           ts_rank(c.tsv, to_tsquery('english', %(tsquery)s)) as relevance,
+           f.id in (select id from by_phrase) as quoted
+    from fused f join document_chunks c on c.id = f.id join documents d on d.id = c.document_id
+),
+code_judged as (
+    select id, score,
+           %(code_vector_share)s::float8 * coalesce((similarity - min(similarity) over ())
+               / nullif(max(similarity) over () - min(similarity) over (), 0), 0)
+           + (1 - %(code_vector_share)s::float8)
+               * coalesce(relevance / nullif(max(relevance) over (), 0), 0)
+           + quoted::int as judged
+    from measured
+    where is_code and %(code_by_scores)s
+),
+code_rescored as (
+    select judged.id, fused_scores.score
+    from (select id, row_number() over (order by judged desc, score desc, id) as place
+          from code_judged) judged
+    join (select score, row_number() over (order by score desc, id) as place
+          from code_judged) fused_scores using (place)
+),
+rescored as (
+    select m.id, coalesce(r.score, m.score) as score
+    from measured m left join code_rescored r on r.id = m.id
 )
 select c.id as chunk_id, c.document_id, d.name as document_name, d.title as document_title,
        c.ord, c.content, c.heading, c.page, f.score::float8 as score,
@@ -178,7 +226,7 @@ select c.id as chunk_id, c.document_id, d.name as document_name, d.title as docu
        d.format, d.repository_id, r.name as repository, rf.commit_sha, rf.committed_at,
        rf.author_name, d.updated_at as document_updated_at, u.email as uploader,
        (c.meta ->> 'start_line')::int as start_line, (c.meta ->> 'end_line')::int as end_line
-from fused f
+from rescored f
 join document_chunks c on c.id = f.id
 join documents d on d.id = c.document_id
 left join repository_files rf on rf.document_id = d.id
