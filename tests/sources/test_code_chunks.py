@@ -221,9 +221,10 @@ def test_rst_sections() -> None:
 
 
 def test_unknown_text_files_are_overlapping_line_windows_headed_by_the_path() -> None:
-    found = chunks("settings.toml", max_tokens=24, overlap=8)
+    text = (FIXTURES / "settings.toml").read_text()
+    found = chunk_source_file("repo/settings.conf", text, max_tokens=24, overlap_tokens=8)
     assert len(found) > 2
-    assert {(c.heading, c.kind, c.symbol) for c in found} == {("repo/settings.toml", "text", None)}
+    assert {(c.heading, c.kind, c.symbol) for c in found} == {("repo/settings.conf", "text", None)}
     for before, after in itertools.pairwise(found):
         assert before.start_line < after.start_line <= before.end_line + 1
 

@@ -199,6 +199,37 @@ async def test_a_later_sync_embeds_only_what_changed_and_moves_renamed_files(
     assert again["mode"] == "unchanged"
 
 
+async def test_a_file_read_as_another_language_since_it_was_indexed_is_indexed_again(
+    services: Services, tmp_path: Path
+) -> None:
+    repo = sample(tmp_path / "shop-config")
+    repo.write(
+        "pyproject.toml", '[project]\nname = "shop"\n\n[project.scripts]\nshop = "shop:main"\n'
+    )
+    repo.commit("Packaging")
+    repository_id = await add(services, repo, "shop-config")
+    await services.repositories.sync_now(repository_id)
+    before = await chunk_ids(services, repository_id)
+    # As an index made before TOML files were cut at their tables left it.
+    async with services.db.pool.connection() as conn:
+        await conn.execute(
+            "update repository_files set language = null"
+            " where repository_id = %s and path = 'pyproject.toml'",
+            (repository_id,),
+        )
+
+    report = await services.repositories.sync_now(repository_id)
+
+    assert report["mode"] == "incremental"
+    assert (report["indexed"], report["unchanged"]) == (1, 3)
+    after = await chunk_ids(services, repository_id)
+    assert after["pyproject.toml"].isdisjoint(before["pyproject.toml"])
+    assert all(after[path] == before[path] for path in before if path != "pyproject.toml")
+    file = await services.repositories.store.file_at(repository_id, "pyproject.toml")
+    assert file["language"] == "toml"
+    assert (await services.repositories.sync_now(repository_id))["mode"] == "unchanged"
+
+
 async def test_rewritten_history_resyncs_from_scratch_without_embedding_unchanged_files(
     services: Services, tmp_path: Path
 ) -> None:

@@ -1,7 +1,8 @@
 """One repository file as chunks of whole lines, each citing an exact line range.
 
-Code in a language tree-sitter knows is cut along its syntax (see `syntax`), Markdown, reST and
-plain text along their sections with the document chunker, anything else in windows of lines.
+Code in a language tree-sitter knows is cut along its syntax (see `syntax`), configuration files
+at their sections (see `config_files`), Markdown, reST and plain text along their sections with
+the document chunker, anything else in windows of lines.
 Every chunk's `content` is the file's lines `start_line..end_line` joined by newlines, verbatim,
 so what a citation shows is what the file holds at those lines.
 
@@ -20,6 +21,7 @@ from allin.errors import BadRequest
 from allin.rag.chunking import chunk_document
 from allin.rag.markup import markdown_document, parse_rst, parse_text
 from allin.rag.parsed import ParsedDocument
+from allin.sources.config_files import CONFIG_LANGUAGES, config_pieces
 from allin.sources.identifiers import identifier_terms
 from allin.sources.languages import DOC_LANGUAGES, language_for
 from allin.sources.lines import Lines
@@ -54,6 +56,8 @@ def chunk_source_file(
     pieces: list[Piece] | None = None
     if language in DOC_LANGUAGES:
         pieces = _document_pieces(text, language or "text", lines, max_tokens, overlap_tokens)
+    elif language in CONFIG_LANGUAGES:
+        pieces = config_pieces(language or "", lines, max_tokens, overlap_tokens)
     elif language is not None and (parser := parser_for(language)) is not None:
         tree = parser.parse(text.encode("utf-8", errors="surrogatepass"))
         try:

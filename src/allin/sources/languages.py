@@ -1,6 +1,7 @@
 """The language of a repository file, from its name: a tree-sitter grammar name for code we chunk
-along syntax, "markdown", "rst" or "text" for prose, None for anything else (it may still be a
-text file worth indexing, such as TOML or YAML, chunked by lines)."""
+along syntax, "toml", "ini" or "yaml" for configuration cut at its sections, "markdown", "rst" or
+"text" for prose, None for anything else (it may still be a text file worth indexing, chunked by
+lines)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ _BY_SUFFIX: dict[str, str] = {
     **dict.fromkeys((".md", ".markdown", ".mdx"), "markdown"),
     **dict.fromkeys((".rst", ".rest"), "rst"),
     **dict.fromkeys((".txt", ".text"), "text"),
+    ".toml": "toml",
+    **dict.fromkeys((".ini", ".cfg"), "ini"),
+    **dict.fromkeys((".yaml", ".yml"), "yaml"),
 }
 _BY_NAME: dict[str, str] = {
     "readme": "text",

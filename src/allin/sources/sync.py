@@ -264,7 +264,12 @@ class RepositorySync:
             removed_by_blob[live[path].blob_sha].append(path)
         for path, entry in sorted(wanted.items()):
             indexed = live.get(path)
-            if indexed is not None and indexed.blob_sha == entry.sha:
+            # A file read as another language since (a chunker added for its kind) is indexed
+            # again, so the repository need not be removed and added to benefit.
+            if indexed is not None and (indexed.blob_sha, indexed.language) == (
+                entry.sha,
+                language_for(path),
+            ):
                 plan.unchanged.append(entry)
             elif indexed is None and known_skips.get(path, [""])[0] == entry.sha:
                 reason = known_skips[path][1]

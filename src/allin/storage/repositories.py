@@ -37,6 +37,7 @@ def staging_owner(repository_id: str) -> str:
 class IndexedFile:
     document_id: str
     blob_sha: str
+    language: str | None  # as `languages.language_for` named it when the file was indexed
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,12 +166,12 @@ class RepositoryStore:
     async def _files(self, owner: str) -> dict[str, IndexedFile]:
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
-                "select f.path, f.document_id, f.blob_sha from repository_files f"
+                "select f.path, f.document_id, f.blob_sha, f.language from repository_files f"
                 " join documents d on d.id = f.document_id where d.owner_id = %s",
                 (owner,),
             )
             return {
-                row["path"]: IndexedFile(row["document_id"], row["blob_sha"])
+                row["path"]: IndexedFile(row["document_id"], row["blob_sha"], row["language"])
                 for row in await cursor.fetchall()
             }
 
