@@ -55,4 +55,5 @@ def retrieval_policy(settings: Settings) -> RetrievalPolicy:
         mix_code_and_prose=settings.rag_mix_code_and_prose,
         code_first=settings.rag_code_first,
         tests_after_code=settings.rag_tests_after_code,
+        whole_definition_tokens=settings.rag_whole_definition_tokens,
     )

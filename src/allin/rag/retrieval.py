@@ -12,6 +12,7 @@ from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.llm.base import ContextBlock
 from allin.rag.abbreviations import expanded
 from allin.rag.clean import readable
+from allin.rag.definitions import whole_definitions
 from allin.rag.document_records import Passage
 from allin.rag.hybrid import DEFAULT_FUSION, Fusion, Scope
 from allin.rag.rerank import Query, Reranker
@@ -39,6 +40,9 @@ class RetrievalPolicy:
     # ... and a repository's tests come after the code they test, unless the question is about
     # tests.
     tests_after_code: bool = False
+    # A part of a function cut into several comes with its sibling parts, up to this many tokens
+    # in all (0: each part alone; see `allin.rag.definitions`).
+    whole_definition_tokens: int = 0
 
 
 class Retriever:
@@ -83,6 +87,7 @@ class Retriever:
         ranked = sorted(unique.values(), key=passages.index)
         if self._reranker is not None:
             ranked = await rerank_prose(self._reranker, query, ranked)
+        ranked = await whole_definitions(self._store, ranked, self._policy.whole_definition_tokens)
         if self._policy.mix_code_and_prose:
             ranked = alternate_code_and_prose(
                 ranked,

@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from allin.errors import NotFound
 from allin.rag.abbreviations import defined_abbreviations, plain_words, short_forms
 from allin.rag.chunking import Chunk
+from allin.rag.definitions import ChunkPart
 from allin.rag.document_records import Document, Passage
 from allin.rag.hybrid import (
     DEFAULT_FUSION,
@@ -264,6 +265,25 @@ class DocumentStore:
                     for chunk_id, v in vectors.items()
                 ],
             )
+
+    async def chunks_at(self, places: Sequence[tuple[str, int]]) -> list[ChunkPart]:
+        """The chunks of repository files at these (document, ord) places, those that exist."""
+        if not places:
+            return []
+        documents, ords = zip(*places, strict=True)
+        async with self._db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "select c.document_id, c.ord, c.content, c.heading,"
+                " (c.meta ->> 'start_line')::int as start_line,"
+                " (c.meta ->> 'end_line')::int as end_line,"
+                " coalesce((c.meta ->> 'tokens')::int, 0) as tokens"
+                " from document_chunks c"
+                " join unnest(%s::text[], %s::int[]) as wanted(document_id, ord)"
+                " on c.document_id = wanted.document_id and c.ord = wanted.ord"
+                " where c.meta ? 'start_line'",
+                (list(documents), list(ords)),
+            )
+            return [ChunkPart(**row) for row in await cursor.fetchall()]
 
     async def chunk_tokens(self, chunk_ids: Sequence[int], embedder: str) -> dict[int, bytes]:
         """The token vectors stored for these chunks by `embedder` (chunks without are left out)."""

@@ -109,3 +109,56 @@ async def test_a_quoted_phrase_puts_the_code_holding_it_first(services: Services
     assert next(p for p in unquoted if p.is_code).document_name == "src/shop/sessions.py"
     quoted = await retriever.search(Scope("anyone"), 'Where is "session cookie signed" logged?')
     assert next(p for p in quoted if p.is_code).document_name == "src/shop/audit.py"
+
+
+LONG_FUNCTION = (
+    '''
+def make_response(value):
+    """Turn what a view returned into a response object."""
+    if isinstance(value, tuple):
+        value, status = value
+    else:
+        status = 200
+'''
+    + "".join(f"    check_{n} = inspect_value(value, {n})\n" for n in range(40))
+    + """
+    if isinstance(value, dict):
+        value = render_json_document(value)
+    return Response(value, status)
+"""
+)
+
+
+@pytest.fixture(scope="module")
+async def small_chunks(
+    postgres: Any, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Services]:
+    """A repository whose one function is cut into several parts (code chunks of 128 tokens)."""
+    async with services_of_their_own(
+        postgres, tmp_path_factory.mktemp("data"), memory=False, repo_code_chunk_tokens=128
+    ) as started:
+        repo = GitRepo(tmp_path_factory.mktemp("repo") / "web")
+        repo.write("src/web/responses.py", LONG_FUNCTION)
+        repo.commit("Responses")
+        repository = await started.repositories.store.create(
+            name="web", url=str(repo.path), branch="main", created_by="test"
+        )
+        await started.repositories.sync_now(repository.id)
+        yield started
+
+
+async def test_a_function_cut_into_parts_is_found_whole(small_chunks: Services) -> None:
+    question = "Where is a view's return value turned into a response object?"
+    alone = replace(small_chunks.retriever._policy, whole_definition_tokens=0)
+    parts = await Retriever(small_chunks.documents, small_chunks.embedder, alone).search(
+        Scope("anyone"), question
+    )
+    assert len(parts) > 2 and all("(part " in (p.heading or "") for p in parts)
+
+    (whole,) = await small_chunks.retriever.search(Scope("anyone"), question)
+
+    lines = LONG_FUNCTION.split("\n")
+    assert whole.heading == "src/web/responses.py › make_response"
+    assert (whole.start_line, whole.end_line) == (2, len(lines) - 1)
+    assert whole.content == "\n".join(lines[1:-1])
+    assert "render_json_document" in whole.content
