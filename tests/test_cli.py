@@ -190,6 +190,9 @@ def test_eval_scores_a_question_set(own_database: Settings, tmp_path: Path) -> N
     report = json.loads(out.read_text())
     assert report["hit@3"] == pytest.approx(2 / 3, abs=1e-3) and report["misses"] == ["q3"]
     assert report["mrr@10"] == pytest.approx(2 / 3, abs=1e-3)
+    # By file, q3 is found: its file's passages come first, though none holds the phrase whole.
+    assert report["by_file"]["hit@3"] == 1.0
+    assert report["by_file"]["mrr@10"] >= report["mrr@10"]
     assert "hit@3" in result.stdout and "miss q3" in result.stdout
     # The evaluation's own documents are gone afterwards.
     with psycopg.connect(str(own_database.database_url)) as conn:

@@ -316,11 +316,16 @@ def evaluate_retrieval(
         raise typer.Exit(1) from None
     report = asyncio.run(_evaluate(corpus, asked, k))
     table = Table(title=f"Retrieval on {corpus} ({len(asked)} questions, {report.chunks} chunks)")
-    for column in (f"hit@{k}", "MRR@10", "query p50", "query p95"):
+    # By file: any passage of the answering file counts, as some sets are judged.
+    for column in (f"hit@{k}", "MRR@10", f"by file hit@{k}", "by file MRR@10"):
+        table.add_column(column, justify="right")
+    for column in ("query p50", "query p95"):
         table.add_column(column, justify="right")
     table.add_row(
         f"{report.hit_at_k:.3f}",
         f"{report.mrr:.3f}",
+        f"{report.hit_at_k_by_file:.3f}",
+        f"{report.mrr_by_file:.3f}",
         f"{report.query_ms(50):.1f} ms",
         f"{report.query_ms(95):.1f} ms",
     )

@@ -117,6 +117,9 @@ class Answered:
     question: Question
     rank: int | None  # 1-based rank of the first hit within MRR_DEPTH, None if none
     seconds: float
+    # ... of the first passage from the answering file, whatever it holds: how a set judged by
+    # file (as some are) would score the same ranking.
+    file_rank: int | None = None
 
 
 @dataclass
@@ -128,12 +131,22 @@ class Report:
 
     @property
     def hit_at_k(self) -> float:
-        hits = [a for a in self.answered if a.rank is not None and a.rank <= self.k]
-        return len(hits) / len(self.answered)
+        return self._hit([a.rank for a in self.answered])
 
     @property
     def mrr(self) -> float:
-        return statistics.fmean(1 / a.rank if a.rank else 0.0 for a in self.answered)
+        return _mrr([a.rank for a in self.answered])
+
+    @property
+    def hit_at_k_by_file(self) -> float:
+        return self._hit([a.file_rank for a in self.answered])
+
+    @property
+    def mrr_by_file(self) -> float:
+        return _mrr([a.file_rank for a in self.answered])
+
+    def _hit(self, ranks: list[int | None]) -> float:
+        return sum(1 for rank in ranks if rank is not None and rank <= self.k) / len(ranks)
 
     def query_ms(self, q: int) -> float:
         seconds = sorted(a.seconds for a in self.answered)
@@ -145,6 +158,10 @@ class Report:
             "k": self.k,
             f"hit@{self.k}": round(self.hit_at_k, 4),
             f"mrr@{MRR_DEPTH}": round(self.mrr, 4),
+            "by_file": {
+                f"hit@{self.k}": round(self.hit_at_k_by_file, 4),
+                f"mrr@{MRR_DEPTH}": round(self.mrr_by_file, 4),
+            },
             "query_ms_p50": round(self.query_ms(50), 2),
             "query_ms_p95": round(self.query_ms(95), 2),
             "chunks": self.chunks,
@@ -223,7 +240,14 @@ async def _ask(
         passages = await retriever.search(scope, question.question, k=max(report.k, MRR_DEPTH))
         elapsed = time.perf_counter() - started
         rank = next((n for n, p in enumerate(passages, 1) if is_hit(p, question)), None)
-        report.answered.append(Answered(question, rank, elapsed))
+        file_rank = next(
+            (n for n, p in enumerate(passages, 1) if p.document_name == question.source), None
+        )
+        report.answered.append(Answered(question, rank, elapsed, file_rank))
+
+
+def _mrr(ranks: list[int | None]) -> float:
+    return statistics.fmean(1 / rank if rank else 0.0 for rank in ranks)
 
 
 def write_json(report: Report, path: Path) -> None:
