@@ -194,7 +194,8 @@ class Settings(BaseSettings):
     # first, up to this many tokens in all (0: each part alone), and the parts it took in leave
     # the ranking: the part matching the question best is often not the one holding the answer.
     # On eval/code-dev.jsonl and code-dev2.jsonl (75 questions) hit@5 0.720 → 0.733, MRR@10
-    # 0.548 → 0.581; a budget of 1,024 to 8,192 gives the same.
+    # 0.548 → 0.581; 3,072 to 8,192 give the same, 1,024 (one part, as code chunks are cut at
+    # 1,024) nothing. Five such passages make a prompt of up to ~10,000 tokens.
     rag_whole_definition_tokens: int = Field(2048, ge=0, le=16384)
     # After a change of embedder, re-embed the chunks the old one made in the background when the
     # app starts (they are found by full text only until then); `allin reembed` does it with a
