@@ -104,6 +104,8 @@ def hybrid_params(
 _VISIBLE = """
     d.status = 'ready' and (d.owner_id = %(owner)s or (%(shared)s and d.shared))
 """
+# A code file of a synced repository (as `Passage.is_code`).
+_IS_CODE = "(d.repository_id is not null and coalesce(d.format, '') <> all(%(prose_formats)s))"
 
 # The nearest chunks come from the HNSW index first (it only serves an ORDER BY ... LIMIT with
 # the query vector inline), then are filtered to the scope; when the scope is so narrow that
@@ -128,13 +130,18 @@ with approximate as materialized (
     limit %(overfetch)s
 ),
 approximate_visible as (
-    select a.id, a.distance from approximate a join documents d on d.id = a.document_id
+    select a.id, a.distance, """
+    + _IS_CODE
+    + """ as is_code
+    from approximate a join documents d on d.id = a.document_id
     where """
     + _VISIBLE
     + """
 ),
 exact_visible as (
-    select c.id, c.embedding::vector({dim}) <=> %(vector)s::vector({dim}) as distance
+    select c.id, c.embedding::vector({dim}) <=> %(vector)s::vector({dim}) as distance, """
+    + _IS_CODE
+    + """ as is_code
     from document_chunks c join documents d on d.id = c.document_id
     where (select count(*) from approximate_visible) < %(candidates)s
       and c.embedder = %(embedder)s and """
@@ -144,9 +151,9 @@ exact_visible as (
     limit %(candidates)s
 ),
 by_vector as (
-    select id, row_number() over (order by distance, id) as rank
-    from (select id, distance from approximate_visible
-          union select id, distance from exact_visible) found
+    select id, is_code, row_number() over (order by distance, id) as rank
+    from (select id, distance, is_code from approximate_visible
+          union select id, distance, is_code from exact_visible) found
     order by distance, id
     limit %(candidates)s
 ),
@@ -162,7 +169,9 @@ phrase_matches as materialized (
     where %(phrase)s::text is not null and c.tsv @@ q.phrase
 ),
 by_phrase as (
-    select m.id, row_number() over (order by m.relevance desc, m.id) as rank
+    select m.id, """
+    + _IS_CODE
+    + """ as is_code, row_number() over (order by m.relevance desc, m.id) as rank
     from phrase_matches m join documents d on d.id = m.document_id
     where """
     + _VISIBLE
@@ -171,7 +180,9 @@ by_phrase as (
     limit %(candidates)s
 ),
 by_text as (
-    select m.id, row_number() over (order by m.relevance desc, m.id) as rank
+    select m.id, """
+    + _IS_CODE
+    + """ as is_code, row_number() over (order by m.relevance desc, m.id) as rank
     from text_matches m join documents d on d.id = m.document_id
     where """
     + _VISIBLE
@@ -180,22 +191,22 @@ by_text as (
     limit %(candidates)s
 ),
 fused as (
-    select id, sum(weight / (%(rrf_k)s + rank)) as score
-    from (select id, rank, %(vector_weight)s::float8 as weight from by_vector
-          union all select id, rank, %(text_weight)s::float8 from by_text
-          union all select id, rank, %(vector_weight)s::float8 from by_phrase) ranked
+    select id, sum(weight / (%(rrf_k)s + rank)) as score, bool_or(is_code) as is_code,
+           bool_or(quoted) as quoted
+    from (select id, rank, %(vector_weight)s::float8 as weight, is_code, false as quoted
+          from by_vector
+          union all select id, rank, %(text_weight)s::float8, is_code, false from by_text
+          union all select id, rank, %(vector_weight)s::float8, is_code, true from by_phrase) ranked
     group by id
 ),
-measured as (
-    select f.id, f.score,
-           d.repository_id is not null and coalesce(d.format, '') <> all(%(prose_formats)s)
-               as is_code,
+code_measured as (
+    select f.id, f.score, f.quoted,
            case when c.embedder = %(embedder)s
                 then 1 - (c.embedding::vector({dim}) <=> %(vector)s::vector({dim})) end
                as similarity,
-           ts_rank(c.tsv, to_tsquery('english', %(tsquery)s)) as relevance,
-           f.id in (select id from by_phrase) as quoted
-    from fused f join document_chunks c on c.id = f.id join documents d on d.id = c.document_id
+           ts_rank(c.tsv, to_tsquery('english', %(tsquery)s)) as relevance
+    from fused f join document_chunks c on c.id = f.id
+    where f.is_code and %(code_by_scores)s
 ),
 code_judged as (
     select id, score,
@@ -204,8 +215,7 @@ code_judged as (
            + (1 - %(code_vector_share)s::float8)
                * coalesce(relevance / nullif(max(relevance) over (), 0), 0)
            + quoted::int as judged
-    from measured
-    where is_code and %(code_by_scores)s
+    from code_measured
 ),
 code_rescored as (
     select judged.id, fused_scores.score
@@ -215,8 +225,8 @@ code_rescored as (
           from code_judged) fused_scores using (place)
 ),
 rescored as (
-    select m.id, coalesce(r.score, m.score) as score
-    from measured m left join code_rescored r on r.id = m.id
+    select f.id, coalesce(r.score, f.score) as score
+    from fused f left join code_rescored r on r.id = f.id
 )
 select c.id as chunk_id, c.document_id, d.name as document_name, d.title as document_title,
        c.ord, c.content, c.heading, c.page, f.score::float8 as score,
