@@ -4,6 +4,7 @@ the two kinds keep the places fusion gave them, only which code passage fills ea
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -50,21 +51,34 @@ A session cookie expires when the browser closes unless the session is permanent
 QUESTION = "how is the session cookie signed"
 
 
+@asynccontextmanager
+async def synced(
+    postgres: Any,
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    files: dict[str, str],
+    **settings: Any,
+) -> AsyncIterator[Services]:
+    """The app's services with one repository of `files`, synced."""
+    async with services_of_their_own(
+        postgres, tmp_path_factory.mktemp("data"), memory=False, **settings
+    ) as started:
+        repo = GitRepo(tmp_path_factory.mktemp("repo") / name)
+        for path, text in files.items():
+            repo.write(path, text)
+        repo.commit("The code")
+        repository = await started.repositories.store.create(
+            name=name, url=str(repo.path), branch="main", created_by="test"
+        )
+        await started.repositories.sync_now(repository.id)
+        yield started
+
+
 @pytest.fixture(scope="module")
 async def services(
     postgres: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Services]:
-    async with services_of_their_own(
-        postgres, tmp_path_factory.mktemp("data"), memory=False
-    ) as started:
-        repo = GitRepo(tmp_path_factory.mktemp("repo") / "shop")
-        for path, text in FILES.items():
-            repo.write(path, text)
-        repo.commit("The shop")
-        repository = await started.repositories.store.create(
-            name="shop", url=str(repo.path), branch="main", created_by="test"
-        )
-        await started.repositories.sync_now(repository.id)
+    async with synced(postgres, tmp_path_factory, "shop", FILES) as started:
         yield started
 
 
@@ -134,16 +148,10 @@ async def small_chunks(
     postgres: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[Services]:
     """A repository whose one function is cut into several parts (code chunks of 128 tokens)."""
-    async with services_of_their_own(
-        postgres, tmp_path_factory.mktemp("data"), memory=False, repo_code_chunk_tokens=128
+    files = {"src/web/responses.py": LONG_FUNCTION}
+    async with synced(
+        postgres, tmp_path_factory, "web", files, repo_code_chunk_tokens=128
     ) as started:
-        repo = GitRepo(tmp_path_factory.mktemp("repo") / "web")
-        repo.write("src/web/responses.py", LONG_FUNCTION)
-        repo.commit("Responses")
-        repository = await started.repositories.store.create(
-            name="web", url=str(repo.path), branch="main", created_by="test"
-        )
-        await started.repositories.sync_now(repository.id)
         yield started
 
 
