@@ -54,6 +54,7 @@ def retrieval_policy(settings: Settings) -> RetrievalPolicy:
         rerank_depth=settings.rag_rerank_depth,
         mix_code_and_prose=settings.rag_mix_code_and_prose,
         code_first=settings.rag_code_first,
+        code_leads_within=settings.rag_code_leads_within,
         tests_after_code=settings.rag_tests_after_code,
         whole_definition_tokens=settings.rag_whole_definition_tokens,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from allin.rag.document_records import Passage
 from allin.rag.hybrid import Scope
@@ -86,6 +87,20 @@ async def test_a_question_about_tests_keeps_them_where_they_ranked() -> None:
     assert [p.chunk_id for p in where] == [2, 3, 1]
     how_tested = await retriever.search(scope, "How is the session cookie tested?")
     assert [p.chunk_id for p in how_tested] == [1, 3, 2]
+
+
+async def test_code_leads_only_when_it_ranked_among_the_first() -> None:
+    far = [passage(n, code=False) for n in range(1, 5)] + [passage(5, code=True)]
+    near = [passage(1, code=False), passage(2, code=True), passage(3, code=False)]
+    policy = RetrievalPolicy(
+        top_k=3, candidates=10, ef_search=10, min_similarity=0, code_first=True
+    )
+    question = "How do I use the session?"
+    for ranking, within, leader in ((far, 3, 1), (far, 0, 5), (near, 3, 2), (far, 5, 5)):
+        leads = replace(policy, code_leads_within=within)
+        retriever = Retriever(_StoreOf(ranking), _Embedder(), leads)  # type: ignore[arg-type]
+        found = await retriever.search(Scope("someone"), question)
+        assert found[0].chunk_id == leader, (within, [p.chunk_id for p in ranking])
 
 
 class _StoreOf:

@@ -35,8 +35,10 @@ class RetrievalPolicy:
     rerank_depth: int = 20
     # Alternate code and prose in the ranking (see `alternate_code_and_prose`).
     mix_code_and_prose: bool = True
-    # When they alternate, code leads rather than whichever kind ranked best.
+    # When they alternate, code leads rather than whichever kind ranked best...
     code_first: bool = False
+    # ... if a code passage is among the first this many fused (0: whenever there is code).
+    code_leads_within: int = 0
     # ... and a repository's tests come after the code they test, unless the question is about
     # tests.
     tests_after_code: bool = False
@@ -87,11 +89,16 @@ class Retriever:
         ranked = sorted(unique.values(), key=passages.index)
         if self._reranker is not None:
             ranked = await rerank_prose(self._reranker, query, ranked)
+        # Taken before split parts are joined, as fusion ranked them.
+        within = self._policy.code_leads_within
+        code_leads = self._policy.code_first and (
+            within == 0 or any(p.is_code for p in ranked[:within])
+        )
         ranked = await whole_definitions(self._store, ranked, self._policy.whole_definition_tokens)
         if self._policy.mix_code_and_prose:
             ranked = alternate_code_and_prose(
                 ranked,
-                code_first=self._policy.code_first,
+                code_first=code_leads,
                 tests_last=self._policy.tests_after_code and not asks_about_tests(question),
             )
         return ranked[:wanted]
