@@ -62,7 +62,7 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
-def _flat(text: str) -> str:
+def flat(text: str) -> str:
     return " ".join(text.lower().split())
 
 
@@ -93,10 +93,10 @@ def check_questions(questions: list[Question], corpus: Path, *, tracked: bool = 
             problems.append(f"{where}: source {question.source!r}: {problem} under {corpus}")
             continue
         if question.source not in texts:
-            texts[question.source] = _flat(path.read_text(encoding="utf-8", errors="replace"))
+            texts[question.source] = flat(path.read_text(encoding="utf-8", errors="replace"))
         if (
-            not _flat(question.answer_contains)
-            or _flat(question.answer_contains) not in texts[question.source]
+            not flat(question.answer_contains)
+            or flat(question.answer_contains) not in texts[question.source]
         ):
             problems.append(
                 f"{where}: answer_contains {question.answer_contains!r} is not in {question.source}"
@@ -107,7 +107,7 @@ def check_questions(questions: list[Question], corpus: Path, *, tracked: bool = 
 
 
 def is_hit(passage: Passage, question: Question) -> bool:
-    return passage.document_name == question.source and _flat(question.answer_contains) in _flat(
+    return passage.document_name == question.source and flat(question.answer_contains) in flat(
         passage.content
     )
 
