@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from allin.rag.definitions import ChunkPart, whole_definitions
 from allin.rag.document_records import Passage
+from allin.sources.code_chunks import chunk_source_file
 
 BASE = "src/app.py › App › make_response"
 
@@ -97,3 +98,20 @@ async def test_only_consecutive_parts_of_one_definition_join() -> None:
     chunks = [*CHUNKS[:3], CHUNKS[4], stray]
     widened = await whole_definitions(Chunks(chunks), [passage(CHUNKS[1])], budget_tokens=1000)
     assert (widened[0].heading, widened[0].start_line, widened[0].end_line) == (BASE, 10, 40)
+
+
+async def test_parts_that_repeat_the_rows_before_them_join_into_the_files_lines() -> None:
+    # A long configuration section is cut into windows of lines that overlap.
+    text = "[tool.tox.env]\n" + "".join(f'key{n} = "value number {n}"\n' for n in range(60))
+    cut = chunk_source_file("tox.toml", text, max_tokens=128, overlap_tokens=32)
+    assert len(cut) > 2 and cut[1].start_line <= cut[0].end_line
+    chunks = [
+        ChunkPart("d1", c.ord, c.content, c.heading, c.start_line, c.end_line, c.tokens)
+        for c in cut
+    ]
+    hit = passage(chunks[1])
+    (whole,) = await whole_definitions(Chunks(chunks), [hit], budget_tokens=10_000)
+    assert whole.heading == "tox.toml › tool.tox.env"
+    rows = text.split("\n")
+    assert whole.content == "\n".join(rows[whole.start_line - 1 : whole.end_line])
+    assert (whole.start_line, whole.end_line) == (1, 61)

@@ -120,10 +120,15 @@ def _within_budget(siblings: list[ChunkPart], index: int, budget: int) -> list[C
 def _joined(passage: Passage, parts: list[ChunkPart], base: str, whole: bool) -> Passage:
     if len(parts) <= 1:
         return passage
-    # Parts are cut between statements, so only blank lines (trimmed from both) lie between two.
     text = parts[0].content
     for before, after in pairwise(parts):
-        text += "\n" * (after.start_line - before.end_line) + after.content
+        gap = after.start_line - before.end_line
+        if gap > 0:
+            # Code is cut between statements: only blank lines (trimmed from both) lie between.
+            text += "\n" * gap + after.content
+        elif rows := after.content.split("\n")[1 - gap :]:
+            # Windows of lines (a long configuration section) repeat the last rows before them.
+            text += "\n" + "\n".join(rows)
     first_part = _part_of(parts[0].heading)
     last_part = _part_of(parts[-1].heading)
     heading = base
