@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 from pathlib import Path
 
 from rich.console import Console
@@ -29,12 +28,10 @@ from rich.table import Table
 from allin.errors import BadRequest
 from allin.rag.document_records import Passage
 from allin.rag.evaluation import (
-    MRR_DEPTH,
-    Answered,
     Question,
     Report,
+    ask,
     check_questions,
-    flat,
     is_repository,
     load_questions,
 )
@@ -98,25 +95,12 @@ async def _fill(services: Services, corpus: Path, repository: Path) -> None:
 
 
 async def _score(services: Services, questions: list[Question], aliases: dict[str, str]) -> Report:
-    # The corpus is the owner's; the repository is team-wide, so shared: both in one scope.
-    scope = Scope(OWNER, include_shared=True)
+    def same_file(passage: Passage, question: Question) -> bool:
+        return question.source in (passage.document_name, _named(passage, aliases))
+
     report = Report(k=K)
-    for question in questions:
-        started = time.perf_counter()
-        passages = await services.retriever.search(scope, question.question, k=MRR_DEPTH)
-        elapsed = time.perf_counter() - started
-        from_source = [question.source in (p.document_name, _named(p, aliases)) for p in passages]
-        answer = flat(question.answer_contains)
-        rank = next(
-            (
-                n
-                for n, (p, ok) in enumerate(zip(passages, from_source, strict=True), 1)
-                if ok and answer in flat(p.content)
-            ),
-            None,
-        )
-        file_rank = next((n for n, ok in enumerate(from_source, 1) if ok), None)
-        report.answered.append(Answered(question, rank, elapsed, file_rank))
+    # The corpus is the owner's; the repository is team-wide, so shared: both in one scope.
+    await ask(services.retriever, Scope(OWNER, include_shared=True), questions, report, same_file)
     return report
 
 

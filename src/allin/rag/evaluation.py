@@ -62,7 +62,7 @@ def load_questions(path: Path) -> list[Question]:
     return questions
 
 
-def flat(text: str) -> str:
+def _flat(text: str) -> str:
     return " ".join(text.lower().split())
 
 
@@ -93,10 +93,10 @@ def check_questions(questions: list[Question], corpus: Path, *, tracked: bool = 
             problems.append(f"{where}: source {question.source!r}: {problem} under {corpus}")
             continue
         if question.source not in texts:
-            texts[question.source] = flat(path.read_text(encoding="utf-8", errors="replace"))
+            texts[question.source] = _flat(path.read_text(encoding="utf-8", errors="replace"))
         if (
-            not flat(question.answer_contains)
-            or flat(question.answer_contains) not in texts[question.source]
+            not _flat(question.answer_contains)
+            or _flat(question.answer_contains) not in texts[question.source]
         ):
             problems.append(
                 f"{where}: answer_contains {question.answer_contains!r} is not in {question.source}"
@@ -106,8 +106,16 @@ def check_questions(questions: list[Question], corpus: Path, *, tracked: bool = 
         raise BadRequest(f"{count} cannot be scored on {corpus}:\n" + "\n".join(problems))
 
 
-def is_hit(passage: Passage, question: Question) -> bool:
-    return passage.document_name == question.source and flat(question.answer_contains) in flat(
+# Whether a passage comes from the file that answers a question.
+FromSource = Callable[[Passage, Question], bool]
+
+
+def from_source(passage: Passage, question: Question) -> bool:
+    return passage.document_name == question.source
+
+
+def is_hit(passage: Passage, question: Question, same_file: FromSource = from_source) -> bool:
+    return same_file(passage, question) and _flat(question.answer_contains) in _flat(
         passage.content
     )
 
@@ -196,7 +204,7 @@ async def evaluate(
                 report.chunks += outcome.document.chunk_count
             if on_file is not None:
                 on_file(file.name)
-        await _ask(retriever, scope, questions, report)
+        await ask(retriever, scope, questions, report)
     finally:
         for document in await store.delete_owned(scope.owner_id):
             await ingestor.delete_blob(document)
@@ -222,7 +230,7 @@ async def evaluate_repository(
         await repositories.sync_now(registered.id, progress)
         report.chunks = (await repositories.store.get(registered.id)).chunk_count
         scope = Scope(owner_id=live_owner(registered.id), include_shared=False)
-        await _ask(retriever, scope, questions, report)
+        await ask(retriever, scope, questions, report)
     finally:
         await repositories.remove(registered.id)
     return report
@@ -232,17 +240,21 @@ def is_repository(path: Path) -> bool:
     return (path / ".git").exists()
 
 
-async def _ask(
-    retriever: Retriever, scope: Scope, questions: list[Question], report: Report
+async def ask(
+    retriever: Retriever,
+    scope: Scope,
+    questions: list[Question],
+    report: Report,
+    same_file: FromSource = from_source,
 ) -> None:
+    """Ask each question in `scope` and add how it ranked to `report`; `same_file` tells the
+    passages of the answering file (`eval/one_scope.py` counts two names as one file)."""
     for question in questions:
         started = time.perf_counter()
         passages = await retriever.search(scope, question.question, k=max(report.k, MRR_DEPTH))
         elapsed = time.perf_counter() - started
-        rank = next((n for n, p in enumerate(passages, 1) if is_hit(p, question)), None)
-        file_rank = next(
-            (n for n, p in enumerate(passages, 1) if p.document_name == question.source), None
-        )
+        rank = next((n for n, p in enumerate(passages, 1) if is_hit(p, question, same_file)), None)
+        file_rank = next((n for n, p in enumerate(passages, 1) if same_file(p, question)), None)
         report.answered.append(Answered(question, rank, elapsed, file_rank))
 
 
