@@ -35,6 +35,7 @@ def source_policy(settings: Settings) -> SourcePolicy:
         chunk_tokens=settings.rag_chunk_tokens,
         chunk_overlap=settings.rag_chunk_overlap,
         code_chunk_tokens=settings.repo_code_chunk_tokens,
+        piece_tokens=settings.repo_piece_tokens,
     )
 
 

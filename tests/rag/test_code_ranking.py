@@ -3,6 +3,7 @@ the two kinds keep the places fusion gave them, only which code passage fills ea
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -170,3 +171,100 @@ async def test_a_function_cut_into_parts_is_found_whole(small_chunks: Services) 
     assert (whole.start_line, whole.end_line) == (2, len(lines) - 1)
     assert whole.content == "\n".join(lines[1:-1])
     assert "render_json_document" in whole.content
+
+
+PRICING = (
+    '''
+class Pricing:
+    """Prices of the shop's products."""
+'''
+    + "".join(
+        f'''
+    def price_of_{name}(self, product):
+        """The catalogue price of {name}."""
+        return self.catalogue["{name}"][product.sku] * self.rate
+'''
+        for name in ("books", "games", "tools", "shoes", "lamps", "chairs", "tables", "paint")
+    )
+    + '''
+    def loyalty_discount(self, customer, total):
+        """Customers who ordered for ten years pay ten percent less."""
+        if customer.years >= 10:
+            return total * 0.9
+        return total
+'''
+)
+PIECE_FILES = {
+    "src/shop/pricing.py": PRICING,
+    "tests/test_pricing.py": PRICING.replace("class Pricing", "class TestPricing"),
+    "docs/pricing.md": "# Pricing\n\nPrices come from the catalogue; loyal customers pay less.\n",
+}
+
+
+@pytest.fixture(scope="module")
+async def with_pieces(
+    postgres: Any, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Services]:
+    """A repository whose pricing class is one chunk, longer than the embedder reads."""
+    async with synced(postgres, tmp_path_factory, "pieces", PIECE_FILES) as started:
+        yield started
+
+
+async def test_a_long_code_chunk_is_as_near_as_its_nearest_piece(with_pieces: Services) -> None:
+    question = "Where do loyal customers get money off their order?"
+    passages = await with_pieces.retriever.search(Scope("anyone"), question)
+    pricing = next(p for p in passages if p.document_name == "src/shop/pricing.py")
+    async with with_pieces.db.pool.connection() as conn:
+        cursor = await conn.execute(
+            "select c.embedding::text as own, c.meta -> 'pieces' as pieces,"
+            " array(select p.embedding::text from chunk_piece_vectors p where p.chunk_id = c.id"
+            " order by p.piece) as piece_vectors"
+            " from document_chunks c where c.id = %s",
+            (pricing.chunk_id,),
+        )
+        row = await cursor.fetchone()
+        cursor = await conn.execute(
+            "select d.name, count(p.chunk_id) as vectors from documents d"
+            " join document_chunks c on c.document_id = d.id"
+            " left join chunk_piece_vectors p on p.chunk_id = c.id group by d.name"
+        )
+        vectors_by_file = {r["name"]: r["vectors"] for r in await cursor.fetchall()}
+    assert row is not None
+    # One vector per piece the chunk names; none for tests (they would outrank the code they
+    # test) nor for prose.
+    assert len(row["piece_vectors"]) == len(row["pieces"]) > 2
+    assert vectors_by_file == {
+        "src/shop/pricing.py": len(row["pieces"]),
+        "tests/test_pricing.py": 0,
+        "docs/pricing.md": 0,
+    }
+    asked = await with_pieces.embedder.embed_query(question)
+
+    def similarity(stored: str) -> float:
+        return sum(a * b for a, b in zip(asked, json.loads(stored), strict=True))
+
+    nearest_piece = max(similarity(v) for v in row["piece_vectors"])
+    # The method answering sits past what the embedder read of the chunk; its piece is nearer.
+    assert nearest_piece > similarity(row["own"])
+    assert pricing.similarity == pytest.approx(nearest_piece, abs=1e-4)
+    assert "loyalty_discount" in row["pieces"][-1][2]
+
+
+async def test_pieces_are_embedded_again_with_their_chunk(with_pieces: Services) -> None:
+    async def piece_vectors() -> list[str]:
+        async with with_pieces.db.pool.connection() as conn:
+            cursor = await conn.execute(
+                "select p.embedding::text as vector from chunk_piece_vectors p"
+                " join document_chunks c on c.id = p.chunk_id order by c.id, p.piece"
+            )
+            return [row["vector"] for row in await cursor.fetchall()]
+
+    synced_vectors = await piece_vectors()
+    async with with_pieces.db.pool.connection() as conn:
+        await conn.execute("update document_chunks set embedder = 'old:model@384'")
+    assert await with_pieces.ingestor.reembed_stale() == len(PIECE_FILES)
+    # Made again from the chunk and its meta alone, they are what the sync made.
+    again = await piece_vectors()
+    assert len(again) == len(synced_vectors) > 2
+    for made_again, made_by_sync in zip(again, synced_vectors, strict=True):
+        assert json.loads(made_again) == pytest.approx(json.loads(made_by_sync), abs=1e-5)

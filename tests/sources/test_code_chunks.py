@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from allin.rag.token_count import count_tokens
-from allin.sources.code_chunks import SourceChunk, chunk_source_file
+from allin.sources.code_chunks import ChunkPiece, SourceChunk, chunk_source_file
+from allin.sources.embedding import piece_embedding_texts
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SESSIONS = (FIXTURES / "sessions.py").read_text()
@@ -259,3 +260,43 @@ def test_terms_let_full_text_find_identifiers_in_any_spelling() -> None:
     [open_session] = by_symbol(found, "SecureCookieSessionInterface.open_session")
     terms = open_session.terms.split()
     assert {"opensession", "secure", "cookie", "interface", "signing", "serializer"} <= set(terms)
+
+
+def test_a_chunk_longer_than_the_embedder_reads_names_its_pieces_within_its_lines() -> None:
+    found = chunk_source_file(
+        "repo/sessions.py", SESSIONS, max_tokens=1024, overlap_tokens=0, piece_tokens=128
+    )
+    (interface,) = [c for c in found if c.symbol == "SecureCookieSessionInterface"]
+    assert interface.tokens > 128 and len(interface.pieces) >= 3
+    headings = [piece.heading for piece in interface.pieces]
+    assert "repo/sessions.py › SecureCookieSessionInterface › open_session (part 1)" in headings
+    lines = SESSIONS.split("\n")
+    previous_end = interface.start_line - 1
+    for piece in interface.pieces:
+        assert previous_end < piece.start_line <= piece.end_line <= interface.end_line
+        previous_end = piece.end_line
+        text = "\n".join(lines[piece.start_line - 1 : piece.end_line])
+        assert count_tokens([text])[0] <= 128
+
+    texts = piece_embedding_texts(
+        "repo/sessions.py",
+        interface.content,
+        interface.start_line,
+        [(p.start_line, p.end_line, p.heading) for p in interface.pieces],
+    )
+    # The embedder reads each piece as a chunk of its own: its heading, then its lines alone.
+    assert texts[-1].startswith(headings[-1] + "\n")
+    assert lines[interface.pieces[-1].end_line - 1] in texts[-1]
+    assert lines[interface.start_line - 1] not in texts[-1]
+
+
+def test_chunks_read_whole_and_prose_name_no_pieces() -> None:
+    def pieces(name: str, text: str, piece_tokens: int) -> list[tuple[ChunkPiece, ...]]:
+        found = chunk_source_file(
+            name, text, max_tokens=1024, overlap_tokens=0, piece_tokens=piece_tokens
+        )
+        return [c.pieces for c in found]
+
+    assert all(p == () for p in pieces("repo/sessions.py", SESSIONS, 0))
+    assert all(p == () for p in pieces("repo/sessions.py", SESSIONS, 2048))
+    assert all(p == () for p in pieces("guide.md", (FIXTURES / "guide.md").read_text(), 16))

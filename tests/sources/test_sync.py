@@ -230,6 +230,37 @@ async def test_a_file_read_as_another_language_since_it_was_indexed_is_indexed_a
     assert (await services.repositories.sync_now(repository_id))["mode"] == "unchanged"
 
 
+async def test_a_file_cut_another_way_since_it_was_indexed_is_indexed_again(
+    services: Services, tmp_path: Path
+) -> None:
+    repo = sample(tmp_path / "shop-cut")
+    repository_id = await add(services, repo, "shop-cut")
+    await services.repositories.sync_now(repository_id)
+    before = await chunk_ids(services, repository_id)
+    cut_now = (await services.repositories.store.file_at(repository_id, "src/shop/cart.py"))[
+        "chunking"
+    ]
+    assert "pieces 256" in cut_now
+    # As an index made before files recorded how they were cut left it.
+    async with services.db.pool.connection() as conn:
+        await conn.execute(
+            "update repository_files set chunking = null"
+            " where repository_id = %s and path = 'src/shop/sessions.py'",
+            (repository_id,),
+        )
+
+    report = await services.repositories.sync_now(repository_id)
+
+    assert report["mode"] == "incremental"
+    assert (report["indexed"], report["unchanged"]) == (1, 2)
+    after = await chunk_ids(services, repository_id)
+    assert after["src/shop/sessions.py"].isdisjoint(before["src/shop/sessions.py"])
+    assert all(after[path] == before[path] for path in before if path != "src/shop/sessions.py")
+    file = await services.repositories.store.file_at(repository_id, "src/shop/sessions.py")
+    assert file["chunking"] == cut_now
+    assert (await services.repositories.sync_now(repository_id))["mode"] == "unchanged"
+
+
 async def test_rewritten_history_resyncs_from_scratch_without_embedding_unchanged_files(
     services: Services, tmp_path: Path
 ) -> None:

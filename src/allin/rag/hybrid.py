@@ -106,6 +106,15 @@ _VISIBLE = """
 """
 # A code file of a synced repository (as `Passage.is_code`).
 _IS_CODE = "(d.repository_id is not null and coalesce(d.format, '') <> all(%(prose_formats)s))"
+# How similar chunk `c` is to the question: its own vector's, or its nearest piece's
+# (`chunk_piece_vectors`: the embedder read only the first part of a long code chunk); none if
+# another embedder made them.
+_SIMILARITY = """
+    case when c.embedder = %(embedder)s
+         then 1 - least(c.embedding::vector({dim}) <=> %(vector)s::vector({dim}),
+                        (select min(p.embedding::vector({dim}) <=> %(vector)s::vector({dim}))
+                         from chunk_piece_vectors p where p.chunk_id = c.id))
+    end"""
 
 # The nearest chunks come from the HNSW index first (it only serves an ORDER BY ... LIMIT with
 # the query vector inline), then are filtered to the scope; when the scope is so narrow that
@@ -116,10 +125,13 @@ _IS_CODE = "(d.repository_id is not null and coalesce(d.format, '') <> all(%(pro
 #
 # Code is then reordered among itself by scores (`Fusion.code_by_scores`): a code chunk's full
 # text is as telling as its vector, which reads only its first 256 tokens, and a rank throws away
-# by how much one candidate leads the next. The code candidates are ordered by their mixed,
-# scaled scores (a quoted phrase held counting as a perfect score), then handed out the
-# reciprocal-rank scores the code candidates had, best to best. So prose keeps its order, and
-# how many of each kind are returned, and where they interleave, stay what fusion made them.
+# by how much one candidate leads the next. A chunk with pieces counts as similar as its nearest
+# piece there (the lists themselves come from the chunks' own vectors: which passages compete,
+# and how many of each kind, stay the same; pieces in the lists cost prose questions in a scope
+# holding code). The code candidates are ordered by their mixed, scaled scores (a quoted phrase
+# held counting as a perfect score), then handed out the reciprocal-rank scores the code
+# candidates had, best to best. So prose keeps its order, and how many of each kind are
+# returned, and where they interleave, stay what fusion made them.
 HYBRID_SQL = (
     """
 with approximate as materialized (
@@ -200,10 +212,9 @@ fused as (
     group by id
 ),
 code_measured as (
-    select f.id, f.score, f.quoted,
-           case when c.embedder = %(embedder)s
-                then 1 - (c.embedding::vector({dim}) <=> %(vector)s::vector({dim})) end
-               as similarity,
+    select f.id, f.score, f.quoted, """
+    + _SIMILARITY
+    + """ as similarity,
            ts_rank(c.tsv, to_tsquery('english', %(tsquery)s)) as relevance
     from fused f join document_chunks c on c.id = f.id
     where f.is_code and %(code_by_scores)s
@@ -230,9 +241,9 @@ rescored as (
 )
 select c.id as chunk_id, c.document_id, d.name as document_name, d.title as document_title,
        c.ord, c.content, c.heading, c.page, f.score::float8 as score,
-       case when c.embedder = %(embedder)s
-            then 1 - (c.embedding::vector({dim}) <=> %(vector)s::vector({dim})) else 0
-       end::float8 as similarity,
+       coalesce("""
+    + _SIMILARITY
+    + """, 0)::float8 as similarity,
        d.format, d.repository_id, r.name as repository, rf.commit_sha, rf.committed_at,
        rf.author_name, d.updated_at as document_updated_at, u.email as uploader,
        (c.meta ->> 'start_line')::int as start_line, (c.meta ->> 'end_line')::int as end_line

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Literal
@@ -23,7 +23,7 @@ from allin.rag.clean import document_embedding_text
 from allin.rag.document_records import Document
 from allin.rag.limits import DocumentLimits
 from allin.rag.sandbox import Prepared, prepare, prepare_isolated
-from allin.sources.embedding import chunk_embedding_text
+from allin.sources.embedding import chunk_embedding_text, piece_embedding_texts
 from allin.storage.blobs import DOCUMENTS, BlobStore
 from allin.storage.documents import DocumentStore, NewDocument
 from allin.storage.text import NUL, NUL_REFUSED
@@ -209,6 +209,16 @@ class Ingestor:
                 document = await self._store.get(document_id)
                 chunks = await self._store.chunks_of(document_id)
                 texts = [_chunk_text(document, chunk) for chunk in chunks]
+                piece_texts = {
+                    chunk["id"]: piece_embedding_texts(
+                        document.name,
+                        chunk["content"],
+                        chunk["meta"]["start_line"],
+                        chunk["meta"]["pieces"],
+                    )
+                    for chunk in chunks
+                    if chunk["meta"].get("pieces")
+                }
                 tokens: dict[int, bytes] | None = None
                 # Code is never reranked (`allin.rag.retrieval.rerank_prose`).
                 if isinstance(self._embedder, TokenEmbedder) and not document.is_code:
@@ -217,11 +227,20 @@ class Ingestor:
                     tokens = {c["id"]: e.tokens for c, e in zip(chunks, embedded, strict=True)}
                 else:
                     vectors = await self._embedder.embed_documents(texts)
+                flat = [text for texts_of in piece_texts.values() for text in texts_of]
+                piece_vectors = await self._embedder.embed_documents(flat) if flat else []
+                pieces: dict[int, Sequence[Sequence[float]]] = {}
+                for chunk_id, texts_of in piece_texts.items():
+                    pieces[chunk_id], piece_vectors = (
+                        piece_vectors[: len(texts_of)],
+                        piece_vectors[len(texts_of) :],
+                    )
                 await self._store.reembed(
                     document_id,
                     self._embedder.name,
                     {c["id"]: v for c, v in zip(chunks, vectors, strict=True)},
                     tokens,
+                    pieces,
                 )
                 done += 1
             except AllinError as error:

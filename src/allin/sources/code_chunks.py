@@ -6,6 +6,10 @@ the document chunker, anything else in windows of lines.
 Every chunk's `content` is the file's lines `start_line..end_line` joined by newlines, verbatim,
 so what a citation shows is what the file holds at those lines.
 
+A code chunk can hold up to a thousand tokens (a whole function, several small methods) while the
+local embedder reads only its first 256: with `piece_tokens`, such a chunk also names its
+`pieces`, the same file cut along the same lines at that size, so each can have a vector of its own.
+
 Decoding is the caller's job: pass the file's bytes decoded as UTF-8 with `errors="replace"` (after
 `selection.skip_reason` has left out binaries). Lines are split on "\\n" only, as git and editors
 number them; a "\\r" before it stays in the content.
@@ -32,6 +36,16 @@ _NEWLINE = re.compile("\n")
 
 
 @dataclass(frozen=True, slots=True)
+class ChunkPiece:
+    """Lines `start_line..end_line` of a chunk (1-based, inclusive, within the chunk's), small
+    enough for the embedder to read whole."""
+
+    start_line: int
+    end_line: int
+    heading: str  # as a chunk's: "src/flask/sansio/app.py › App › select_jinja_autoescape"
+
+
+@dataclass(frozen=True, slots=True)
 class SourceChunk:
     ord: int
     content: str  # the file's lines start_line..end_line, verbatim
@@ -42,17 +56,33 @@ class SourceChunk:
     kind: str  # function, method, class, namespace, module, section (docs), text (line windows)
     tokens: int
     terms: str  # identifier_terms of the content and symbol, indexed beside the content
+    # Two or more, or none: a chunk the embedder reads well enough whole has none.
+    pieces: tuple[ChunkPiece, ...] = ()
 
 
 def chunk_source_file(
-    path: str, text: str, *, max_tokens: int, overlap_tokens: int
+    path: str, text: str, *, max_tokens: int, overlap_tokens: int, piece_tokens: int = 0
 ) -> list[SourceChunk]:
     """The chunks of one file, in file order. Code parts are cut between statements and do not
-    overlap; prose and line windows overlap by up to `overlap_tokens`."""
+    overlap; prose and line windows overlap by up to `overlap_tokens`. With `piece_tokens`, a code
+    chunk longer than that, or holding several definitions, names its pieces of that size."""
     if not text.strip():
         return []
     lines = Lines(text)
     language = language_for(path)
+    chunks = [
+        _chunk(path, lines, i, piece)
+        for i, piece in enumerate(_pieces(text, language, lines, max_tokens, overlap_tokens))
+    ]
+    if piece_tokens and language not in DOC_LANGUAGES:
+        small = _pieces(text, language, lines, piece_tokens, 0)
+        chunks = _with_pieces(path, chunks, small)
+    return chunks
+
+
+def _pieces(
+    text: str, language: str | None, lines: Lines, max_tokens: int, overlap_tokens: int
+) -> list[Piece]:
     pieces: list[Piece] | None = None
     if language in DOC_LANGUAGES:
         pieces = _document_pieces(text, language or "text", lines, max_tokens, overlap_tokens)
@@ -69,8 +99,29 @@ def chunk_source_file(
             Piece(first, last, (), "text", None)
             for first, last in lines.windows(0, len(lines) - 1, max_tokens, overlap_tokens)
         ]
-    pieces = _absorb_small(pieces, lines, max_tokens)
-    return [_chunk(path, lines, i, piece) for i, piece in enumerate(pieces)]
+    return _absorb_small(pieces, lines, max_tokens)
+
+
+def _with_pieces(path: str, chunks: list[SourceChunk], small: list[Piece]) -> list[SourceChunk]:
+    """Each small piece goes to the chunk sharing most of its lines, cut to that chunk's lines."""
+    held: dict[int, list[ChunkPiece]] = {}
+    for piece in small:
+        first, last = piece.first + 1, piece.last + 1
+        overlap, place = max(
+            (min(c.end_line, last) - max(c.start_line, first), i) for i, c in enumerate(chunks)
+        )
+        if overlap < 0:
+            continue
+        chunk = chunks[place]
+        held.setdefault(place, []).append(
+            ChunkPiece(
+                max(first, chunk.start_line), min(last, chunk.end_line), _heading(path, piece)
+            )
+        )
+    return [
+        replace(chunk, pieces=tuple(held[i])) if len(held.get(i, ())) > 1 else chunk
+        for i, chunk in enumerate(chunks)
+    ]
 
 
 def _absorb_small(pieces: list[Piece], lines: Lines, max_tokens: int) -> list[Piece]:
@@ -98,15 +149,17 @@ def _absorb_small(pieces: list[Piece], lines: Lines, max_tokens: int) -> list[Pi
     return kept
 
 
-def _chunk(path: str, lines: Lines, ord_: int, piece: Piece) -> SourceChunk:
+def _heading(path: str, piece: Piece) -> str:
     heading = _SEPARATOR.join((path, *piece.names))
-    if piece.part is not None:
-        heading += f" (part {piece.part})"
+    return heading if piece.part is None else f"{heading} (part {piece.part})"
+
+
+def _chunk(path: str, lines: Lines, ord_: int, piece: Piece) -> SourceChunk:
     content = lines.content(piece.first, piece.last)
     return SourceChunk(
         ord=ord_,
         content=content,
-        heading=heading,
+        heading=_heading(path, piece),
         start_line=piece.first + 1,
         end_line=piece.last + 1,
         symbol=piece.symbol,

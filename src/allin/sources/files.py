@@ -45,7 +45,7 @@ def tree_skip_reason(entry: TreeEntry, max_bytes: int) -> str | None:
     return skip_reason(entry.path, b"", max_bytes)
 
 
-def staged_file(entry: TreeEntry, data: bytes, commit: CommitInfo) -> StagedFile:
+def staged_file(entry: TreeEntry, data: bytes, commit: CommitInfo, chunking: str) -> StagedFile:
     language = language_for(entry.path)
     return StagedFile(
         path=entry.path,
@@ -56,6 +56,7 @@ def staged_file(entry: TreeEntry, data: bytes, commit: CommitInfo) -> StagedFile
         ),
         data=data,
         commit=commit,
+        chunking=chunking,
     )
 
 
@@ -67,4 +68,11 @@ def chunk_meta(chunk: SourceChunk) -> dict[str, Any]:
         "kind": chunk.kind,
         "tokens": chunk.tokens,
         "terms": chunk.terms,
+        # Where the pieces with vectors of their own lie (`chunk_piece_vectors`), so they can be
+        # embedded again from the chunk alone after a change of embedder.
+        **(
+            {"pieces": [[p.start_line, p.end_line, p.heading] for p in chunk.pieces]}
+            if chunk.pieces
+            else {}
+        ),
     }

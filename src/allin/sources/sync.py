@@ -21,10 +21,11 @@ from typing import Any, Protocol
 from allin.embeddings.base import Embedder, TokenEmbedder
 from allin.errors import AllinError, TooLarge
 from allin.sources.code_chunks import SourceChunk, chunk_source_file
-from allin.sources.embedding import chunk_embedding_text
+from allin.sources.embedding import chunk_embedding_text, piece_embedding_texts
 from allin.sources.files import chunk_meta, read_entries, staged_file, tree_skip_reason
 from allin.sources.git import CommitInfo, Git, TreeEntry
 from allin.sources.languages import DOC_LANGUAGES, language_for
+from allin.sources.roles import is_test_path
 from allin.sources.selection import skip_reason
 from allin.storage.documents import ChunkRow
 from allin.storage.repositories import (
@@ -72,6 +73,16 @@ class SourcePolicy:
     chunk_overlap: int
     # Code chunks hold whole functions where they can: a part of one rarely answers alone.
     code_chunk_tokens: int
+    # A code chunk's pieces of this many tokens get vectors of their own; 0 for none.
+    piece_tokens: int = 0
+
+    @property
+    def chunking(self) -> str:
+        """How files are cut, as recorded per file: a file cut another way is indexed again."""
+        return (
+            f"prose {self.chunk_tokens}/{self.chunk_overlap}, code {self.code_chunk_tokens},"
+            f" pieces {self.piece_tokens}"
+        )
 
 
 @dataclass
@@ -264,11 +275,12 @@ class RepositorySync:
             removed_by_blob[live[path].blob_sha].append(path)
         for path, entry in sorted(wanted.items()):
             indexed = live.get(path)
-            # A file read as another language since (a chunker added for its kind) is indexed
-            # again, so the repository need not be removed and added to benefit.
-            if indexed is not None and (indexed.blob_sha, indexed.language) == (
+            # A file read as another language since (a chunker added for its kind), or cut
+            # another way, is indexed again: the repository need not be removed and added.
+            if indexed is not None and (indexed.blob_sha, indexed.language, indexed.chunking) == (
                 entry.sha,
                 language_for(path),
+                self._policy.chunking,
             ):
                 plan.unchanged.append(entry)
             elif indexed is None and known_skips.get(path, [""])[0] == entry.sha:
@@ -318,7 +330,7 @@ class RepositorySync:
                 done += 1
                 continue
             commit = commits.get(sha_entry.path, head)
-            batch.add(staged_file(sha_entry, data, commit), chunks)
+            batch.add(staged_file(sha_entry, data, commit, self._policy.chunking), chunks)
             if batch.chunk_count >= _EMBED_BATCH:
                 embedded += await self._flush(repository_id, batch)
                 done += batch.files_flushed
@@ -334,34 +346,49 @@ class RepositorySync:
             data.decode("utf-8", errors="replace"),
             max_tokens=self._policy.chunk_tokens if prose else self._policy.code_chunk_tokens,
             overlap_tokens=self._policy.chunk_overlap,
+            # Tests get no pieces: a test file's chunk holds many small tests named after what
+            # they check, and a vector each made them outrank the code they test.
+            piece_tokens=0 if is_test_path(path) else self._policy.piece_tokens,
         )
 
     async def _flush(self, repository_id: str, batch: _Batch) -> int:
         if not batch.files:
             batch.files_flushed = 0
             return 0
+        chunks = [(file, chunk) for file, file_chunks in batch.files for chunk in file_chunks]
         texts = [
             chunk_embedding_text(file.path, chunk.heading, chunk.content, chunk.terms)
-            for file, chunks in batch.files
-            for chunk in chunks
+            for file, chunk in chunks
         ]
+        # The pieces' texts go in the same batches, after the chunks'.
+        piece_texts = [
+            piece_embedding_texts(
+                file.path,
+                chunk.content,
+                chunk.start_line,
+                [(p.start_line, p.end_line, p.heading) for p in chunk.pieces],
+            )
+            for file, chunk in chunks
+        ]
+        all_texts = texts + [text for texts_of in piece_texts for text in texts_of]
         tokens: list[bytes | None] | None = None
         if isinstance(self._embedder, TokenEmbedder):
             # The reranker's token vectors come from the same forward pass. It reranks prose
             # only (`allin.rag.retrieval.rerank_prose`): a code chunk's would never be read.
-            embedded = await self._embedder.embed_with_tokens(texts)
-            prose = [file.format in DOC_LANGUAGES for file, chunks in batch.files for _ in chunks]
+            embedded = await self._embedder.embed_with_tokens(all_texts)
             vectors = [e.vector for e in embedded]
             tokens = [
-                e.tokens if is_prose else None for e, is_prose in zip(embedded, prose, strict=True)
+                e.tokens if file.format in DOC_LANGUAGES else None
+                for e, (file, _) in zip(embedded[: len(texts)], chunks, strict=True)
             ]
         else:
-            vectors = await self._embedder.embed_documents(texts)
-        position = 0
-        for file, chunks in batch.files:
+            vectors = await self._embedder.embed_documents(all_texts)
+        position, piece_position = 0, len(texts)
+        for file, file_chunks in batch.files:
             first = position
             rows: list[ChunkRow] = []
-            for chunk in chunks:
+            pieces: list[Sequence[Sequence[float]]] = []
+            for chunk in file_chunks:
                 rows.append(
                     (
                         chunk.ord,
@@ -372,9 +399,14 @@ class RepositorySync:
                         chunk_meta(chunk),
                     )
                 )
+                count = len(piece_texts[position])
+                pieces.append(vectors[piece_position : piece_position + count])
+                piece_position += count
                 position += 1
             file_tokens = tokens[first:position] if tokens is not None else None
-            await self._store.stage(repository_id, file, self._embedder.name, rows, file_tokens)
+            await self._store.stage(
+                repository_id, file, self._embedder.name, rows, file_tokens, pieces
+            )
         batch.files_flushed = len(batch.files)
         count = batch.chunk_count
         batch.files, batch.chunk_count = [], 0

@@ -29,6 +29,9 @@ from allin.storage.db import Database
 ChunkRow = tuple[int, str, str | None, int | None, Sequence[float], dict[str, Any]]
 """A chunk to store: (ord, content, heading, page, embedding, meta)."""
 
+PieceVectors = Sequence[Sequence[Sequence[float]]]
+"""Per chunk, the vectors of its pieces in order (none for most): see `chunk_piece_vectors`."""
+
 
 async def insert_chunks(
     conn: psycopg.AsyncConnection[Any],
@@ -36,9 +39,11 @@ async def insert_chunks(
     embedder: str,
     rows: Sequence[ChunkRow],
     tokens: Sequence[bytes | None] | None = None,
+    pieces: PieceVectors | None = None,
 ) -> None:
     """Insert a document's chunks, with their token vectors (`tokens`, one per row) when the
-    embedder gave them, and the abbreviations they define (replacing the document's)."""
+    embedder gave them, their pieces' vectors (`pieces`, one list per row), and the abbreviations
+    they define (replacing the document's)."""
     token_rows = tokens if tokens is not None else [None] * len(rows)
     async with conn.cursor() as insert:
         await insert.executemany(
@@ -62,6 +67,17 @@ async def insert_chunks(
                 )
             ],
         )
+        if pieces:
+            await insert.executemany(
+                "insert into chunk_piece_vectors (chunk_id, piece, embedding)"
+                " select id, %s, %s::vector from document_chunks"
+                " where document_id = %s and ord = %s",
+                [
+                    (piece, list(vector), document_id, row[0])
+                    for row, vectors in zip(rows, pieces, strict=True)
+                    for piece, vector in enumerate(vectors)
+                ],
+            )
         await conn.execute(
             "delete from document_abbreviations where document_id = %s", (document_id,)
         )
@@ -249,8 +265,10 @@ class DocumentStore:
         embedder: str,
         vectors: dict[int, Sequence[float]],
         tokens: dict[int, bytes] | None = None,
+        pieces: dict[int, Sequence[Sequence[float]]] | None = None,
     ) -> None:
-        """New vectors (and token vectors, or none: the old ones were another embedder's)."""
+        """New vectors (and token vectors, or none: the old ones were another embedder's), and
+        new vectors for the chunks' pieces."""
         token_of = tokens or {}
         async with (
             self._db.pool.connection() as conn,
@@ -263,6 +281,18 @@ class DocumentStore:
                 [
                     (embedder, list(v), token_of.get(chunk_id), chunk_id, document_id)
                     for chunk_id, v in vectors.items()
+                ],
+            )
+            await cursor.execute(
+                "delete from chunk_piece_vectors where chunk_id = any(%s)", (list(vectors),)
+            )
+            await cursor.executemany(
+                "insert into chunk_piece_vectors (chunk_id, piece, embedding)"
+                " values (%s, %s, %s::vector)",
+                [
+                    (chunk_id, piece, list(vector))
+                    for chunk_id, piece_vectors in (pieces or {}).items()
+                    for piece, vector in enumerate(piece_vectors)
                 ],
             )
 

@@ -22,7 +22,7 @@ from allin.errors import Conflict, NotFound
 from allin.sources.git import CommitInfo
 from allin.sources.repository_records import Repository
 from allin.storage.db import Database
-from allin.storage.documents import ChunkRow, insert_chunks
+from allin.storage.documents import ChunkRow, PieceVectors, insert_chunks
 
 
 def live_owner(repository_id: str) -> str:
@@ -38,6 +38,7 @@ class IndexedFile:
     document_id: str
     blob_sha: str
     language: str | None  # as `languages.language_for` named it when the file was indexed
+    chunking: str | None  # `SourcePolicy.chunking` then; None if indexed before it was kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +49,7 @@ class StagedFile:
     mime: str
     data: bytes
     commit: CommitInfo
+    chunking: str
 
     @property
     def format(self) -> str:
@@ -166,12 +168,15 @@ class RepositoryStore:
     async def _files(self, owner: str) -> dict[str, IndexedFile]:
         async with self._db.pool.connection() as conn:
             cursor = await conn.execute(
-                "select f.path, f.document_id, f.blob_sha, f.language from repository_files f"
-                " join documents d on d.id = f.document_id where d.owner_id = %s",
+                "select f.path, f.document_id, f.blob_sha, f.language, f.chunking"
+                " from repository_files f join documents d on d.id = f.document_id"
+                " where d.owner_id = %s",
                 (owner,),
             )
             return {
-                row["path"]: IndexedFile(row["document_id"], row["blob_sha"], row["language"])
+                row["path"]: IndexedFile(
+                    row["document_id"], row["blob_sha"], row["language"], row["chunking"]
+                )
                 for row in await cursor.fetchall()
             }
 
@@ -189,6 +194,7 @@ class RepositoryStore:
         embedder: str,
         chunks: Sequence[ChunkRow],
         tokens: Sequence[bytes | None] | None = None,
+        pieces: PieceVectors | None = None,
     ) -> None:
         """One changed file, embedded, out of every search's sight until `apply`."""
         owner = staging_owner(repository_id)
@@ -217,12 +223,13 @@ class RepositoryStore:
             )
             row = await cursor.fetchone()
             assert row is not None
-            await insert_chunks(conn, row["id"], embedder, chunks, tokens)
+            await insert_chunks(conn, row["id"], embedder, chunks, tokens, pieces)
             await conn.execute(
                 """
                 insert into repository_files (document_id, repository_id, path, blob_sha, language,
-                                              commit_sha, committed_at, author_name, author_email)
-                values (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                              chunking, commit_sha, committed_at, author_name,
+                                              author_email)
+                values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 """,
                 (
                     row["id"],
@@ -230,6 +237,7 @@ class RepositoryStore:
                     file.path,
                     file.blob_sha,
                     file.language,
+                    file.chunking,
                     *_commit_values(file.commit),
                 ),
             )
