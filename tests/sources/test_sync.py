@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from psycopg import sql
 
 from allin.embeddings.base import Embedded, Embedder
 from allin.errors import BadRequest, NotFound, Unavailable
+from allin.policies import source_policy
 from allin.rag.hybrid import Scope
 from allin.services import Services
 from tests.conftest import services_of_their_own
@@ -199,23 +201,30 @@ async def test_a_later_sync_embeds_only_what_changed_and_moves_renamed_files(
     assert again["mode"] == "unchanged"
 
 
-async def test_a_file_read_as_another_language_since_it_was_indexed_is_indexed_again(
-    services: Services, tmp_path: Path
+# As an index made before TOML files were cut at their tables left a TOML file (read as text),
+# or before files recorded how they were cut.
+@pytest.mark.parametrize(
+    ("column", "path"), [("language", "pyproject.toml"), ("chunking", "src/shop/sessions.py")]
+)
+async def test_a_file_read_or_cut_another_way_since_it_was_indexed_is_indexed_again(
+    services: Services, tmp_path: Path, column: str, path: str
 ) -> None:
-    repo = sample(tmp_path / "shop-config")
+    repo = sample(tmp_path / "shop-again")
     repo.write(
         "pyproject.toml", '[project]\nname = "shop"\n\n[project.scripts]\nshop = "shop:main"\n'
     )
     repo.commit("Packaging")
-    repository_id = await add(services, repo, "shop-config")
+    repository_id = await add(services, repo, f"shop-{column}")
     await services.repositories.sync_now(repository_id)
     before = await chunk_ids(services, repository_id)
-    # As an index made before TOML files were cut at their tables left it.
+    recorded = (await services.repositories.store.file_at(repository_id, path))[column]
+    assert recorded in ("toml", source_policy(services.settings).chunking)
     async with services.db.pool.connection() as conn:
         await conn.execute(
-            "update repository_files set language = null"
-            " where repository_id = %s and path = 'pyproject.toml'",
-            (repository_id,),
+            sql.SQL(
+                "update repository_files set {} = null where repository_id = %s and path = %s"
+            ).format(sql.Identifier(column)),
+            (repository_id, path),
         )
 
     report = await services.repositories.sync_now(repository_id)
@@ -223,41 +232,9 @@ async def test_a_file_read_as_another_language_since_it_was_indexed_is_indexed_a
     assert report["mode"] == "incremental"
     assert (report["indexed"], report["unchanged"]) == (1, 3)
     after = await chunk_ids(services, repository_id)
-    assert after["pyproject.toml"].isdisjoint(before["pyproject.toml"])
-    assert all(after[path] == before[path] for path in before if path != "pyproject.toml")
-    file = await services.repositories.store.file_at(repository_id, "pyproject.toml")
-    assert file["language"] == "toml"
-    assert (await services.repositories.sync_now(repository_id))["mode"] == "unchanged"
-
-
-async def test_a_file_cut_another_way_since_it_was_indexed_is_indexed_again(
-    services: Services, tmp_path: Path
-) -> None:
-    repo = sample(tmp_path / "shop-cut")
-    repository_id = await add(services, repo, "shop-cut")
-    await services.repositories.sync_now(repository_id)
-    before = await chunk_ids(services, repository_id)
-    cut_now = (await services.repositories.store.file_at(repository_id, "src/shop/cart.py"))[
-        "chunking"
-    ]
-    assert "pieces 256" in cut_now
-    # As an index made before files recorded how they were cut left it.
-    async with services.db.pool.connection() as conn:
-        await conn.execute(
-            "update repository_files set chunking = null"
-            " where repository_id = %s and path = 'src/shop/sessions.py'",
-            (repository_id,),
-        )
-
-    report = await services.repositories.sync_now(repository_id)
-
-    assert report["mode"] == "incremental"
-    assert (report["indexed"], report["unchanged"]) == (1, 2)
-    after = await chunk_ids(services, repository_id)
-    assert after["src/shop/sessions.py"].isdisjoint(before["src/shop/sessions.py"])
-    assert all(after[path] == before[path] for path in before if path != "src/shop/sessions.py")
-    file = await services.repositories.store.file_at(repository_id, "src/shop/sessions.py")
-    assert file["chunking"] == cut_now
+    assert after[path].isdisjoint(before[path])
+    assert all(after[other] == before[other] for other in before if other != path)
+    assert (await services.repositories.store.file_at(repository_id, path))[column] == recorded
     assert (await services.repositories.sync_now(repository_id))["mode"] == "unchanged"
 
 
