@@ -238,6 +238,8 @@ async def test_a_long_code_chunk_is_as_near_as_its_nearest_piece(with_pieces: Se
         "tests/test_pricing.py": 0,
         "docs/pricing.md": 0,
     }
+    (repository,) = await with_pieces.repositories.store.all()
+    assert repository.report["embedded_pieces"] == len(row["pieces"])
     asked = await with_pieces.embedder.embed_query(question)
 
     def similarity(stored: str) -> float:

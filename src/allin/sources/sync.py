@@ -196,7 +196,9 @@ class RepositorySync:
             wanted += [e.path for e in plan.unchanged]
         await report.phase("reading history", 0, 1)
         commits = await git.last_commits(head, wanted, since=since)
-        embedded_chunks = await self._index(repository_id, git, plan, commits, head_info, report)
+        embedded_chunks, embedded_pieces = await self._index(
+            repository_id, git, plan, commits, head_info, report
+        )
         summary: dict[str, Any] = {
             "mode": mode,
             "reason": reason,
@@ -207,6 +209,7 @@ class RepositorySync:
             "moved": len(plan.moves),
             "unchanged": len(plan.unchanged),
             "embedded_chunks": embedded_chunks,
+            "embedded_pieces": embedded_pieces,
             "skipped": {reason: len(paths) for reason, paths in sorted(plan.skipped.items())},
             "skipped_examples": {
                 reason: paths[:_EXAMPLES] for reason, paths in sorted(plan.skipped.items())
@@ -303,9 +306,10 @@ class RepositorySync:
         commits: dict[str, CommitInfo],
         head: CommitInfo,
         report: _Reporter,
-    ) -> int:
+    ) -> tuple[int, int]:
         """Stage every file of `plan.to_index` (re-using what an interrupted sync staged); a
-        file whose content turns out not worth indexing is skipped and unindexed."""
+        file whose content turns out not worth indexing is skipped and unindexed. Returns how
+        many chunks, and how many of their pieces, were embedded."""
         staged = await self._store.staged_files(repository_id)
         targets = {entry.path: entry.sha for entry in plan.to_index}
         stale = [p for p, f in staged.items() if targets.get(p) != f.blob_sha]
@@ -318,7 +322,6 @@ class RepositorySync:
         done = len(plan.to_index) - len(pending)
         await report.phase("indexing", done, len(plan.to_index))
         batch = _Batch()
-        embedded = 0
         async for sha_entry, data in read_entries(git, pending):
             why = skip_reason(sha_entry.path, data, self._policy.max_file_bytes)
             chunks = [] if why else await run_in("parsing", self._chunk, sha_entry.path, data)
@@ -332,12 +335,12 @@ class RepositorySync:
             commit = commits.get(sha_entry.path, head)
             batch.add(staged_file(sha_entry, data, commit, self._policy.chunking), chunks)
             if batch.chunk_count >= _EMBED_BATCH:
-                embedded += await self._flush(repository_id, batch)
+                await self._flush(repository_id, batch)
                 done += batch.files_flushed
                 await report.phase("indexing", done, len(plan.to_index))
-        embedded += await self._flush(repository_id, batch)
+        await self._flush(repository_id, batch)
         await report.phase("indexing", len(plan.to_index), len(plan.to_index))
-        return embedded
+        return batch.embedded_chunks, batch.embedded_pieces
 
     def _chunk(self, path: str, data: bytes) -> list[SourceChunk]:
         prose = language_for(path) in DOC_LANGUAGES
@@ -351,10 +354,10 @@ class RepositorySync:
             piece_tokens=0 if is_test_path(path) else self._policy.piece_tokens,
         )
 
-    async def _flush(self, repository_id: str, batch: _Batch) -> int:
+    async def _flush(self, repository_id: str, batch: _Batch) -> None:
         if not batch.files:
             batch.files_flushed = 0
-            return 0
+            return
         chunks = [(file, chunk) for file, file_chunks in batch.files for chunk in file_chunks]
         texts = [
             chunk_embedding_text(file.path, chunk.heading, chunk.content, chunk.terms)
@@ -408,9 +411,9 @@ class RepositorySync:
                 repository_id, file, self._embedder.name, rows, file_tokens, pieces
             )
         batch.files_flushed = len(batch.files)
-        count = batch.chunk_count
+        batch.embedded_chunks += batch.chunk_count
+        batch.embedded_pieces += len(all_texts) - len(texts)
         batch.files, batch.chunk_count = [], 0
-        return count
 
 
 @dataclass
@@ -418,6 +421,8 @@ class _Batch:
     files: list[tuple[StagedFile, list[SourceChunk]]] = field(default_factory=list)
     chunk_count: int = 0
     files_flushed: int = 0
+    embedded_chunks: int = 0
+    embedded_pieces: int = 0
 
     def add(self, file: StagedFile, chunks: list[SourceChunk]) -> None:
         self.files.append((file, chunks))
