@@ -143,7 +143,8 @@ def _summary(repository: Any, status: str) -> None:
         f"({report.get('mode')}: {report.get('reason')}): "
         f"{report.get('indexed', 0)} files indexed, {report.get('moved', 0)} moved, "
         f"{report.get('removed', 0)} removed, {report.get('unchanged', 0)} unchanged; "
-        f"{report.get('embedded_chunks', 0)} chunks embedded; skipped: {skipped}. "
+        f"{report.get('embedded_chunks', 0)} chunks embedded"
+        f" (and {report.get('embedded_pieces', 0)} of their pieces); skipped: {skipped}. "
         f"{repository.file_count} files, {repository.chunk_count} chunks in all.",
         highlight=False,
     )
