@@ -288,9 +288,9 @@ class Settings(BaseSettings):
     # Code chunks' size in the local model's tokens (documents use ALLIN_RAG_CHUNK_TOKENS): on
     # eval/code-dev.jsonl, 1024 found the answering lines in the top 5 more often than 512.
     repo_code_chunk_tokens: int = Field(1024, ge=64, le=8192)
-    # A code chunk longer than this, or holding several definitions, also gets one vector per
-    # piece of this size (cut the same way), and code is ordered by the nearest: the local model
-    # reads 256 tokens of a chunk. 0: none. Changing it re-indexes files at their next sync.
+    # A code chunk that the same cut at this size splits into pieces also gets one vector per
+    # piece, and code is ordered by the nearest: the local model reads 256 tokens of a chunk.
+    # 0: none. Changing it indexes each file again at its next sync.
     repo_piece_tokens: int = Field(256, ge=0, le=8192)
     # Every repository is synced again this often (by whichever worker gets there); 0: never.
     repo_sync_interval_s: float = Field(3600.0, ge=0)

@@ -65,7 +65,7 @@ def chunk_source_file(
 ) -> list[SourceChunk]:
     """The chunks of one file, in file order. Code parts are cut between statements and do not
     overlap; prose and line windows overlap by up to `overlap_tokens`. With `piece_tokens`, a code
-    chunk longer than that, or holding several definitions, names its pieces of that size."""
+    chunk that the same cut at that size splits into two or more pieces names them."""
     if not text.strip():
         return []
     lines = Lines(text)
