@@ -249,7 +249,19 @@ async def test_a_long_code_chunk_is_as_near_as_its_nearest_piece(with_pieces: Se
     # The method answering sits past what the embedder read of the chunk; its piece is nearer.
     assert nearest_piece > similarity(row["own"])
     assert pricing.similarity == pytest.approx(nearest_piece, abs=1e-4)
-    assert "loyalty_discount" in row["pieces"][-1][2]
+    # The citation points at the nearest piece's lines within the passage's.
+    start, end, heading = row["pieces"][-1]
+    assert "loyalty_discount" in heading
+    assert (pricing.focus_start_line, pricing.focus_end_line) == (start, end)
+    assert pricing.start_line is not None and pricing.end_line is not None
+    assert pricing.start_line < start <= end <= pricing.end_line
+    cited = pricing.citation(1).model_dump(mode="json")
+    assert (cited["focus_start_line"], cited["focus_end_line"]) == (start, end)
+    focus = "\n".join(PRICING.split("\n")[start - 1 : end])
+    assert "def loyalty_discount" in focus and "class Pricing" not in focus
+    # A passage without pieces is cited as before, without focus.
+    docs = next(p for p in passages if p.document_name == "docs/pricing.md")
+    assert "focus_start_line" not in docs.citation(2).model_dump(mode="json")
 
 
 async def test_pieces_are_embedded_again_with_their_chunk(with_pieces: Services) -> None:

@@ -94,6 +94,8 @@ def repo_server(postgres: Any, tmp_path_factory: pytest.TempPathFactory) -> Iter
         rag_chunk_tokens=96,
         rag_chunk_overlap=8,
         repo_code_chunk_tokens=96,
+        # ...and pieces smaller still, so the view also marks the lines nearest the question.
+        repo_piece_tokens=32,
     )
     with serve_ready(create_app(settings)) as url:
         yield url
@@ -239,6 +241,17 @@ def test_add_sync_ask_and_open_the_cited_code(
         expect(hits.filter(has_text="def compute_invoice_total(lines")).to_have_count(1)
         expect(hits.filter(has_text="def parse_lines(")).to_have_count(0)
         expect(hits.first).to_be_in_viewport()
+        # The lines of the function nearest the question are marked within it, and named.
+        focus = page.locator(".code-line.hit.focus")
+        expect(focus.first).to_be_visible()
+        focused = [
+            int(n) for n in focus.evaluate_all("(lines) => lines.map((l) => l.dataset.line)")
+        ]
+        assert start <= focused[0] <= focused[-1] <= end and len(focused) < end - start + 1
+        nearest = f"lines {focused[0]}–{focused[-1]}" if len(focused) > 1 else f"line {focused[0]}"
+        expect(page.locator("#code-lines")).to_have_text(
+            f"Lines {start}–{end}; closest to the question: {nearest}"
+        )
         # Coloured by highlight.js, and every line of the file is there.
         expect(page.locator(".code-line .hljs-keyword").first).to_be_visible()
         lines = page.locator(".code-line")

@@ -35,6 +35,9 @@ class CitedSource(BaseModel):
     commit: str | None = None
     start_line: int | None = None
     end_line: int | None = None
+    # The cited lines nearest the question, when a long code passage knows them; left out else.
+    focus_start_line: int | None = Field(None, exclude_if=lambda line: line is None)
+    focus_end_line: int | None = Field(None, exclude_if=lambda line: line is None)
 
 
 class StaleNote(BaseModel):

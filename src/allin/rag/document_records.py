@@ -91,6 +91,9 @@ class Passage(BaseModel):
     uploader: str | None = None
     start_line: int | None = None
     end_line: int | None = None
+    # Of a code chunk with pieces: the lines of the piece nearest the question, within the above.
+    focus_start_line: int | None = None
+    focus_end_line: int | None = None
 
     @property
     def is_code(self) -> bool:
@@ -133,6 +136,8 @@ class Passage(BaseModel):
             commit=self.commit_sha,
             start_line=self.start_line,
             end_line=self.end_line,
+            focus_start_line=self.focus_start_line,
+            focus_end_line=self.focus_end_line,
             updated_at=self.updated_at,
             updated_by=self.author_name if self.repository else self.uploader,
             stale=stale,

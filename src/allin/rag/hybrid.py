@@ -246,10 +246,18 @@ select c.id as chunk_id, c.document_id, d.name as document_name, d.title as docu
     + """, 0)::float8 as similarity,
        d.format, d.repository_id, r.name as repository, rf.commit_sha, rf.committed_at,
        rf.author_name, d.updated_at as document_updated_at, u.email as uploader,
-       (c.meta ->> 'start_line')::int as start_line, (c.meta ->> 'end_line')::int as end_line
+       (c.meta ->> 'start_line')::int as start_line, (c.meta ->> 'end_line')::int as end_line,
+       (c.meta -> 'pieces' -> nearest.piece ->> 0)::int as focus_start_line,
+       (c.meta -> 'pieces' -> nearest.piece ->> 1)::int as focus_end_line
 from rescored f
 join document_chunks c on c.id = f.id
 join documents d on d.id = c.document_id
+left join lateral (
+    select p.piece from chunk_piece_vectors p
+    where p.chunk_id = c.id and c.embedder = %(embedder)s
+    order by p.embedding::vector({dim}) <=> %(vector)s::vector({dim})
+    limit 1
+) nearest on true
 left join repository_files rf on rf.document_id = d.id
 left join repositories r on r.id = d.repository_id
 left join users u on u.id = d.owner_id

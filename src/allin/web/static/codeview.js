@@ -1,6 +1,7 @@
 // The code view behind a code citation: the cited file at the cited commit, with line numbers,
 // syntax colouring (the vendored highlight.js) and the cited lines marked and scrolled to, under
-// the citation's freshness and stale warning.
+// the citation's freshness and stale warning. A long code passage also names the lines of it
+// nearest the question (`focus_start_line`): those are marked more strongly and scrolled to.
 
 import { showSourceTrust } from "/static/trust.js";
 
@@ -30,8 +31,11 @@ export async function openCodeView(citation) {
   const dialog = $("code-dialog");
   const start = Number(citation.start_line) || null;
   const end = Number(citation.end_line) || start;
+  const focusStart = start ? Number(citation.focus_start_line) || null : null;
+  const focusEnd = Number(citation.focus_end_line) || focusStart;
   showHeader(citation.repository, citation.path, citation.commit);
-  $("code-lines").textContent = start ? lineRange(start, end) : "";
+  const closest = focusStart ? `; closest to the question: ${lineRange(focusStart, focusEnd, "line")}` : "";
+  $("code-lines").textContent = start ? lineRange(start, end) + closest : "";
   showSourceTrust($("code-trust"), citation);
   $("code-web").hidden = true;
   $("code-error").textContent = "";
@@ -72,10 +76,10 @@ export async function openCodeView(citation) {
     link.textContent = `View on ${hostName(file.web_url)}`;
     link.hidden = false;
   }
-  renderFile(view, file, start, end);
+  renderFile(view, file, start, end, focusStart, focusEnd);
   view.removeAttribute("aria-busy");
   view.dataset.state = "ready";
-  const first = view.querySelector(".code-line.hit");
+  const first = view.querySelector(".code-line.focus") || view.querySelector(".code-line.hit");
   if (first) {
     // Centre the cited lines in the scrolling box (not the page).
     const top = first.offsetTop - view.clientHeight / 3;
@@ -90,8 +94,8 @@ function showHeader(repository, path, commit) {
   title.title = commit ? `${path} at commit ${commit}` : path;
 }
 
-function lineRange(start, end) {
-  return end && end !== start ? `Lines ${start}–${end}` : `Line ${start}`;
+function lineRange(start, end, word = "Line") {
+  return end && end !== start ? `${word}s ${start}–${end}` : `${word} ${start}`;
 }
 
 function hostName(url) {
@@ -113,7 +117,7 @@ function languageOf(file) {
 
 // The file as one element per line: colouring spans that cross a line end are closed and opened
 // again, so that every line stands alone (and can be marked).
-function renderFile(view, file, start, end) {
+function renderFile(view, file, start, end, focusStart, focusEnd) {
   const text = file.content.replace(/\r\n?/g, "\n").replace(/\n$/, "");
   const language = text.length <= MAX_HIGHLIGHT_CHARS ? languageOf(file) : null;
   let lines;
@@ -137,6 +141,7 @@ function renderFile(view, file, start, end) {
       line.dataset.testid = "code-hit";
       if (number === start) line.classList.add("hit-first");
       if (number === end) line.classList.add("hit-last");
+      if (focusStart && number >= focusStart && number <= focusEnd) line.classList.add("focus");
     }
     // highlight.js escapes the file's text; its markup is spans with class names only.
     line.innerHTML = html || "\u200b";
