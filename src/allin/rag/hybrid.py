@@ -106,14 +106,21 @@ _VISIBLE = """
 """
 # A code file of a synced repository (as `Passage.is_code`).
 _IS_CODE = "(d.repository_id is not null and coalesce(d.format, '') <> all(%(prose_formats)s))"
-# How similar chunk `c` is to the question: its own vector's, or its nearest piece's
-# (`chunk_piece_vectors`: the embedder read only the first part of a long code chunk); none if
+# The piece of chunk `c` nearest the question, if it has pieces (`chunk_piece_vectors`: the
+# embedder read only the first part of a long code chunk), and how near.
+_NEAREST_PIECE = """
+left join lateral (
+    select p.piece, p.embedding::vector({dim}) <=> %(vector)s::vector({dim}) as distance
+    from chunk_piece_vectors p
+    where p.chunk_id = c.id and c.embedder = %(embedder)s
+    order by 2
+    limit 1
+) nearest on true"""
+# How similar chunk `c` is to the question: as its own vector, or as its nearest piece; none if
 # another embedder made them.
 _SIMILARITY = """
     case when c.embedder = %(embedder)s
-         then 1 - least(c.embedding::vector({dim}) <=> %(vector)s::vector({dim}),
-                        (select min(p.embedding::vector({dim}) <=> %(vector)s::vector({dim}))
-                         from chunk_piece_vectors p where p.chunk_id = c.id))
+         then 1 - least(c.embedding::vector({dim}) <=> %(vector)s::vector({dim}), nearest.distance)
     end"""
 
 # The nearest chunks come from the HNSW index first (it only serves an ORDER BY ... LIMIT with
@@ -216,7 +223,9 @@ code_measured as (
     + _SIMILARITY
     + """ as similarity,
            ts_rank(c.tsv, to_tsquery('english', %(tsquery)s)) as relevance
-    from fused f join document_chunks c on c.id = f.id
+    from fused f join document_chunks c on c.id = f.id"""
+    + _NEAREST_PIECE
+    + """
     where f.is_code and %(code_by_scores)s
 ),
 code_judged as (
@@ -251,13 +260,9 @@ select c.id as chunk_id, c.document_id, d.name as document_name, d.title as docu
        (c.meta -> 'pieces' -> nearest.piece ->> 1)::int as focus_end_line
 from rescored f
 join document_chunks c on c.id = f.id
-join documents d on d.id = c.document_id
-left join lateral (
-    select p.piece from chunk_piece_vectors p
-    where p.chunk_id = c.id and c.embedder = %(embedder)s
-    order by p.embedding::vector({dim}) <=> %(vector)s::vector({dim})
-    limit 1
-) nearest on true
+join documents d on d.id = c.document_id"""
+    + _NEAREST_PIECE
+    + """
 left join repository_files rf on rf.document_id = d.id
 left join repositories r on r.id = d.repository_id
 left join users u on u.id = d.owner_id
