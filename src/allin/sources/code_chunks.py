@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from allin.errors import BadRequest
 from allin.rag.chunking import chunk_document
@@ -30,6 +31,9 @@ from allin.sources.identifiers import identifier_terms
 from allin.sources.languages import DOC_LANGUAGES, language_for
 from allin.sources.lines import Lines
 from allin.sources.syntax import Piece, parser_for, syntax_pieces
+
+if TYPE_CHECKING:
+    from tree_sitter import Tree
 
 _SEPARATOR = " › "
 _NEWLINE = re.compile("\n")
@@ -70,26 +74,39 @@ def chunk_source_file(
         return []
     lines = Lines(text)
     language = language_for(path)
+    tree = _syntax_tree(text, language)  # parsed once, cut at both sizes
     chunks = [
         _chunk(path, lines, i, piece)
-        for i, piece in enumerate(_pieces(text, language, lines, max_tokens, overlap_tokens))
+        for i, piece in enumerate(_pieces(text, language, tree, lines, max_tokens, overlap_tokens))
     ]
     if piece_tokens and language not in DOC_LANGUAGES:
-        small = _pieces(text, language, lines, piece_tokens, 0)
+        small = _pieces(text, language, tree, lines, piece_tokens, 0)
         chunks = _with_pieces(path, chunks, small)
     return chunks
 
 
+def _syntax_tree(text: str, language: str | None) -> Tree | None:
+    """The syntax tree of code in a language tree-sitter knows; None for anything else."""
+    if language is None or language in DOC_LANGUAGES or language in CONFIG_LANGUAGES:
+        return None
+    parser = parser_for(language)
+    return parser.parse(text.encode("utf-8", errors="surrogatepass")) if parser else None
+
+
 def _pieces(
-    text: str, language: str | None, lines: Lines, max_tokens: int, overlap_tokens: int
+    text: str,
+    language: str | None,
+    tree: Tree | None,
+    lines: Lines,
+    max_tokens: int,
+    overlap_tokens: int,
 ) -> list[Piece]:
     pieces: list[Piece] | None = None
     if language in DOC_LANGUAGES:
         pieces = _document_pieces(text, language or "text", lines, max_tokens, overlap_tokens)
     elif language in CONFIG_LANGUAGES:
         pieces = config_pieces(language or "", lines, max_tokens, overlap_tokens)
-    elif language is not None and (parser := parser_for(language)) is not None:
-        tree = parser.parse(text.encode("utf-8", errors="surrogatepass"))
+    elif tree is not None:
         try:
             pieces = syntax_pieces(tree.root_node, lines, max_tokens)
         except RecursionError:
