@@ -228,13 +228,11 @@ class Ingestor:
                 else:
                     vectors = await self._embedder.embed_documents(texts)
                 flat = [text for texts_of in piece_texts.values() for text in texts_of]
-                piece_vectors = await self._embedder.embed_documents(flat) if flat else []
-                pieces: dict[int, Sequence[Sequence[float]]] = {}
-                for chunk_id, texts_of in piece_texts.items():
-                    pieces[chunk_id], piece_vectors = (
-                        piece_vectors[: len(texts_of)],
-                        piece_vectors[len(texts_of) :],
-                    )
+                piece_vectors = iter(await self._embedder.embed_documents(flat) if flat else [])
+                pieces: dict[int, Sequence[Sequence[float]]] = {
+                    chunk_id: [next(piece_vectors) for _ in texts_of]
+                    for chunk_id, texts_of in piece_texts.items()
+                }
                 await self._store.reembed(
                     document_id,
                     self._embedder.name,
